@@ -1,1 +1,12 @@
-//! clipvg
+//! clipvg — text-guided editing of vector graphics (CLIPVG, AAAI 2023) as a library.
+//!
+//! The data path: [`svg::Document`] (lossless SVG) → [`scene::Scene`] (flat differentiable
+//! scene) → rasterizer → CLIP loss → gradients → scene → write-back into the document.
+
+pub mod error;
+pub mod inspect;
+pub mod scene;
+pub mod svg;
+pub mod util;
+
+pub use error::{Error, Result};

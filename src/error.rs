@@ -1,0 +1,62 @@
+//! The crate's one error type. Every message is written for the person who ran the command:
+//! it names the file, element or value at fault and, where there is one, the way out.
+
+use std::path::PathBuf;
+
+/// Everything that can go wrong in clipvg, as a user would want to read it.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A file could not be read or written.
+    #[error("{path}: {source}")]
+    Io { path: PathBuf, source: std::io::Error },
+
+    /// The input is not well-formed XML.
+    #[error("the document is not valid XML: {0}")]
+    Xml(String),
+
+    /// The XML is fine but it is not an SVG document (wrong root, unusable size, ...).
+    #[error("not a usable SVG document: {0}")]
+    NotSvg(String),
+
+    /// A selected id does not name an element of the document.
+    #[error("no element with id \"{0}\" in the document")]
+    UnknownId(String),
+
+    /// The selection is empty or selects nothing that can be edited.
+    #[error("{0}")]
+    EmptySelection(String),
+
+    /// A request or argument is invalid (bad number, empty prompt, ROI outside the canvas, ...).
+    #[error("{0}")]
+    InvalidInput(String),
+
+    /// A parameter array handed to write-back does not fit the scene it came from.
+    #[error("parameter mismatch: {0}")]
+    ParamMismatch(String),
+
+    /// An image could not be decoded or encoded.
+    #[error("image {path}: {message}")]
+    Image { path: PathBuf, message: String },
+
+    /// The GPU backend was asked for and cannot be used.
+    #[error("GPU backend unavailable: {0}")]
+    GpuUnavailable(String),
+
+    /// The GPU failed while running (device lost, out of memory, ...).
+    #[error("GPU error: {0}")]
+    Gpu(String),
+
+    /// The run was cancelled by the caller.
+    #[error("cancelled")]
+    Cancelled,
+}
+
+/// Shorthand used across the crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    /// An [`Error::Io`] for `path`.
+    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::Io { path: path.into(), source }
+    }
+}

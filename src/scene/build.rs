@@ -1,0 +1,650 @@
+//! Document → Scene: walk the render tree in painter's order, compute each element's style
+//! (inheritance runs through `<use>` as SVG says, not through the document parent), turn shapes
+//! into canvas-space cubic subpaths, and resolve paints.
+
+use kurbo::{Affine, Point, Rect, Vec2};
+use serde::Serialize;
+
+use super::{
+    ColorSource, FillRule, Gradient, GradientShape, LineCap, LineJoin, Paint, Scene, SceneMap,
+    Shape, ShapeSource, SourceKind, Stroke, Subpath,
+};
+use crate::error::Result;
+use crate::svg::geometry::{self, Axis, parse_length};
+use crate::svg::paint::{GradientKind, GradientSpec, ResolvedPaint, Rgba, parse_color, parse_opacity, resolve_paint};
+use crate::svg::style::{Specified, Styles};
+use crate::svg::{Canvas, Document, ElementId, view_box_transform};
+
+/// Which shapes the optimizer may change.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub enum Trainable {
+    /// None (rendering, inspection).
+    #[default]
+    None,
+    /// Every shape that can be written back (vectorization refinement).
+    All,
+    /// The shapes of these elements and of their descendants (a selection).
+    Elements(Vec<ElementId>),
+}
+
+/// Options of [`build`].
+#[derive(Clone, Debug, Default)]
+pub struct BuildOptions {
+    pub trainable: Trainable,
+}
+
+/// Something in the document that was not understood or is only approximated.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Diagnostic {
+    /// The element's `id`, if it has one.
+    pub id: Option<String>,
+    /// Its tag name.
+    pub tag: String,
+    /// What is wrong, in words.
+    pub message: String,
+}
+
+/// The result of [`build`].
+#[derive(Clone, Debug)]
+pub struct Built {
+    pub canvas: Canvas,
+    pub scene: Scene,
+    pub map: SceneMap,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Builds the scene of a document.
+pub fn build(doc: &Document, options: &BuildOptions) -> Result<Built> {
+    let mut warnings = Vec::new();
+    let canvas = Canvas::of(doc, &mut warnings)?;
+    let styles = Styles::compute(doc);
+    let mut b = Builder {
+        doc,
+        styles: &styles,
+        options,
+        scene: Scene { width: canvas.width as f32, height: canvas.height as f32, ..Scene::default() },
+        map: SceneMap::default(),
+        diagnostics: warnings
+            .into_iter()
+            .map(|m| Diagnostic { id: None, tag: "svg".into(), message: m })
+            .collect(),
+    };
+    let ctx = Ctx {
+        to_canvas: canvas.user_to_canvas,
+        opacity: 1.0,
+        viewport: canvas.viewport,
+        via_use: false,
+        use_depth: 0,
+        inherited: Inherited::default(),
+    };
+    let root = doc.root();
+    let root_ctx = b.enter(root, &ctx);
+    if let Some(root_ctx) = root_ctx {
+        for &c in &doc.element(root).children {
+            b.walk(c, &root_ctx);
+        }
+    }
+    b.freeze_shared_stops();
+    Ok(Built { canvas, scene: b.scene, map: b.map, diagnostics: b.diagnostics })
+}
+
+/// Inherited properties, with the element each value came from.
+const INHERITED: &[&str] = &[
+    "fill",
+    "fill-opacity",
+    "fill-rule",
+    "stroke",
+    "stroke-opacity",
+    "stroke-width",
+    "stroke-linecap",
+    "stroke-linejoin",
+    "stroke-miterlimit",
+    "stroke-dasharray",
+    "visibility",
+    "color",
+];
+
+#[derive(Clone, Default)]
+struct Inherited {
+    values: Vec<(&'static str, ElementId, Specified)>,
+}
+
+impl Inherited {
+    fn get(&self, prop: &str) -> Option<&(&'static str, ElementId, Specified)> {
+        self.values.iter().find(|v| v.0 == prop)
+    }
+    fn value(&self, prop: &str) -> Option<&str> {
+        self.get(prop).map(|v| v.2.value.as_str())
+    }
+}
+
+#[derive(Clone)]
+struct Ctx {
+    to_canvas: Affine,
+    opacity: f64,
+    viewport: Vec2,
+    via_use: bool,
+    use_depth: u32,
+    inherited: Inherited,
+}
+
+struct Builder<'a> {
+    doc: &'a Document,
+    styles: &'a Styles,
+    options: &'a BuildOptions,
+    scene: Scene,
+    map: SceneMap,
+    diagnostics: Vec<Diagnostic>,
+}
+
+/// Elements that never draw by themselves.
+const NON_RENDERING: &[&str] = &[
+    "defs", "symbol", "clipPath", "mask", "marker", "pattern", "linearGradient", "radialGradient",
+    "style", "title", "desc", "metadata", "script", "filter", "font", "font-face", "cursor", "view",
+    "animate", "animateMotion", "animateTransform", "set", "stop",
+];
+
+/// Elements we cannot draw; reported, not drawn.
+const UNSUPPORTED: &[(&str, &str)] = &[
+    ("text", "text is not drawn or edited (convert it to paths)"),
+    ("image", "bitmap image is not drawn or edited (vectorize it first)"),
+    ("foreignObject", "foreignObject is not drawn"),
+    ("video", "video is not drawn"),
+];
+
+/// Geometry attributes a shape element loses when it is rewritten as a `<path>`.
+pub(super) fn geometry_attributes(kind: SourceKind) -> &'static [&'static str] {
+    match kind {
+        SourceKind::Path => &[],
+        SourceKind::Rect => &["x", "y", "width", "height", "rx", "ry"],
+        SourceKind::Circle => &["cx", "cy", "r"],
+        SourceKind::Ellipse => &["cx", "cy", "rx", "ry"],
+        SourceKind::Line => &["x1", "y1", "x2", "y2"],
+        SourceKind::Polyline | SourceKind::Polygon => &["points"],
+    }
+}
+
+impl Builder<'_> {
+    fn report(&mut self, el: ElementId, message: impl Into<String>) {
+        let e = self.doc.element(el);
+        self.diagnostics.push(Diagnostic {
+            id: e.id().map(str::to_string),
+            tag: e.name.clone(),
+            message: message.into(),
+        });
+    }
+
+    /// Computes the context of an element's content (style, transform, opacity), or `None` if
+    /// it is not displayed.
+    fn enter(&mut self, el: ElementId, parent: &Ctx) -> Option<Ctx> {
+        let styles = self.styles;
+        let e = self.doc.element(el);
+        if styles.own(el, "display").is_some_and(|d| d.value == "none") {
+            return None;
+        }
+        let mut ctx = parent.clone();
+        for &prop in INHERITED {
+            if let Some(s) = styles.own(el, prop) {
+                ctx.inherited.values.retain(|v| v.0 != prop);
+                ctx.inherited.values.push((prop, el, s.clone()));
+            }
+        }
+        if let Some(op) = styles.own(el, "opacity").and_then(|s| parse_opacity(&s.value)) {
+            ctx.opacity *= op;
+        }
+        if let Some(t) = e.attr("transform") {
+            match geometry::parse_transform(t) {
+                Some(t) => ctx.to_canvas *= t,
+                None => self.report(el, format!("unreadable transform \"{t}\" ignored")),
+            }
+        }
+        for (prop, what) in [("clip-path", "clip path"), ("mask", "mask"), ("filter", "filter")] {
+            if styles.own(el, prop).is_some_and(|s| s.value != "none") {
+                self.report(el, format!("{what} ignored (drawn without it)"));
+            }
+        }
+        if styles.own(el, "transform").is_some() {
+            self.report(el, "CSS transform property ignored (use the transform attribute)");
+        }
+        Some(ctx)
+    }
+
+    fn walk(&mut self, el: ElementId, parent: &Ctx) {
+        let doc = self.doc;
+        let e = doc.element(el);
+        if !e.is_svg() {
+            return; // sodipodi:namedview, metadata of other tools, ...
+        }
+        let name = e.name.as_str();
+        if NON_RENDERING.contains(&name) {
+            return;
+        }
+        if let Some((_, why)) = UNSUPPORTED.iter().find(|(n, _)| *n == name) {
+            self.report(el, *why);
+            return;
+        }
+        let Some(mut ctx) = self.enter(el, parent) else { return };
+        match name {
+            "g" | "a" => self.walk_children(el, &ctx),
+            "switch" => {
+                let first = e.children.iter().copied().find(|&c| doc.element(c).is_svg());
+                if let Some(c) = first {
+                    self.walk(c, &ctx);
+                }
+            }
+            "svg" => {
+                // Nested viewport: x, y, width, height and an optional viewBox.
+                let vp = ctx.viewport;
+                let x = parse_length(e.attr("x"), Axis::X, vp).unwrap_or(0.0);
+                let y = parse_length(e.attr("y"), Axis::Y, vp).unwrap_or(0.0);
+                let w = parse_length(e.attr("width"), Axis::X, vp).unwrap_or(vp.x);
+                let h = parse_length(e.attr("height"), Axis::Y, vp).unwrap_or(vp.y);
+                self.enter_viewport(el, &mut ctx, x, y, w, h);
+                self.walk_children(el, &ctx);
+            }
+            "use" => self.walk_use(el, ctx),
+            "path" | "rect" | "circle" | "ellipse" | "line" | "polyline" | "polygon" => {
+                self.add_shape(el, &ctx);
+            }
+            other => {
+                if e.children.is_empty() {
+                    self.report(el, format!("unknown element <{other}> ignored"));
+                } else {
+                    self.report(el, format!("unknown element <{other}> drawn as a group"));
+                    self.walk_children(el, &ctx);
+                }
+            }
+        }
+    }
+
+    fn walk_children(&mut self, el: ElementId, ctx: &Ctx) {
+        for &c in &self.doc.element(el).children {
+            self.walk(c, ctx);
+        }
+    }
+
+    /// Applies `x y width height` and `viewBox`/`preserveAspectRatio` of an `svg`/`symbol`.
+    fn enter_viewport(&mut self, el: ElementId, ctx: &mut Ctx, x: f64, y: f64, w: f64, h: f64) {
+        let e = self.doc.element(el);
+        ctx.to_canvas *= Affine::translate((x, y));
+        ctx.viewport = Vec2::new(w, h);
+        if let Some(vb) = e.attr("viewBox").and_then(|v| v.parse::<svgtypes::ViewBox>().ok()) {
+            if vb.w > 0.0 && vb.h > 0.0 && w > 0.0 && h > 0.0 {
+                let aspect = e.attr("preserveAspectRatio").and_then(|s| s.parse().ok()).unwrap_or_default();
+                ctx.to_canvas *= view_box_transform(vb, aspect, w, h);
+                ctx.viewport = Vec2::new(vb.w, vb.h);
+            }
+        }
+    }
+
+    fn walk_use(&mut self, el: ElementId, mut ctx: Ctx) {
+        let doc = self.doc;
+        let e = doc.element(el);
+        let Some(target) = e.href().and_then(|h| doc.resolve_iri(h)) else {
+            self.report(el, "<use> refers to a missing element");
+            return;
+        };
+        if doc.is_ancestor_or_self(target, el) || ctx.use_depth >= 16 {
+            self.report(el, "<use> refers to itself (cycle) and is skipped");
+            return;
+        }
+        let vp = ctx.viewport;
+        let x = parse_length(e.attr("x"), Axis::X, vp).unwrap_or(0.0);
+        let y = parse_length(e.attr("y"), Axis::Y, vp).unwrap_or(0.0);
+        ctx.via_use = true;
+        ctx.use_depth += 1;
+        if doc.element(target).name == "symbol" {
+            let Some(mut sym_ctx) = self.enter(target, &ctx) else { return };
+            let w = parse_length(e.attr("width"), Axis::X, vp).unwrap_or(vp.x);
+            let h = parse_length(e.attr("height"), Axis::Y, vp).unwrap_or(vp.y);
+            self.enter_viewport(target, &mut sym_ctx, x, y, w, h);
+            self.walk_children(target, &sym_ctx);
+        } else {
+            ctx.to_canvas *= Affine::translate((x, y));
+            self.walk(target, &ctx);
+        }
+    }
+
+    fn is_selected(&self, el: ElementId) -> bool {
+        match &self.options.trainable {
+            Trainable::None => false,
+            Trainable::All => true,
+            Trainable::Elements(sel) => sel.iter().any(|&s| self.doc.is_ancestor_or_self(s, el)),
+        }
+    }
+
+    /// The outline of a shape element in its user space, or `None` if it draws nothing.
+    fn outline(&mut self, el: ElementId, vp: Vec2) -> Option<(SourceKind, Vec<geometry::Subpath>)> {
+        let e = self.doc.element(el);
+        let len = |name: &str, axis: Axis| parse_length(e.attr(name), axis, vp);
+        let (kind, subpaths) = match e.name.as_str() {
+            "path" => {
+                let (sp, err) = geometry::path_from_d(e.attr("d").unwrap_or(""));
+                if let Some(err) = err {
+                    self.report(el, format!("{err}; drawn up to the error"));
+                }
+                (SourceKind::Path, sp)
+            }
+            "rect" => {
+                let (w, h) = (len("width", Axis::X)?, len("height", Axis::Y)?);
+                if w <= 0.0 || h <= 0.0 {
+                    return None;
+                }
+                let (rx, ry) = match (len("rx", Axis::X), len("ry", Axis::Y)) {
+                    (Some(rx), Some(ry)) => (rx, ry),
+                    (Some(r), None) | (None, Some(r)) => (r, r),
+                    (None, None) => (0.0, 0.0),
+                };
+                let (rx, ry) = (rx.clamp(0.0, w / 2.0), ry.clamp(0.0, h / 2.0));
+                let (x, y) = (len("x", Axis::X).unwrap_or(0.0), len("y", Axis::Y).unwrap_or(0.0));
+                (SourceKind::Rect, geometry::rect(x, y, w, h, rx, ry))
+            }
+            "circle" => {
+                let r = len("r", Axis::Diagonal)?;
+                if r <= 0.0 {
+                    return None;
+                }
+                let (cx, cy) = (len("cx", Axis::X).unwrap_or(0.0), len("cy", Axis::Y).unwrap_or(0.0));
+                (SourceKind::Circle, geometry::ellipse(cx, cy, r, r))
+            }
+            "ellipse" => {
+                let (rx, ry) = match (len("rx", Axis::X), len("ry", Axis::Y)) {
+                    (Some(rx), Some(ry)) => (rx, ry),
+                    (Some(r), None) | (None, Some(r)) => (r, r),
+                    (None, None) => return None,
+                };
+                if rx <= 0.0 || ry <= 0.0 {
+                    return None;
+                }
+                let (cx, cy) = (len("cx", Axis::X).unwrap_or(0.0), len("cy", Axis::Y).unwrap_or(0.0));
+                (SourceKind::Ellipse, geometry::ellipse(cx, cy, rx, ry))
+            }
+            "line" => {
+                let p = |x: &str, y: &str| {
+                    Point::new(len(x, Axis::X).unwrap_or(0.0), len(y, Axis::Y).unwrap_or(0.0))
+                };
+                (SourceKind::Line, geometry::poly(&[p("x1", "y1"), p("x2", "y2")], false))
+            }
+            "polyline" => (SourceKind::Polyline, geometry::poly(&geometry::parse_points(e.attr("points")?), false)),
+            "polygon" => (SourceKind::Polygon, geometry::poly(&geometry::parse_points(e.attr("points")?), true)),
+            _ => return None,
+        };
+        (!subpaths.is_empty()).then_some((kind, subpaths))
+    }
+
+    fn add_shape(&mut self, el: ElementId, ctx: &Ctx) {
+        let vis = ctx.inherited.value("visibility").unwrap_or("visible");
+        if vis == "hidden" || vis == "collapse" {
+            return;
+        }
+        let Some((kind, user_subpaths)) = self.outline(el, ctx.viewport) else { return };
+        let styles = self.styles;
+        let inh = &ctx.inherited;
+        let t = ctx.to_canvas;
+        let det = t.determinant();
+        let invertible = det.abs() > 1e-12 && det.is_finite();
+
+        // Geometry into canvas space; refuse shapes that leave f32's range.
+        let canvas_subpaths: Vec<geometry::Subpath> = user_subpaths.iter().map(|s| s.transformed(t)).collect();
+        let finite = canvas_subpaths
+            .iter()
+            .flat_map(|s| &s.points)
+            .all(|p| (p.x as f32).is_finite() && (p.y as f32).is_finite());
+        if !finite {
+            self.report(el, "coordinates are not finite numbers; shape skipped");
+            return;
+        }
+        if canvas_subpaths.iter().flat_map(|s| &s.points).any(|p| p.x.abs() > 1e7 || p.y.abs() > 1e7) {
+            self.report(el, "coordinates beyond ±1e7 px; drawn clipped to the canvas");
+        }
+
+        let current_color = inh.value("color").and_then(parse_color).unwrap_or([0.0, 0.0, 0.0, 1.0]);
+        let user_bbox = tight_bbox(&user_subpaths).unwrap_or(Rect::ZERO);
+
+        let trainable = self.is_selected(el) && !ctx.via_use && invertible;
+        let mut colors = Vec::new();
+
+        // Fill.
+        let fill_value = inh.value("fill").unwrap_or("black").to_string();
+        let fill_opacity = inh.value("fill-opacity").and_then(parse_opacity).unwrap_or(1.0);
+        let fill = self.paint(el, &fill_value, current_color, ctx, t, user_bbox, fill_opacity, "fill", &mut colors);
+        let fill_rule = match inh.value("fill-rule") {
+            Some("evenodd") => FillRule::EvenOdd,
+            _ => FillRule::NonZero,
+        };
+
+        // Stroke.
+        let stroke_value = inh.value("stroke").unwrap_or("none").to_string();
+        let stroke_opacity = inh.value("stroke-opacity").and_then(parse_opacity).unwrap_or(1.0);
+        let stroke_width = parse_length(inh.value("stroke-width"), Axis::Diagonal, ctx.viewport).unwrap_or(1.0);
+        let non_scaling = styles.own(el, "vector-effect").is_some_and(|v| v.value == "non-scaling-stroke");
+        let (s1, s2) = singular_values(t);
+        let stroke_width_scale = if non_scaling { 1.0 } else { (s1 * s2).sqrt() };
+        let mut stroke = None;
+        if stroke_width > 0.0 && stroke_value != "none" {
+            let paint =
+                self.paint(el, &stroke_value, current_color, ctx, t, user_bbox, stroke_opacity, "stroke", &mut colors);
+            if paint != Paint::None {
+                if !non_scaling && s2 > 0.0 && s1 / s2 > 1.01 {
+                    self.report(el, "stroke under a non-uniform transform drawn with its mean width");
+                }
+                if inh.value("stroke-dasharray").is_some_and(|d| d != "none") {
+                    self.report(el, "stroke dashes are not supported; drawn solid");
+                }
+                let width = self.scene.stroke_widths.len() as u32;
+                self.scene.stroke_widths.push((stroke_width * stroke_width_scale) as f32);
+                stroke = Some(Stroke {
+                    paint,
+                    width,
+                    cap: match inh.value("stroke-linecap") {
+                        Some("round") => LineCap::Round,
+                        Some("square") => LineCap::Square,
+                        _ => LineCap::Butt,
+                    },
+                    join: match inh.value("stroke-linejoin") {
+                        Some("round") => LineJoin::Round,
+                        Some("bevel") => LineJoin::Bevel,
+                        _ => LineJoin::Miter,
+                    },
+                    miter_limit: inh
+                        .value("stroke-miterlimit")
+                        .and_then(|v| v.parse::<f32>().ok())
+                        .filter(|m| *m >= 1.0)
+                        .unwrap_or(4.0),
+                });
+            }
+        }
+        for prop in ["marker-start", "marker-mid", "marker-end", "marker"] {
+            if styles.own(el, prop).is_some_and(|v| v.value != "none") {
+                self.report(el, "markers are not drawn");
+                break;
+            }
+        }
+        if fill == Paint::None && stroke.is_none() {
+            return;
+        }
+
+        let first_subpath = self.scene.subpaths.len() as u32;
+        for sp in &canvas_subpaths {
+            let first_point = self.scene.points.len() as u32;
+            self.scene.points.extend(sp.points.iter().map(|p| [p.x as f32, p.y as f32]));
+            self.scene.subpaths.push(Subpath { first_point, segments: sp.segments() as u32, closed: sp.closed });
+        }
+        for &(ci, _) in &colors {
+            self.scene.color_trainable[ci as usize] = trainable;
+        }
+        self.scene.shapes.push(Shape {
+            subpaths: first_subpath..self.scene.subpaths.len() as u32,
+            fill,
+            fill_rule,
+            stroke,
+            trainable,
+        });
+        self.map.shapes.push(ShapeSource {
+            element: el,
+            kind,
+            via_use: ctx.via_use,
+            to_canvas: t,
+            colors,
+            stroke_width_scale,
+        });
+    }
+
+    /// Resolves one paint of a shape into scene colours/gradients and records their sources.
+    #[allow(clippy::too_many_arguments)] // one call site per paint; a struct would only rename them
+    fn paint(
+        &mut self,
+        el: ElementId,
+        value: &str,
+        current_color: Rgba,
+        ctx: &Ctx,
+        to_canvas: Affine,
+        user_bbox: Rect,
+        paint_opacity: f64,
+        property: &'static str,
+        colors: &mut Vec<(u32, ColorSource)>,
+    ) -> Paint {
+        let mut warnings = Vec::new();
+        let resolved = resolve_paint(self.doc, self.styles, value, current_color, ctx.viewport, &mut warnings);
+        for w in warnings {
+            self.report(el, w);
+        }
+        let opacity_property = if property == "fill" { "fill-opacity" } else { "stroke-opacity" };
+        match resolved {
+            ResolvedPaint::None => Paint::None,
+            ResolvedPaint::Color(mut c) => {
+                c[3] *= paint_opacity * ctx.opacity;
+                let index = self.push_color(c);
+                colors.push((
+                    index,
+                    ColorSource {
+                        element: el,
+                        property,
+                        opacity_property,
+                        alpha_scale: ctx.opacity,
+                        origin: self.styles.get(el, property).map(|s| s.origin),
+                    },
+                ));
+                Paint::Solid(index)
+            }
+            ResolvedPaint::Gradient(g) => match self.gradient(&g, to_canvas, user_bbox, paint_opacity * ctx.opacity) {
+                Some(index) => {
+                    let grad = &self.scene.gradients[index as usize];
+                    let first = grad.first_color;
+                    for (k, stop) in g.stops.iter().enumerate() {
+                        colors.push((
+                            first + k as u32,
+                            ColorSource {
+                                element: stop.element,
+                                property: "stop-color",
+                                opacity_property: "stop-opacity",
+                                alpha_scale: paint_opacity * ctx.opacity,
+                                origin: self.styles.get(stop.element, "stop-color").map(|s| s.origin),
+                            },
+                        ));
+                    }
+                    Paint::Gradient(index)
+                }
+                None => Paint::None,
+            },
+        }
+    }
+
+    fn push_color(&mut self, c: Rgba) -> u32 {
+        let index = self.scene.colors.len() as u32;
+        self.scene.colors.push([c[0] as f32, c[1] as f32, c[2] as f32, c[3] as f32]);
+        self.scene.color_trainable.push(false);
+        index
+    }
+
+    /// Places a gradient in canvas space. `None` when it degenerates to nothing (an empty
+    /// bounding box with bbox units, or a singular transform).
+    fn gradient(&mut self, g: &GradientSpec, to_canvas: Affine, bbox: Rect, alpha: f64) -> Option<u32> {
+        let units = if g.bbox_units {
+            if bbox.width() <= 0.0 || bbox.height() <= 0.0 {
+                return None;
+            }
+            Affine::new([bbox.width(), 0.0, 0.0, bbox.height(), bbox.x0, bbox.y0])
+        } else {
+            Affine::IDENTITY
+        };
+        let gradient_to_canvas = to_canvas * units * g.transform;
+        let det = gradient_to_canvas.determinant();
+        if det.abs() < 1e-12 || !det.is_finite() {
+            return None;
+        }
+        let inv = gradient_to_canvas.inverse().as_coeffs();
+        let shape = match g.kind {
+            GradientKind::Linear { x1, y1, x2, y2 } => {
+                GradientShape::Linear { x1: x1 as f32, y1: y1 as f32, x2: x2 as f32, y2: y2 as f32 }
+            }
+            GradientKind::Radial { cx, cy, r, fx, fy, fr } => GradientShape::Radial {
+                cx: cx as f32,
+                cy: cy as f32,
+                r: r as f32,
+                fx: fx as f32,
+                fy: fy as f32,
+                fr: fr as f32,
+            },
+        };
+        let first_color = self.scene.colors.len() as u32;
+        for s in &g.stops {
+            let mut c = s.color;
+            c[3] *= alpha;
+            self.push_color(c);
+        }
+        let index = self.scene.gradients.len() as u32;
+        self.scene.gradients.push(Gradient {
+            shape,
+            canvas_to_gradient: inv.map(|v| v as f32),
+            spread: g.spread,
+            first_color,
+            offsets: g.stops.iter().map(|s| s.offset as f32).collect(),
+        });
+        Some(index)
+    }
+
+    /// A `<stop>` used by several shapes cannot take two trained colours: freeze those.
+    fn freeze_shared_stops(&mut self) {
+        let mut uses: std::collections::HashMap<ElementId, usize> = Default::default();
+        for src in &self.map.shapes {
+            for (_, c) in src.colors.iter().filter(|(_, c)| c.property == "stop-color") {
+                *uses.entry(c.element).or_default() += 1;
+            }
+        }
+        for src in &self.map.shapes {
+            for (ci, c) in &src.colors {
+                if c.property == "stop-color" && uses[&c.element] > 1 {
+                    self.scene.color_trainable[*ci as usize] = false;
+                }
+            }
+        }
+    }
+}
+
+/// Tight bounding box of cubic subpaths.
+fn tight_bbox(subpaths: &[geometry::Subpath]) -> Option<Rect> {
+    use kurbo::{CubicBez, ParamCurveExtrema};
+    let mut out: Option<Rect> = None;
+    for s in subpaths {
+        let n = s.points.len();
+        for k in 0..s.segments() {
+            let p = |i: usize| s.points[(3 * k + i) % n];
+            let b = CubicBez::new(p(0), p(1), p(2), p(3)).bounding_box();
+            out = Some(out.map_or(b, |r| r.union(b)));
+        }
+    }
+    out
+}
+
+/// Singular values (largest first) of the linear part of an affine map.
+fn singular_values(t: Affine) -> (f64, f64) {
+    let [a, b, c, d, _, _] = t.as_coeffs();
+    // For M = [[a, c], [b, d]]: σ² are the eigenvalues of MᵀM.
+    let p = a * a + b * b;
+    let q = a * c + b * d;
+    let r = c * c + d * d;
+    let mean = (p + r) / 2.0;
+    let dev = (((p - r) / 2.0).powi(2) + q * q).sqrt();
+    ((mean + dev).max(0.0).sqrt(), (mean - dev).max(0.0).sqrt())
+}

@@ -1,0 +1,186 @@
+//! Scene → document: write new points, colours and stroke widths of trainable shapes back into
+//! the elements they came from, and nothing else.
+//!
+//! * Geometry: `d` is rewritten in the element's own user space (the inverse of its accumulated
+//!   transform, so its `transform` attribute stays valid). A `rect`, `circle`, ... becomes a
+//!   `path` with the same id and other attributes.
+//! * Colours: `#rrggbb` plus the matching opacity property, written where the element's own
+//!   value was (attribute or `style`); a value that came from a CSS rule or an ancestor becomes an
+//!   inline `style` property of the element, which overrides both.
+
+use super::build::geometry_attributes;
+use super::{Scene, SceneMap, SourceKind};
+use crate::error::{Error, Result};
+use crate::svg::style::{Origin, Styles};
+use crate::svg::{Document, Editor, ElementId};
+
+/// Options of [`write_back`].
+#[derive(Clone, Copy, Debug, Default)]
+pub struct WriteBack {
+    /// Rewrite every trainable shape even where its values did not change (for round-trip
+    /// tests of the serialisation itself).
+    pub force: bool,
+}
+
+/// Returns the document text with the trainable shapes of `original` replaced by their values
+/// in `updated` (same structure, new `points`/`colors`/`stroke_widths`).
+pub fn write_back(
+    doc: &Document,
+    original: &Scene,
+    map: &SceneMap,
+    updated: &Scene,
+    options: WriteBack,
+) -> Result<String> {
+    check_same_structure(original, updated)?;
+    if map.shapes.len() != original.shapes.len() {
+        return Err(Error::ParamMismatch("scene map does not belong to this scene".into()));
+    }
+    let styles = Styles::compute(doc);
+    let mut ed = Editor::new(doc);
+    for (shape, src) in original.shapes.iter().zip(&map.shapes) {
+        if !shape.trainable || src.via_use {
+            continue;
+        }
+        let range = shape.subpaths.start as usize..shape.subpaths.end as usize;
+        let subpaths = &original.subpaths[range];
+        let points_changed = subpaths.iter().any(|sp| {
+            let r = sp.first_point as usize..(sp.first_point + sp.point_count()) as usize;
+            original.points[r.clone()] != updated.points[r]
+        });
+        if points_changed || options.force {
+            let inverse = src.to_canvas.inverse();
+            let d = path_data(updated, subpaths, inverse);
+            let el = src.element;
+            if src.kind != SourceKind::Path {
+                ed.rename(el, "path");
+                for a in geometry_attributes(src.kind) {
+                    ed.remove_attribute(el, a);
+                }
+            }
+            ed.set_attribute(el, "d", d);
+        }
+        for (ci, c) in &src.colors {
+            let ci = *ci as usize;
+            if !original.color_trainable[ci] {
+                continue;
+            }
+            let (old, new) = (original.colors[ci], updated.colors[ci]);
+            if old[..3] != new[..3] || options.force {
+                put(&mut ed, &styles, c.element, c.property, hex(new));
+            }
+            if old[3] != new[3] || options.force {
+                let opacity = if c.alpha_scale > 0.0 { new[3] as f64 / c.alpha_scale } else { 0.0 };
+                put(&mut ed, &styles, c.element, c.opacity_property, number(opacity.clamp(0.0, 1.0)));
+            }
+        }
+        if let Some(stroke) = shape.stroke {
+            let w = stroke.width as usize;
+            let (old, new) = (original.stroke_widths[w], updated.stroke_widths[w]);
+            if (old != new || options.force) && src.stroke_width_scale > 0.0 {
+                let width = (new.max(0.0) as f64) / src.stroke_width_scale;
+                put(&mut ed, &styles, src.element, "stroke-width", number(width));
+            }
+        }
+    }
+    Ok(ed.finish())
+}
+
+fn check_same_structure(a: &Scene, b: &Scene) -> Result<()> {
+    let same = a.points.len() == b.points.len()
+        && a.colors.len() == b.colors.len()
+        && a.stroke_widths.len() == b.stroke_widths.len()
+        && a.shapes.len() == b.shapes.len();
+    if !same {
+        return Err(Error::ParamMismatch(format!(
+            "expected {} points, {} colours, {} stroke widths; got {}, {}, {}",
+            a.points.len(),
+            a.colors.len(),
+            a.stroke_widths.len(),
+            b.points.len(),
+            b.colors.len(),
+            b.stroke_widths.len()
+        )));
+    }
+    let bad = b.points.iter().flatten().chain(b.colors.iter().flatten()).chain(&b.stroke_widths);
+    if bad.into_iter().any(|v| !v.is_finite()) {
+        return Err(Error::ParamMismatch("parameters contain NaN or infinity".into()));
+    }
+    Ok(())
+}
+
+/// Writes `property` where the element's own value lives: its attribute if it was given as one,
+/// otherwise the `style` attribute (which also overrides CSS rules and inherited values).
+fn put(ed: &mut Editor<'_>, styles: &Styles, el: ElementId, property: &str, value: String) {
+    match styles.get(el, property).map(|s| s.origin) {
+        Some(Origin::Attribute) => ed.set_attribute(el, property, value),
+        _ => ed.set_style_property(el, property, value),
+    }
+}
+
+/// `#rrggbb` of a straight colour (alpha goes to the opacity property).
+fn hex(c: [f32; 4]) -> String {
+    let b = |v: f32| (v.clamp(0.0, 1.0) * 255.0).round() as u8;
+    format!("#{:02x}{:02x}{:02x}", b(c[0]), b(c[1]), b(c[2]))
+}
+
+/// A number with 9 significant digits, trailing zeros trimmed: short, and far finer than f32
+/// canvas coordinates, so a write-back and re-load reproduces the scene.
+pub(crate) fn number(v: f64) -> String {
+    if v == 0.0 || !v.is_finite() {
+        return "0".into();
+    }
+    let magnitude = v.abs().log10().floor() as i32;
+    let decimals = (8 - magnitude).clamp(0, 15) as usize;
+    let mut s = format!("{v:.decimals$}");
+    if s.contains('.') {
+        while s.ends_with('0') {
+            s.pop();
+        }
+        if s.ends_with('.') {
+            s.pop();
+        }
+    }
+    if s == "-0" { "0".into() } else { s }
+}
+
+/// Path data of subpaths, mapped through `to_user` (canvas → element user space).
+fn path_data(scene: &Scene, subpaths: &[super::Subpath], to_user: kurbo::Affine) -> String {
+    let mut d = String::new();
+    let pt = |p: [f32; 2]| {
+        let q = to_user * kurbo::Point::new(p[0] as f64, p[1] as f64);
+        format!("{},{}", number(q.x), number(q.y))
+    };
+    for sp in subpaths {
+        let pts = scene.subpath_points(sp);
+        if !d.is_empty() {
+            d.push(' ');
+        }
+        d.push_str("M ");
+        d.push_str(&pt(pts[0]));
+        for s in 0..sp.segments as usize {
+            let at = |i: usize| pts[(3 * s + i) % pts.len()];
+            d.push_str(&format!(" C {} {} {}", pt(at(1)), pt(at(2)), pt(at(3))));
+        }
+        if sp.closed {
+            d.push_str(" Z");
+        }
+    }
+    d
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_are_short_and_precise() {
+        assert_eq!(number(0.0), "0");
+        assert_eq!(number(12.5), "12.5");
+        assert_eq!(number(-0.000_000_000_1), "-0.0000000001");
+        assert_eq!(number(123_456.789_012_3), "123456.789");
+        assert_eq!(number(1.0 / 3.0), "0.333333333");
+        assert_eq!(number(-1e-20), "0");
+        let v = 517.123_456_7_f64;
+        assert!((number(v).parse::<f64>().unwrap() - v).abs() < 1e-6);
+    }
+}

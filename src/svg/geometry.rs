@@ -1,0 +1,314 @@
+//! Shapes to outlines: every SVG shape element becomes subpaths of cubic Bézier segments in the
+//! element's user space, plus lengths, units and transforms.
+//!
+//! A subpath with `n` segments is stored as its control polygon: `3n + 1` points when open
+//! (`p0 c1 c2 p1 c1 c2 p2 …`), `3n` points when closed (the last segment ends at `p0`).
+//! Lines and quadratics are elevated to cubics exactly (a line's handles sit at 1/3 and 2/3);
+//! arcs are converted by `svgtypes` (via kurbo) with an error far below a pixel.
+
+use kurbo::{Affine, Point, Vec2};
+use svgtypes::{Length, LengthUnit, SimplePathSegment};
+
+/// One subpath as a cubic control polygon (see the module docs).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Subpath {
+    pub points: Vec<Point>,
+    pub closed: bool,
+}
+
+impl Subpath {
+    /// Number of cubic segments.
+    pub fn segments(&self) -> usize {
+        if self.closed { self.points.len() / 3 } else { self.points.len().saturating_sub(1) / 3 }
+    }
+
+    /// The points mapped through an affine transform.
+    pub fn transformed(&self, t: Affine) -> Subpath {
+        Subpath { points: self.points.iter().map(|&p| t * p).collect(), closed: self.closed }
+    }
+}
+
+/// Magic number for a quarter circle as one cubic: 4/3·(√2 − 1).
+const KAPPA: f64 = 0.552_284_749_830_793_4;
+
+struct Builder {
+    out: Vec<Subpath>,
+    cur: Vec<Point>,
+}
+
+impl Builder {
+    fn new() -> Self {
+        Builder { out: Vec::new(), cur: Vec::new() }
+    }
+    fn move_to(&mut self, p: Point) {
+        self.flush(false);
+        self.cur.push(p);
+    }
+    fn line_to(&mut self, p: Point) {
+        let Some(&p0) = self.cur.last() else { return self.move_to(p) };
+        self.cur.extend([p0.lerp(p, 1.0 / 3.0), p0.lerp(p, 2.0 / 3.0), p]);
+    }
+    fn quad_to(&mut self, c: Point, p: Point) {
+        let Some(&p0) = self.cur.last() else { return self.move_to(p) };
+        self.cur.extend([p0.lerp(c, 2.0 / 3.0), p.lerp(c, 2.0 / 3.0), p]);
+    }
+    fn cubic_to(&mut self, c1: Point, c2: Point, p: Point) {
+        if self.cur.is_empty() {
+            return self.move_to(p);
+        }
+        self.cur.extend([c1, c2, p]);
+    }
+    /// Ends the current subpath. A closed one gets a straight closing segment unless its last
+    /// point already equals its first (then the last explicit segment closes it).
+    fn flush(&mut self, close: bool) {
+        let pts = std::mem::take(&mut self.cur);
+        if pts.len() < 4 {
+            return; // a lone moveto: nothing to draw
+        }
+        let mut pts = pts;
+        if close {
+            let first = pts[0];
+            if *pts.last().unwrap() == first {
+                pts.pop();
+            } else {
+                let last = *pts.last().unwrap();
+                pts.extend([last.lerp(first, 1.0 / 3.0), last.lerp(first, 2.0 / 3.0)]);
+            }
+        }
+        self.out.push(Subpath { points: pts, closed: close });
+    }
+    fn close(&mut self) {
+        let start = self.cur.first().copied();
+        self.flush(true);
+        // After Z the current point is the subpath's start (svgtypes emits the implicit moveto).
+        if let Some(s) = start {
+            self.cur.push(s);
+        }
+    }
+    fn finish(mut self) -> Vec<Subpath> {
+        self.flush(false);
+        self.out
+    }
+}
+
+/// Parses path data. On a syntax error the segments before it are kept (as SVG requires) and
+/// the error is returned beside them.
+pub fn path_from_d(d: &str) -> (Vec<Subpath>, Option<String>) {
+    let mut b = Builder::new();
+    let mut error = None;
+    for seg in svgtypes::SimplifyingPathParser::from(d) {
+        match seg {
+            Ok(SimplePathSegment::MoveTo { x, y }) => b.move_to(Point::new(x, y)),
+            Ok(SimplePathSegment::LineTo { x, y }) => b.line_to(Point::new(x, y)),
+            Ok(SimplePathSegment::Quadratic { x1, y1, x, y }) => {
+                b.quad_to(Point::new(x1, y1), Point::new(x, y))
+            }
+            Ok(SimplePathSegment::CurveTo { x1, y1, x2, y2, x, y }) => {
+                b.cubic_to(Point::new(x1, y1), Point::new(x2, y2), Point::new(x, y))
+            }
+            Ok(SimplePathSegment::ClosePath) => b.close(),
+            Err(e) => {
+                error = Some(format!("path data error: {e}"));
+                break;
+            }
+        }
+    }
+    let mut out = b.finish();
+    // A trailing lone moveto after Z was pushed by `close`; `finish` dropped it already.
+    out.retain(|s| s.points.iter().all(|p| p.x.is_finite() && p.y.is_finite()));
+    (out, error)
+}
+
+/// A rectangle with optional rounded corners (`rx`, `ry` already clamped to half the sides).
+pub fn rect(x: f64, y: f64, w: f64, h: f64, rx: f64, ry: f64) -> Vec<Subpath> {
+    let mut b = Builder::new();
+    if rx <= 0.0 || ry <= 0.0 {
+        b.move_to(Point::new(x, y));
+        b.line_to(Point::new(x + w, y));
+        b.line_to(Point::new(x + w, y + h));
+        b.line_to(Point::new(x, y + h));
+        b.close();
+        return b.finish();
+    }
+    let (kx, ky) = (rx * KAPPA, ry * KAPPA);
+    b.move_to(Point::new(x + rx, y));
+    b.line_to(Point::new(x + w - rx, y));
+    b.cubic_to(Point::new(x + w - rx + kx, y), Point::new(x + w, y + ry - ky), Point::new(x + w, y + ry));
+    b.line_to(Point::new(x + w, y + h - ry));
+    b.cubic_to(
+        Point::new(x + w, y + h - ry + ky),
+        Point::new(x + w - rx + kx, y + h),
+        Point::new(x + w - rx, y + h),
+    );
+    b.line_to(Point::new(x + rx, y + h));
+    b.cubic_to(Point::new(x + rx - kx, y + h), Point::new(x, y + h - ry + ky), Point::new(x, y + h - ry));
+    b.line_to(Point::new(x, y + ry));
+    b.cubic_to(Point::new(x, y + ry - ky), Point::new(x + rx - kx, y), Point::new(x + rx, y));
+    b.close();
+    b.finish()
+}
+
+/// An axis-aligned ellipse as four cubic quarter arcs, starting at the rightmost point.
+pub fn ellipse(cx: f64, cy: f64, rx: f64, ry: f64) -> Vec<Subpath> {
+    let (kx, ky) = (rx * KAPPA, ry * KAPPA);
+    let mut b = Builder::new();
+    b.move_to(Point::new(cx + rx, cy));
+    b.cubic_to(Point::new(cx + rx, cy + ky), Point::new(cx + kx, cy + ry), Point::new(cx, cy + ry));
+    b.cubic_to(Point::new(cx - kx, cy + ry), Point::new(cx - rx, cy + ky), Point::new(cx - rx, cy));
+    b.cubic_to(Point::new(cx - rx, cy - ky), Point::new(cx - kx, cy - ry), Point::new(cx, cy - ry));
+    b.cubic_to(Point::new(cx + kx, cy - ry), Point::new(cx + rx, cy - ky), Point::new(cx + rx, cy));
+    b.close();
+    b.finish()
+}
+
+/// A polyline (open) or polygon (closed) through `points`.
+pub fn poly(points: &[Point], closed: bool) -> Vec<Subpath> {
+    let mut b = Builder::new();
+    for (i, &p) in points.iter().enumerate() {
+        if i == 0 { b.move_to(p) } else { b.line_to(p) }
+    }
+    if closed {
+        b.close();
+    }
+    b.finish()
+}
+
+/// Parses an SVG `transform` list (`None` for an unparsable one, which SVG treats as identity
+/// and we report).
+pub fn parse_transform(s: &str) -> Option<Affine> {
+    let t: svgtypes::Transform = s.parse().ok()?;
+    let a = Affine::new([t.a, t.b, t.c, t.d, t.e, t.f]);
+    a.is_finite().then_some(a)
+}
+
+/// Which viewport dimension a percentage refers to.
+#[derive(Clone, Copy, Debug)]
+pub enum Axis {
+    X,
+    Y,
+    /// The normalised diagonal √((w² + h²)/2), for radii and stroke widths.
+    Diagonal,
+}
+
+/// Converts an SVG length to user units (px at 96 dpi).
+pub fn length_to_user(len: Length, axis: Axis, viewport: Vec2) -> f64 {
+    let n = len.number;
+    match len.unit {
+        LengthUnit::None | LengthUnit::Px => n,
+        LengthUnit::In => n * 96.0,
+        LengthUnit::Cm => n * 96.0 / 2.54,
+        LengthUnit::Mm => n * 96.0 / 25.4,
+        LengthUnit::Pt => n * 4.0 / 3.0,
+        LengthUnit::Pc => n * 16.0,
+        // No font cascade: the CSS initial font size.
+        LengthUnit::Em => n * 16.0,
+        LengthUnit::Ex => n * 8.0,
+        LengthUnit::Percent => {
+            let reference = match axis {
+                Axis::X => viewport.x,
+                Axis::Y => viewport.y,
+                Axis::Diagonal => ((viewport.x.powi(2) + viewport.y.powi(2)) / 2.0).sqrt(),
+            };
+            n / 100.0 * reference
+        }
+    }
+}
+
+/// Parses a length attribute value; `None` if absent or malformed.
+pub fn parse_length(s: Option<&str>, axis: Axis, viewport: Vec2) -> Option<f64> {
+    let len: Length = s?.trim().parse().ok()?;
+    let v = length_to_user(len, axis, viewport);
+    v.is_finite().then_some(v)
+}
+
+/// Parses a `points` list of `polyline`/`polygon`. A trailing odd number is ignored, as SVG says.
+pub fn parse_points(s: &str) -> Vec<Point> {
+    svgtypes::PointsParser::from(s).map(|(x, y)| Point::new(x, y)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn close(a: Point, b: Point) -> bool {
+        (a - b).hypot() < 1e-9
+    }
+
+    #[test]
+    fn path_commands_relative_absolute_and_close() {
+        let (sp, err) = path_from_d("m10 10 h10 v10 l-10 0 z M 0 0 Q 5 5 10 0 T 20 0");
+        assert!(err.is_none());
+        assert_eq!(sp.len(), 2);
+        assert!(sp[0].closed);
+        // Square: 3 explicit lines + the closing line = 4 segments.
+        assert_eq!(sp[0].segments(), 4);
+        assert_eq!(sp[0].points.len(), 12);
+        assert!(close(sp[0].points[3], Point::new(20.0, 10.0)));
+        assert!(close(sp[0].points[1], Point::new(10.0 + 10.0 / 3.0, 10.0)));
+        // Quadratic elevation: c1 = p0 + 2/3 (c - p0).
+        assert!(!sp[1].closed);
+        assert_eq!(sp[1].segments(), 2);
+        assert!(close(sp[1].points[1], Point::new(10.0 / 3.0, 10.0 / 3.0)));
+        // T reflects the control point: (15,-5).
+        assert!(close(sp[1].points[4], Point::new(10.0 + 10.0 / 3.0, -10.0 / 3.0)));
+    }
+
+    #[test]
+    fn explicit_return_to_start_is_the_closing_segment() {
+        let (sp, _) = path_from_d("M0 0 L10 0 L10 10 L0 0 Z");
+        assert_eq!(sp[0].segments(), 3);
+    }
+
+    #[test]
+    fn arcs_become_cubics_on_the_circle() {
+        let (sp, err) = path_from_d("M 10 0 A 10 10 0 0 1 -10 0 A 10 10 0 0 1 10 0 Z");
+        assert!(err.is_none());
+        let s = &sp[0];
+        assert!(s.segments() >= 2);
+        for seg in 0..s.segments() {
+            let n = s.points.len();
+            let p = |i: usize| s.points[(3 * seg + i) % n];
+            let c = kurbo::CubicBez::new(p(0), p(1), p(2), p(3));
+            for k in 0..=8 {
+                let q = kurbo::ParamCurve::eval(&c, k as f64 / 8.0);
+                assert!((q.to_vec2().hypot() - 10.0).abs() < 0.01, "{q:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn path_error_keeps_the_prefix() {
+        let (sp, err) = path_from_d("M0 0 L10 0 L10 10 L NaN 3");
+        assert!(err.is_some());
+        assert_eq!(sp.len(), 1);
+        assert_eq!(sp[0].segments(), 2);
+    }
+
+    #[test]
+    fn rounded_rect_and_ellipse() {
+        let r = rect(0.0, 0.0, 10.0, 6.0, 2.0, 1.0);
+        assert_eq!(r[0].segments(), 8);
+        assert!(r[0].closed);
+        let e = ellipse(5.0, 5.0, 3.0, 2.0);
+        assert_eq!(e[0].segments(), 4);
+        assert!(close(e[0].points[3], Point::new(5.0, 7.0)));
+    }
+
+    #[test]
+    fn lengths_and_units() {
+        let vp = Vec2::new(200.0, 100.0);
+        assert_eq!(parse_length(Some("1in"), Axis::X, vp), Some(96.0));
+        assert_eq!(parse_length(Some("50%"), Axis::Y, vp), Some(50.0));
+        assert!((parse_length(Some("25.4mm"), Axis::X, vp).unwrap() - 96.0).abs() < 1e-9);
+        assert_eq!(parse_length(Some("bogus"), Axis::X, vp), None);
+    }
+
+    #[test]
+    fn transforms_compose_in_svg_order() {
+        let t = parse_transform("translate(10 0) scale(2)").unwrap();
+        assert!(close(t * Point::new(1.0, 1.0), Point::new(12.0, 2.0)));
+        let r = parse_transform("rotate(90 5 5)").unwrap();
+        assert!(close(r * Point::new(10.0, 5.0), Point::new(5.0, 10.0)));
+        assert!(parse_transform("scale(").is_none());
+    }
+}

@@ -1,0 +1,252 @@
+//! Styling: the CSS cascade of `<style>` rules, the `style` attribute and presentation
+//! attributes, then inheritance down the tree.
+//!
+//! Order of precedence (lowest first), as in SVG 1.1/2: presentation attribute < CSS rule (by
+//! specificity, then source order) < `style` attribute < `!important` CSS < `!important` style.
+//! Every specified value remembers where it came from ([`Origin`]) so that write-back can put a
+//! new colour back in the same place.
+
+use serde::Serialize;
+
+use super::document::{Document, ElementId};
+
+/// One `name: value` declaration.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Declaration {
+    pub name: String,
+    pub value: String,
+    pub important: bool,
+}
+
+/// Parses the content of a `style` attribute.
+pub fn parse_declarations(style: &str) -> Vec<Declaration> {
+    simplecss::DeclarationTokenizer::from(style)
+        .map(|d| Declaration {
+            name: d.name.to_string(),
+            value: d.value.trim().to_string(),
+            important: d.important,
+        })
+        .collect()
+}
+
+/// Where an element's own value of a property was written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Origin {
+    /// A presentation attribute (`fill="red"`).
+    Attribute,
+    /// A declaration in the `style` attribute.
+    Style,
+    /// A rule of a `<style>` sheet (e.g. a class).
+    Css,
+}
+
+/// A specified value and where it came from.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Specified {
+    pub value: String,
+    pub origin: Origin,
+}
+
+/// The properties we read. Anything else is left to the document.
+pub const PROPERTIES: &[&str] = &[
+    "fill",
+    "fill-opacity",
+    "fill-rule",
+    "stroke",
+    "stroke-opacity",
+    "stroke-width",
+    "stroke-linecap",
+    "stroke-linejoin",
+    "stroke-miterlimit",
+    "stroke-dasharray",
+    "opacity",
+    "display",
+    "visibility",
+    "color",
+    "stop-color",
+    "stop-opacity",
+    "clip-path",
+    "mask",
+    "filter",
+    "marker-start",
+    "marker-mid",
+    "marker-end",
+    "marker",
+    "vector-effect",
+    "paint-order",
+    "transform",
+];
+
+/// Specified (not yet inherited) values of every element.
+#[derive(Clone, Debug, Default)]
+pub struct Styles {
+    per_element: Vec<Vec<(&'static str, Specified)>>,
+}
+
+impl Styles {
+    /// Runs the cascade for every element of `doc`.
+    pub fn compute(doc: &Document) -> Styles {
+        let css: String = doc
+            .element_ids()
+            .filter(|&e| {
+                let el = doc.element(e);
+                el.name == "style"
+                    && el.is_svg()
+                    && el.attr("type").is_none_or(|t| t.trim().is_empty() || t.trim() == "text/css")
+            })
+            .map(|e| doc.element(e).text.clone())
+            .collect::<Vec<_>>()
+            .join("\n");
+        let sheet = simplecss::StyleSheet::parse(&css);
+        let mut per_element = Vec::with_capacity(doc.len());
+        for id in doc.element_ids() {
+            let el = doc.element(id);
+            // (priority, value): larger priority wins; equal priority → later wins.
+            let mut slots: Vec<(&'static str, u8, Specified)> = Vec::new();
+            let mut put = |name: &str, value: &str, prio: u8, origin: Origin| {
+                let Some(&prop) = PROPERTIES.iter().find(|p| **p == name) else { return };
+                let spec = Specified { value: value.trim().to_string(), origin };
+                match slots.iter_mut().find(|s| s.0 == prop) {
+                    Some(slot) if slot.1 <= prio => *slot = (prop, prio, spec),
+                    Some(_) => {}
+                    None => slots.push((prop, prio, spec)),
+                }
+            };
+            for a in el.attributes.iter().filter(|a| a.namespace.is_none()) {
+                if a.name != "style" && a.name != "transform" {
+                    put(&a.name, &a.value, 0, Origin::Attribute);
+                }
+            }
+            if !sheet.rules.is_empty() {
+                let handle = CssElement { doc, id };
+                for rule in &sheet.rules {
+                    if rule.selector.matches(&handle) {
+                        for d in &rule.declarations {
+                            put(d.name, d.value, if d.important { 3 } else { 1 }, Origin::Css);
+                        }
+                    }
+                }
+            }
+            if let Some(style) = el.attr("style") {
+                for d in parse_declarations(style) {
+                    put(&d.name, &d.value, if d.important { 4 } else { 2 }, Origin::Style);
+                }
+            }
+            per_element.push(slots.into_iter().map(|(p, _, s)| (p, s)).collect());
+        }
+        Styles { per_element }
+    }
+
+    /// The element's own specified value of `property`, if any.
+    pub fn get(&self, el: ElementId, property: &str) -> Option<&Specified> {
+        self.per_element
+            .get(el.index())?
+            .iter()
+            .find(|(p, _)| *p == property)
+            .map(|(_, s)| s)
+    }
+
+    /// The element's own value, treating `inherit` as absent.
+    pub fn own(&self, el: ElementId, property: &str) -> Option<&Specified> {
+        self.get(el, property).filter(|s| s.value != "inherit")
+    }
+
+    /// The inherited value: the element's own, else the nearest ancestor's, with the element it
+    /// was found on.
+    pub fn inherited<'a>(
+        &'a self,
+        doc: &Document,
+        el: ElementId,
+        property: &str,
+    ) -> Option<(ElementId, &'a Specified)> {
+        let mut cur = Some(el);
+        while let Some(c) = cur {
+            if let Some(s) = self.own(c, property) {
+                return Some((c, s));
+            }
+            cur = doc.element(c).parent;
+        }
+        None
+    }
+}
+
+/// Adapter that lets simplecss match selectors against our elements.
+#[derive(Clone, Copy)]
+struct CssElement<'a> {
+    doc: &'a Document,
+    id: ElementId,
+}
+
+impl simplecss::Element for CssElement<'_> {
+    fn parent_element(&self) -> Option<Self> {
+        Some(CssElement { doc: self.doc, id: self.doc.element(self.id).parent? })
+    }
+
+    fn prev_sibling_element(&self) -> Option<Self> {
+        let parent = self.doc.element(self.id).parent?;
+        let siblings = &self.doc.element(parent).children;
+        let pos = siblings.iter().position(|&s| s == self.id)?;
+        Some(CssElement { doc: self.doc, id: *siblings.get(pos.checked_sub(1)?)? })
+    }
+
+    fn has_local_name(&self, name: &str) -> bool {
+        self.doc.element(self.id).name == name
+    }
+
+    fn attribute_matches(&self, local_name: &str, operator: simplecss::AttributeOperator<'_>) -> bool {
+        match self.doc.element(self.id).attr(local_name) {
+            Some(v) if local_name == "class" => match operator {
+                // Classes are separated by any whitespace, not only spaces.
+                simplecss::AttributeOperator::Contains(c) => v.split_whitespace().any(|s| s == c),
+                op => op.matches(v),
+            },
+            Some(v) => operator.matches(v),
+            None => false,
+        }
+    }
+
+    fn pseudo_class_matches(&self, class: simplecss::PseudoClass<'_>) -> bool {
+        match class {
+            simplecss::PseudoClass::FirstChild => self.prev_sibling_element().is_none(),
+            _ => false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cascade_order_and_origins() {
+        let src = r#"<svg xmlns="http://www.w3.org/2000/svg">
+            <style>.a{fill:#111} #p2{fill:#222} rect{stroke:green} .imp{fill:#333 !important}</style>
+            <path id="p1" class="a" fill="red" d="M0 0"/>
+            <path id="p2" class="a" d="M0 0"/>
+            <path id="p3" class="a" style="fill:blue" d="M0 0"/>
+            <path id="p4" class="imp" style="fill:blue" d="M0 0"/>
+            <path id="p5" fill="red" d="M0 0"/>
+            <g fill="inherit"><rect id="r" width="1" height="1"/></g>
+        </svg>"#;
+        let doc = Document::parse(src).unwrap();
+        let st = Styles::compute(&doc);
+        let get = |id: &str| st.get(doc.by_id(id).unwrap(), "fill").cloned();
+        assert_eq!(get("p1").unwrap(), Specified { value: "#111".into(), origin: Origin::Css });
+        assert_eq!(get("p2").unwrap().value, "#222");
+        assert_eq!(get("p3").unwrap(), Specified { value: "blue".into(), origin: Origin::Style });
+        assert_eq!(get("p4").unwrap().value, "#333");
+        assert_eq!(get("p5").unwrap().origin, Origin::Attribute);
+        let r = doc.by_id("r").unwrap();
+        assert_eq!(st.get(r, "stroke").unwrap().value, "green");
+        assert!(st.inherited(&doc, r, "fill").is_none());
+    }
+
+    #[test]
+    fn class_lists_with_tabs_match() {
+        let src = "<svg xmlns=\"http://www.w3.org/2000/svg\"><style>.b{fill:#0f0}</style><path id=\"p\" class=\"a\tb\" d=\"M0 0\"/></svg>";
+        let doc = Document::parse(src).unwrap();
+        let st = Styles::compute(&doc);
+        assert_eq!(st.get(doc.by_id("p").unwrap(), "fill").unwrap().value, "#0f0");
+    }
+}
