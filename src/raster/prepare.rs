@@ -1,0 +1,212 @@
+//! Stage 1, *prepare* (CPU for both backends): scene → polygons in render pixels.
+//!
+//! * **Flatten**: each cubic becomes `n` lines (Wang's bound for a 0.05 px tolerance). Every
+//!   flattened point is a [`BaseVertex`]: `Σ_k B_k(t)·P[ctrl_k]`, linear in the control points,
+//!   so its gradient is the Bernstein weights.
+//! * **Stroke**: stroked polylines become closed outlines of derived vertices (see
+//!   [`super::stroke`]).
+//! * **Layers**: one per painted fragment in painter's order (a shape's fill, then its stroke),
+//!   each a set of closed loops of lines.
+
+use std::ops::Range;
+
+use super::stroke::{self, OutlinePoint, OutlineVertex, StrokeStyle};
+use crate::scene::{FillRule, Paint, Scene};
+
+/// Flattening tolerance in render pixels (max distance between curve and chord).
+pub const FLATTEN_TOLERANCE: f32 = 0.05;
+/// Upper bound of lines per cubic, so absurd coordinates cannot explode the work.
+const MAX_LINES_PER_CUBIC: u32 = 256;
+
+/// A point on a curve: `Σ w[k]·points[ctrl[k]]` (canvas space, before the render scale).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct BaseVertex {
+    pub ctrl: [u32; 4],
+    pub w: [f32; 4],
+}
+
+/// A painted fragment: lines `lines` filled by `rule` with `paint`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Layer {
+    pub lines: Range<u32>,
+    pub rule: FillRule,
+    pub paint: Paint,
+    /// Index of the scene shape.
+    pub shape: u32,
+    /// Bounding box of its vertices in render pixels `[x0, y0, x1, y1]`.
+    pub bbox: [f32; 4],
+}
+
+/// A scene ready to rasterize at one size.
+#[derive(Clone, Debug, Default)]
+pub struct Prepared {
+    pub width: u32,
+    pub height: u32,
+    /// Canvas → render scale per axis.
+    pub scale: [f32; 2],
+    /// Positions of all vertices in render pixels: base vertices first, then outline vertices.
+    pub positions: Vec<[f32; 2]>,
+    pub base: Vec<BaseVertex>,
+    /// Outline vertex `i` is vertex `base.len() + i`.
+    pub derived: Vec<OutlineVertex>,
+    /// Render-pixel stroke widths (scene widths × the mean scale).
+    pub stroke_widths: Vec<f32>,
+    /// Each line joins two vertex ids.
+    pub lines: Vec<[u32; 2]>,
+    pub layers: Vec<Layer>,
+}
+
+impl Prepared {
+    /// Endpoints of a line in render pixels.
+    pub fn line(&self, i: usize) -> [[f32; 2]; 2] {
+        let [a, b] = self.lines[i];
+        [self.positions[a as usize], self.positions[b as usize]]
+    }
+
+    /// Stroke width scale (render px per canvas px) applied to `stroke_widths`.
+    pub fn width_scale(&self) -> f32 {
+        (self.scale[0] * self.scale[1]).sqrt()
+    }
+}
+
+fn bernstein(t: f32) -> [f32; 4] {
+    let s = 1.0 - t;
+    [s * s * s, 3.0 * s * s * t, 3.0 * s * t * t, t * t * t]
+}
+
+/// Flattens and strokes `scene` for a `width`×`height` render.
+pub fn prepare(scene: &Scene, width: u32, height: u32) -> Prepared {
+    let scale = [
+        width as f32 / scene.width.max(f32::MIN_POSITIVE),
+        height as f32 / scene.height.max(f32::MIN_POSITIVE),
+    ];
+    let mut p = Prepared { width, height, scale, ..Prepared::default() };
+    let width_scale = p.width_scale();
+    p.stroke_widths = scene.stroke_widths.iter().map(|w| w.max(0.0) * width_scale).collect();
+    let sp = |i: u32| {
+        let q = scene.points[i as usize];
+        [q[0] * scale[0], q[1] * scale[1]]
+    };
+
+    // Flatten every subpath once; fills and strokes share the vertices.
+    struct Poly {
+        ids: Vec<u32>,
+        corner: Vec<bool>,
+        closed: bool,
+    }
+    let mut polys: Vec<Poly> = Vec::with_capacity(scene.subpaths.len());
+    for s in &scene.subpaths {
+        let count = s.point_count();
+        let idx = |k: u32| s.first_point + (k % count);
+        let mut ids = Vec::new();
+        let mut corner = Vec::new();
+        for seg in 0..s.segments {
+            let ctrl = [idx(3 * seg), idx(3 * seg + 1), idx(3 * seg + 2), idx(3 * seg + 3)];
+            let c = ctrl.map(sp);
+            let dd = |a: [f32; 2], b: [f32; 2], c: [f32; 2]| {
+                let x = a[0] - 2.0 * b[0] + c[0];
+                let y = a[1] - 2.0 * b[1] + c[1];
+                (x * x + y * y).sqrt()
+            };
+            let m = dd(c[0], c[1], c[2]).max(dd(c[1], c[2], c[3]));
+            let n = if m.is_finite() {
+                ((0.75 * m / FLATTEN_TOLERANCE).sqrt().ceil() as u32).clamp(1, MAX_LINES_PER_CUBIC)
+            } else {
+                1
+            };
+            for k in 0..n {
+                let t = k as f32 / n as f32;
+                let w = bernstein(t);
+                ids.push(p.positions.len() as u32);
+                corner.push(k == 0);
+                p.base.push(BaseVertex { ctrl, w });
+                p.positions.push(eval(&c, &w));
+            }
+        }
+        if !s.closed && s.segments > 0 {
+            // The final on-curve point of an open subpath.
+            let last = idx(3 * s.segments);
+            ids.push(p.positions.len() as u32);
+            corner.push(true);
+            p.base.push(BaseVertex { ctrl: [last; 4], w: [1.0, 0.0, 0.0, 0.0] });
+            p.positions.push(sp(last));
+        }
+        polys.push(Poly { ids, corner, closed: s.closed });
+    }
+
+    for (si, shape) in scene.shapes.iter().enumerate() {
+        let polys = &polys[shape.subpaths.start as usize..shape.subpaths.end as usize];
+        if shape.fill != Paint::None {
+            let start = p.lines.len() as u32;
+            for poly in polys {
+                // Fills close every subpath, open ones with a straight line.
+                push_loop(&mut p.lines, poly.ids.iter().copied());
+            }
+            push_layer(&mut p, start, shape.fill_rule, shape.fill, si as u32);
+        }
+        if let Some(st) = shape.stroke {
+            let style = StrokeStyle {
+                width_index: st.width,
+                half_width: p.stroke_widths[st.width as usize] / 2.0,
+                cap: st.cap,
+                join: st.join,
+                miter_limit: st.miter_limit,
+            };
+            if style.half_width <= 0.0 || st.paint == Paint::None {
+                continue;
+            }
+            let start = p.lines.len() as u32;
+            for poly in polys {
+                for lp in stroke::outline(&poly.ids, &poly.corner, poly.closed, &p.positions, &style) {
+                    let ids: Vec<u32> = lp
+                        .into_iter()
+                        .map(|pt| match pt {
+                            OutlinePoint::Base(i) => i,
+                            OutlinePoint::Derived(v) => {
+                                let pos = v.position(&p.positions, style.half_width);
+                                p.derived.push(v);
+                                p.positions.push(pos);
+                                (p.positions.len() - 1) as u32
+                            }
+                        })
+                        .collect();
+                    push_loop(&mut p.lines, ids.into_iter());
+                }
+            }
+            push_layer(&mut p, start, FillRule::NonZero, st.paint, si as u32);
+        }
+    }
+    p
+}
+
+fn eval(c: &[[f32; 2]; 4], w: &[f32; 4]) -> [f32; 2] {
+    let mut out = [0.0f32; 2];
+    for k in 0..4 {
+        out[0] += w[k] * c[k][0];
+        out[1] += w[k] * c[k][1];
+    }
+    out
+}
+
+fn push_loop(lines: &mut Vec<[u32; 2]>, ids: impl Iterator<Item = u32>) {
+    let ids: Vec<u32> = ids.collect();
+    if ids.len() < 2 {
+        return;
+    }
+    for i in 0..ids.len() {
+        lines.push([ids[i], ids[(i + 1) % ids.len()]]);
+    }
+}
+
+fn push_layer(p: &mut Prepared, start: u32, rule: FillRule, paint: Paint, shape: u32) {
+    let end = p.lines.len() as u32;
+    if end == start {
+        return;
+    }
+    let mut bbox = [f32::INFINITY, f32::INFINITY, f32::NEG_INFINITY, f32::NEG_INFINITY];
+    for l in &p.lines[start as usize..end as usize] {
+        let q = p.positions[l[0] as usize];
+        bbox = [bbox[0].min(q[0]), bbox[1].min(q[1]), bbox[2].max(q[0]), bbox[3].max(q[1])];
+    }
+    p.layers.push(Layer { lines: start..end, rule, paint, shape, bbox });
+}
