@@ -39,7 +39,7 @@ pub enum Error {
     Image { path: PathBuf, message: String },
 
     /// The GPU backend was asked for and cannot be used.
-    #[error("GPU backend unavailable: {0}")]
+    #[error("{0}")]
     GpuUnavailable(String),
 
     /// The GPU failed while running (device lost, out of memory, ...).
@@ -53,6 +53,12 @@ pub enum Error {
 
 /// Shorthand used across the crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl From<crate::compute::ComputeError> for Error {
+    fn from(e: crate::compute::ComputeError) -> Self {
+        Error::GpuUnavailable(e.to_string())
+    }
+}
 
 impl Error {
     /// An [`Error::Io`] for `path`.

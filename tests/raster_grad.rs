@@ -134,10 +134,16 @@ impl Case {
 }
 
 /// Compares analytic and numeric derivatives; returns (checked, well-conditioned) counts.
-fn compare(name: &str, analytic: &[f64], numeric: &[Option<(f64, f64)>], scale: f64) -> (usize, usize) {
+///
+/// Entries smaller than `floor · scale` are left out as ill-conditioned: their difference
+/// quotients are dominated by the f32 rounding of the renders.
+fn compare(name: &str, analytic: &[f64], numeric: &[Option<(f64, f64)>], scale: f64, floor: f64) -> (usize, usize) {
     let mut good = 0;
     for (i, (a, n)) in analytic.iter().zip(numeric).enumerate() {
         let Some((n1, n2)) = n else { continue };
+        if n1.abs().max(n2.abs()) < floor * scale {
+            continue;
+        }
         // Well-conditioned: the difference quotient is stable when h halves (no kink inside
         // ±h). Richardson extrapolation then removes the O(h²) term of central differences.
         if (n1 - n2).abs() > 0.02 * n1.abs().max(n2.abs()).max(1e-3 * scale) {
@@ -168,7 +174,7 @@ fn check_case(seed: u64) {
         })
         .collect();
     let scale = analytic.iter().fold(0.0f64, |m, v| m.max(v.abs()));
-    let (n, good) = compare("points", &analytic, &numeric, scale);
+    let (n, good) = compare("points", &analytic, &numeric, scale, 1e-3);
     assert!(good * 10 >= n * 7, "only {good}/{n} point entries well-conditioned");
 
     // Colours (solid and gradient stops).
@@ -182,7 +188,7 @@ fn check_case(seed: u64) {
         })
         .collect();
     let scale = analytic.iter().fold(0.0f64, |m, v| m.max(v.abs()));
-    let (n, good) = compare("colors", &analytic, &numeric, scale);
+    let (n, good) = compare("colors", &analytic, &numeric, scale, 1e-3);
     assert!(good * 10 >= n * 9, "only {good}/{n} colour entries well-conditioned");
 
     // Stroke widths.
@@ -194,7 +200,7 @@ fn check_case(seed: u64) {
         })
         .collect();
     let scale = analytic.iter().fold(0.0f64, |m, v| m.max(v.abs()));
-    let (n, good) = compare("stroke widths", &analytic, &numeric, scale);
+    let (n, good) = compare("stroke widths", &analytic, &numeric, scale, 5e-2);
     // Widths move miter tips and arc step counts: fewer are smooth within ±h.
     assert!(good * 2 >= n, "only {good}/{n} stroke widths well-conditioned");
 }
@@ -236,3 +242,4 @@ fn transparent_background_gradients() {
     }
     assert!(checked > 10);
 }
+

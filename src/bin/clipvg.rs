@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+use clipvg::compute::BackendChoice;
 use clipvg::svg::Document;
 
 #[derive(Parser)]
@@ -24,6 +25,26 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Render an SVG to PNG with clipvg's differentiable rasterizer.
+    Render {
+        /// The SVG file.
+        input: PathBuf,
+        /// The PNG to write.
+        #[arg(short, long)]
+        output: PathBuf,
+        /// Output width in pixels (default: the canvas width; the other side keeps the aspect).
+        #[arg(long)]
+        width: Option<u32>,
+        /// Output height in pixels.
+        #[arg(long)]
+        height: Option<u32>,
+        /// Background: white, none (transparent) or a colour such as #rrggbb.
+        #[arg(long, default_value = "white")]
+        background: String,
+        /// Where to rasterize: cpu, gpu (wgpu), or auto (a hardware GPU if present).
+        #[arg(long, value_enum, default_value_t = BackendChoice::Auto)]
+        backend: BackendChoice,
+    },
 }
 
 fn run(cli: Cli) -> clipvg::Result<()> {
@@ -32,10 +53,25 @@ fn run(cli: Cli) -> clipvg::Result<()> {
             let doc = Document::open(&file)?;
             let report = clipvg::inspect::inspect(&doc)?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&report).expect("report serialises"));
+                let text = serde_json::to_string_pretty(&report)
+                    .map_err(|e| clipvg::Error::InvalidInput(format!("report: {e}")))?;
+                println!("{text}");
             } else {
                 print!("{}", report.to_text(50));
             }
+            Ok(())
+        }
+        Command::Render { input, output, width, height, background, backend } => {
+            let doc = Document::open(&input)?;
+            let built = clipvg::scene::build(&doc, &Default::default())?;
+            let (w, h) = clipvg::raster::output_size(built.canvas.width, built.canvas.height, width, height)?;
+            let bg = clipvg::raster::parse_background(&background)?;
+            let img = clipvg::raster::render_with(&built.scene, w, h, bg, backend)?;
+            let mut png = Vec::new();
+            img.to_rgba8()
+                .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+                .map_err(|e| clipvg::Error::Image { path: output.clone(), message: e.to_string() })?;
+            clipvg::util::write_atomic(&output, &png)?;
             Ok(())
         }
     }

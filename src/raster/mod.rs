@@ -15,6 +15,8 @@
 pub mod coverage;
 pub mod cpu;
 pub mod dual;
+pub mod gpu;
+pub mod op;
 pub mod paint;
 pub mod prepare;
 pub mod rows;
@@ -147,4 +149,88 @@ impl Frame {
 /// Renders a scene on the CPU in one call.
 pub fn render(scene: &Scene, width: u32, height: u32, background: [f32; 4]) -> Result<Image> {
     Ok(Frame::new(scene, width, height, background)?.render_cpu(scene))
+}
+
+/// Output size of a render: both sides, one side (the other from the canvas aspect), or the
+/// canvas size itself.
+pub fn output_size(canvas_w: f64, canvas_h: f64, width: Option<u32>, height: Option<u32>) -> Result<(u32, u32)> {
+    let round = |v: f64| (v.round().max(1.0)).min(MAX_SIDE as f64) as u32;
+    let (w, h) = match (width, height) {
+        (Some(w), Some(h)) => (w, h),
+        (Some(w), None) => (w, round(w as f64 * canvas_h / canvas_w)),
+        (None, Some(h)) => (round(h as f64 * canvas_w / canvas_h), h),
+        (None, None) => (round(canvas_w), round(canvas_h)),
+    };
+    check_size(w, h)?;
+    Ok((w, h))
+}
+
+/// Parses a background: `white`, `none`/`transparent`, or any SVG colour (`#rrggbb`, names,
+/// `rgb()`...). Returns straight RGBA.
+pub fn parse_background(s: &str) -> Result<[f32; 4]> {
+    match s.trim() {
+        "none" | "transparent" => Ok([0.0; 4]),
+        other => crate::svg::paint::parse_color(other)
+            .map(|c| c.map(|v| v as f32))
+            .ok_or_else(|| Error::InvalidInput(format!("unknown background colour \"{s}\" (use white, none or #rrggbb)"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_and_backgrounds() {
+        assert_eq!(output_size(36.0, 18.0, Some(100), None).unwrap(), (100, 50));
+        assert_eq!(output_size(36.0, 18.0, None, None).unwrap(), (36, 18));
+        assert!(output_size(36.0, 18.0, Some(0), None).is_err());
+        assert!(output_size(36.0, 18.0, Some(20_000), Some(1)).is_err());
+        assert_eq!(parse_background("white").unwrap(), [1.0; 4]);
+        assert_eq!(parse_background("none").unwrap(), [0.0; 4]);
+        assert_eq!(parse_background("#ff0000").unwrap(), [1.0, 0.0, 0.0, 1.0]);
+        assert!(parse_background("bogus").is_err());
+    }
+}
+
+/// Renders with the chosen backend: the CPU rasterizer directly, or the WGSL stages through
+/// burn's wgpu device. GPU failures (device lost, out of memory) become [`Error::Gpu`].
+pub fn render_with(
+    scene: &Scene,
+    width: u32,
+    height: u32,
+    background: [f32; 4],
+    backend: crate::compute::BackendChoice,
+) -> Result<Image> {
+    use crate::compute::{BackendChoice, adapters};
+    let use_gpu = match backend {
+        BackendChoice::Cpu => false,
+        BackendChoice::Gpu => true,
+        BackendChoice::Auto => adapters().iter().any(|a| a.is_hardware),
+    };
+    if !use_gpu {
+        return render(scene, width, height, background);
+    }
+    check_size(width, height)?;
+    let device = crate::compute::device_for(BackendChoice::Gpu)?;
+    let job = op::RasterJob { scene: std::sync::Arc::new(scene.clone()), width, height, background };
+    let run = || -> Vec<f32> {
+        let (p, c, w) = op::scene_tensors(scene, &device);
+        let img = op::render_tensor(p, c, w, job);
+        img.into_data().convert::<f32>().try_into_vec::<f32>().unwrap_or_default()
+    };
+    let data = std::panic::catch_unwind(std::panic::AssertUnwindSafe(run))
+        .map_err(|e| Error::Gpu(panic_message(&e)))?;
+    if data.len() != width as usize * height as usize * 4 {
+        return Err(Error::Gpu("the GPU returned an image of the wrong size".into()));
+    }
+    Ok(Image { width, height, data })
+}
+
+/// The message of a caught panic.
+pub(crate) fn panic_message(e: &Box<dyn std::any::Any + Send>) -> String {
+    e.downcast_ref::<String>()
+        .cloned()
+        .or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()))
+        .unwrap_or_else(|| "unknown failure".into())
 }

@@ -120,5 +120,13 @@ pub fn bin(p: &Prepared) -> Rows {
         sorted_rows[slot] = r;
         next[r as usize] += 1;
     }
-    Rows { starts, items: sorted, item_rows: sorted_rows, line_ids }
+    // Lines in row-major item order too, so a band of rows owns one contiguous range of them.
+    let mut ordered = Vec::with_capacity(line_ids.len());
+    for it in &mut sorted {
+        let start = ordered.len() as u32;
+        ordered.extend_from_slice(&line_ids[it.lines()]);
+        it.lines_start = start;
+        it.lines_end = ordered.len() as u32;
+    }
+    Rows { starts, items: sorted, item_rows: sorted_rows, line_ids: ordered }
 }

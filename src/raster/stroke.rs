@@ -6,8 +6,9 @@
 //!
 //! Construction (as Skia and tiny-skia stroke): the left offset (+n) forward, the end cap, the
 //! right offset (−n) backward, the start cap. At a corner, the outer side gets the join (miter
-//! within the limit, else bevel; or a round arc) and the inner side pivots through the vertex,
-//! so the nonzero rule fills the inner overlap. Vertices inside a flattened curve get a bevel
+//! within the limit, else bevel; or a round arc); the inner side ends both offsets at their
+//! intersection (the inner miter point) where the segments are long enough, else pivots
+//! through the vertex so the nonzero rule fills the overlap. Vertices inside a flattened curve get a bevel
 //! (their turn is a small fraction of a degree). Approximations, documented: dashes are not
 //! drawn; anti-aliasing of overlapping parts of the outline counts overlap area twice inside
 //! edge pixels (the usual limit of accumulation rasterizers).
@@ -183,9 +184,15 @@ pub fn outline(
     // One side: offsets of every segment with joins between them.
     let side = |s: f32| -> Vec<OutlinePoint> {
         let mut out = Vec::new();
+        // The inner corner of the previous join replaced this segment's start offset.
+        let mut skip_start = false;
+        let mut drop_first = false;
         for i in 0..seg_count {
             let (a, b) = seg(i);
-            out.push(mk(OutlineKind::OffsetStart { s }, a, b, b));
+            if !skip_start {
+                out.push(mk(OutlineKind::OffsetStart { s }, a, b, b));
+            }
+            skip_start = false;
             out.push(mk(OutlineKind::OffsetEnd { s }, a, b, b));
             let has_next = closed || i + 1 < seg_count;
             if !has_next {
@@ -195,21 +202,36 @@ pub fn outline(
             let (pa, pb, pc) = (pos[a as usize], pos[b as usize], pos[c as usize]);
             let (d0, d1) = ([pb[0] - pa[0], pb[1] - pa[1]], [pc[0] - pb[0], pc[1] - pb[1]]);
             let cross = (d0[0] * d1[1] - d0[1] * d1[0]) as f64;
+            let dot = (d0[0] * d1[0] + d0[1] * d1[1]) as f64;
+            let (l0, l1) = (d0[0].hypot(d0[1]) as f64, d1[0].hypot(d1[1]) as f64);
             let n0 = [-d0[1], d0[0]];
             // Turning towards this side makes it the inner side.
             let inner = (s as f64) * ((n0[0] * d1[0] + n0[1] * d1[1]) as f64) > 0.0;
             if inner {
-                out.push(OutlinePoint::Base(b));
+                // The inner offsets meet at the inner miter point, h·tan(θ/2) back along each
+                // segment. Where both segments are long enough, end them there (a simple
+                // outline: no overlap to double-count in edge pixels); else pivot through the
+                // vertex and let the nonzero rule fill the overlap.
+                let back = style.half_width as f64 * cross.abs() / (l0 * l1 + dot).max(1e-12);
+                if back <= 0.5 * l0.min(l1) {
+                    out.pop();
+                    out.push(mk(OutlineKind::Miter { s }, a, b, c));
+                    skip_start = true;
+                    if closed && i + 1 == seg_count {
+                        drop_first = true;
+                    }
+                } else {
+                    out.push(OutlinePoint::Base(b));
+                }
                 continue;
             }
-            let dot = (d0[0] * d1[0] + d0[1] * d1[1]) as f64;
             let angle = cross.atan2(dot);
             let join = if is_corner[(i + 1) % n] { style.join } else { LineJoin::Bevel };
             match join {
                 LineJoin::Bevel => {}
                 LineJoin::Miter => {
                     // Miter length / width = 1 / sin(θ/2) with θ the angle between segments.
-                    let cos_turn = dot / ((d0[0].hypot(d0[1]) * d1[0].hypot(d1[1])) as f64);
+                    let cos_turn = dot / (l0 * l1);
                     let ratio = (2.0 / (1.0 + cos_turn).max(1e-12)).sqrt();
                     if ratio <= style.miter_limit as f64 {
                         out.push(mk(OutlineKind::Miter { s }, a, b, c));
@@ -222,6 +244,9 @@ pub fn outline(
                     }
                 }
             }
+        }
+        if drop_first {
+            out.remove(0);
         }
         out
     };

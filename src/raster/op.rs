@@ -1,0 +1,268 @@
+//! The rasterizer as a burn operation with its own backward pass, so that
+//! `image = raster(points, colors, widths)` sits in one autodiff graph with the views, CLIP and
+//! the loss, and burn's optimizers update the scene tensors.
+//!
+//! Backends: the CubeCL/wgpu backend runs the WGSL stages ([`super::gpu`]); the CPU backends
+//! (Flex, NdArray) run [`super::cpu`]. The flattening, stroking and row binning run on the host
+//! for both (they are O(segments) and cheap next to the per-pixel stages).
+
+// The extension macro expands `NdArray` where no item attribute reaches it.
+#![allow(deprecated, reason = "NdArray (deprecated in burn 0.22) is one of the CPU backends measured against Flex")]
+
+use std::sync::Arc;
+
+use burn::backend::autodiff::checkpoint::base::Checkpointer;
+use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
+use burn::backend::autodiff::grads::Gradients;
+use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
+use burn::backend::ops::FloatTensorOps;
+use burn::backend::tensor::FloatTensor;
+use burn::backend::wgpu::{CubeBackend, CubeTensor};
+use burn::backend::NdArray;
+use burn::backend::{Autodiff, Backend, Dispatch, Flex, TensorMetadata, backend_extension};
+use burn::tensor::{Shape, Tensor, TensorData};
+
+use super::Frame;
+use crate::scene::Scene;
+
+/// What to render: the scene's structure (its parameter arrays are replaced by the tensors'
+/// values), the size and the background.
+#[derive(Clone, Debug)]
+pub struct RasterJob {
+    pub scene: Arc<Scene>,
+    pub width: u32,
+    pub height: u32,
+    /// Straight RGBA.
+    pub background: [f32; 4],
+}
+
+/// The rasterizer as a backend extension.
+#[backend_extension(Autodiff, Cube, Flex, NdArray)]
+pub trait RasterBackend: Backend {
+    /// `points [P', 2]`, `colors [C', 4]`, `widths [W']` (each padded to at least one row) →
+    /// straight RGBA image `[H, W, 4]`.
+    fn raster(points: FloatTensor<Self>, colors: FloatTensor<Self>, widths: FloatTensor<Self>, job: RasterJob) -> FloatTensor<Self>;
+
+    /// Gradients of a loss with respect to the three inputs, given dL/d image.
+    fn raster_backward(
+        points: FloatTensor<Self>,
+        colors: FloatTensor<Self>,
+        widths: FloatTensor<Self>,
+        grad: FloatTensor<Self>,
+        job: RasterJob,
+    ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>);
+}
+
+/// Number of rows each input tensor has for a scene (at least one, as empty tensors are not
+/// portable across backends).
+pub fn padded_lengths(scene: &Scene) -> [usize; 3] {
+    [scene.points.len().max(1), scene.colors.len().max(1), scene.stroke_widths.len().max(1)]
+}
+
+/// The scene with its parameters replaced by flat host values.
+fn with_params(job: &RasterJob, points: &[f32], colors: &[f32], widths: &[f32]) -> Scene {
+    let mut s = (*job.scene).clone();
+    for (i, p) in s.points.iter_mut().enumerate() {
+        *p = [points[2 * i], points[2 * i + 1]];
+    }
+    for (i, c) in s.colors.iter_mut().enumerate() {
+        *c = [colors[4 * i], colors[4 * i + 1], colors[4 * i + 2], colors[4 * i + 3]];
+    }
+    for (i, w) in s.stroke_widths.iter_mut().enumerate() {
+        *w = widths[i];
+    }
+    s
+}
+
+fn frame(job: &RasterJob, scene: &Scene) -> Frame {
+    // Sizes were checked when the job was made (`render_tensor`).
+    Frame::new(scene, job.width, job.height, job.background).expect("render size checked by the caller")
+}
+
+fn host<B: Backend>(t: FloatTensor<B>) -> Vec<f32> {
+    let data = pollster::block_on(B::float_into_data(t)).expect("reading a tensor from its device");
+    data.convert::<f32>().try_into_vec::<f32>().expect("f32 data")
+}
+
+fn grads_to_vecs(job: &RasterJob, g: super::SceneGrad) -> [(Vec<f32>, Vec<usize>); 3] {
+    let [np, nc, nw] = padded_lengths(&job.scene);
+    let mut p: Vec<f32> = g.points.iter().flatten().copied().collect();
+    p.resize(np * 2, 0.0);
+    let mut c: Vec<f32> = g.colors.iter().flatten().copied().collect();
+    c.resize(nc * 4, 0.0);
+    let mut w = g.stroke_widths;
+    w.resize(nw, 0.0);
+    [(p, vec![np, 2]), (c, vec![nc, 4]), (w, vec![nw])]
+}
+
+/// The CPU implementation, shared by the CPU backends.
+fn cpu_raster<B: Backend>(points: FloatTensor<B>, colors: FloatTensor<B>, widths: FloatTensor<B>, job: RasterJob) -> FloatTensor<B> {
+    let device = points.device();
+    let scene = with_params(&job, &host::<B>(points), &host::<B>(colors), &host::<B>(widths));
+    let img = frame(&job, &scene).render_cpu(&scene);
+    B::float_from_data(TensorData::new(img.data, [job.height as usize, job.width as usize, 4]), &device)
+}
+
+fn cpu_raster_backward<B: Backend>(
+    points: FloatTensor<B>,
+    colors: FloatTensor<B>,
+    widths: FloatTensor<B>,
+    grad: FloatTensor<B>,
+    job: RasterJob,
+) -> (FloatTensor<B>, FloatTensor<B>, FloatTensor<B>) {
+    let device = points.device();
+    let scene = with_params(&job, &host::<B>(points), &host::<B>(colors), &host::<B>(widths));
+    let g = frame(&job, &scene).backward_cpu(&scene, &host::<B>(grad)).expect("gradient has the image's shape");
+    let [p, c, w] = grads_to_vecs(&job, g);
+    (
+        B::float_from_data(TensorData::new(p.0, p.1), &device),
+        B::float_from_data(TensorData::new(c.0, c.1), &device),
+        B::float_from_data(TensorData::new(w.0, w.1), &device),
+    )
+}
+
+impl RasterBackend for Flex {
+    fn raster(points: FloatTensor<Self>, colors: FloatTensor<Self>, widths: FloatTensor<Self>, job: RasterJob) -> FloatTensor<Self> {
+        cpu_raster::<Self>(points, colors, widths, job)
+    }
+    fn raster_backward(
+        points: FloatTensor<Self>,
+        colors: FloatTensor<Self>,
+        widths: FloatTensor<Self>,
+        grad: FloatTensor<Self>,
+        job: RasterJob,
+    ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>) {
+        cpu_raster_backward::<Self>(points, colors, widths, grad, job)
+    }
+}
+
+impl RasterBackend for NdArray {
+    fn raster(points: FloatTensor<Self>, colors: FloatTensor<Self>, widths: FloatTensor<Self>, job: RasterJob) -> FloatTensor<Self> {
+        cpu_raster::<Self>(points, colors, widths, job)
+    }
+    fn raster_backward(
+        points: FloatTensor<Self>,
+        colors: FloatTensor<Self>,
+        widths: FloatTensor<Self>,
+        grad: FloatTensor<Self>,
+        job: RasterJob,
+    ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>) {
+        cpu_raster_backward::<Self>(points, colors, widths, grad, job)
+    }
+}
+
+fn cube_host(t: CubeTensor) -> Vec<f32> {
+    host::<CubeBackend>(t)
+}
+
+impl RasterBackend for CubeBackend {
+    fn raster(points: FloatTensor<Self>, colors: FloatTensor<Self>, widths: FloatTensor<Self>, job: RasterJob) -> FloatTensor<Self> {
+        let client = points.client.clone();
+        let device = points.device.clone();
+        let scene = with_params(&job, &cube_host(points), &cube_host(colors), &cube_host(widths));
+        let f = frame(&job, &scene);
+        let handle = super::gpu::forward(&client, &scene, &f);
+        let shape = Shape::from([job.height as usize, job.width as usize, 4]);
+        CubeTensor::new_contiguous(client, device, shape, handle, burn::tensor::DType::F32)
+    }
+
+    fn raster_backward(
+        points: FloatTensor<Self>,
+        colors: FloatTensor<Self>,
+        widths: FloatTensor<Self>,
+        grad: FloatTensor<Self>,
+        job: RasterJob,
+    ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>) {
+        let client = points.client.clone();
+        let device = points.device.clone();
+        let scene = with_params(&job, &cube_host(points), &cube_host(colors), &cube_host(widths));
+        let f = frame(&job, &scene);
+        let grad = burn::backend::wgpu::into_contiguous(grad);
+        let raw = super::gpu::backward(&client, &scene, &f, &grad.handle).expect("GPU backward of the rasterizer");
+        let g = f.to_scene_grad(&scene, &raw.lines, raw.colors);
+        let [p, c, w] = grads_to_vecs(&job, g);
+        let cube = |v: (Vec<f32>, Vec<usize>)| CubeBackend::float_from_data(TensorData::new(v.0, v.1), &device);
+        (cube(p), cube(c), cube(w))
+    }
+}
+
+impl<B: RasterBackend, C: CheckpointStrategy> RasterBackend for Autodiff<B, C> {
+    fn raster(points: FloatTensor<Self>, colors: FloatTensor<Self>, widths: FloatTensor<Self>, job: RasterJob) -> FloatTensor<Self> {
+        #[derive(Debug)]
+        struct RasterOp;
+
+        impl<B: RasterBackend> Backward<B, 3> for RasterOp {
+            type State = (FloatTensor<B>, FloatTensor<B>, FloatTensor<B>, RasterJob);
+
+            fn backward(self, ops: Ops<Self::State, 3>, grads: &mut Gradients, _: &mut Checkpointer) {
+                let [np, nc, nw] = ops.parents;
+                let grad = grads.consume::<B>(&ops.node);
+                let (p, c, w, job) = ops.state;
+                let (gp, gc, gw) = B::raster_backward(p, c, w, grad, job);
+                if let Some(n) = np {
+                    grads.register::<B>(n.id, gp);
+                }
+                if let Some(n) = nc {
+                    grads.register::<B>(n.id, gc);
+                }
+                if let Some(n) = nw {
+                    grads.register::<B>(n.id, gw);
+                }
+            }
+        }
+
+        let (pp, np) = points.into_parts();
+        let (cp, nc) = colors.into_parts();
+        let (wp, nw) = widths.into_parts();
+        match RasterOp.prepare::<C>([np, nc, nw]).compute_bound().stateful() {
+            OpsKind::Tracked(prep) => {
+                let out = B::raster(pp.clone(), cp.clone(), wp.clone(), job.clone());
+                prep.finish((pp, cp, wp, job), out)
+            }
+            OpsKind::UnTracked(prep) => prep.finish(B::raster(pp, cp, wp, job)),
+        }
+    }
+
+    fn raster_backward(
+        points: FloatTensor<Self>,
+        colors: FloatTensor<Self>,
+        widths: FloatTensor<Self>,
+        grad: FloatTensor<Self>,
+        job: RasterJob,
+    ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>) {
+        // Not differentiated again: computed on the inner backend as constants.
+        let (p, _) = points.into_parts();
+        let (c, _) = colors.into_parts();
+        let (w, _) = widths.into_parts();
+        let (g, _) = grad.into_parts();
+        let device = p.device();
+        let (gp, gc, gw) = B::raster_backward(p, c, w, g, job);
+        let lift = |t: FloatTensor<B>| {
+            let data = pollster::block_on(B::float_into_data(t)).expect("reading a gradient");
+            Self::float_from_data(data, &device)
+        };
+        (lift(gp), lift(gc), lift(gw))
+    }
+}
+
+/// Renders through burn: `points [P', 2]`, `colors [C', 4]`, `widths [W']` (see
+/// [`padded_lengths`]) → image `[H, W, 4]` straight RGBA, differentiable on autodiff devices.
+pub fn render_tensor(points: Tensor<2>, colors: Tensor<2>, widths: Tensor<1>, job: RasterJob) -> Tensor<3> {
+    Tensor::from_dispatch(Dispatch::raster(points.into_dispatch(), colors.into_dispatch(), widths.into_dispatch(), job))
+}
+
+/// The scene's parameters as tensors on `device` (padded, see [`padded_lengths`]).
+pub fn scene_tensors(scene: &Scene, device: &burn::tensor::Device) -> (Tensor<2>, Tensor<2>, Tensor<1>) {
+    let [np, nc, nw] = padded_lengths(scene);
+    let mut p: Vec<f32> = scene.points.iter().flatten().copied().collect();
+    p.resize(np * 2, 0.0);
+    let mut c: Vec<f32> = scene.colors.iter().flatten().copied().collect();
+    c.resize(nc * 4, 0.0);
+    let mut w = scene.stroke_widths.clone();
+    w.resize(nw, 0.0);
+    (
+        Tensor::from_data(TensorData::new(p, [np, 2]), device),
+        Tensor::from_data(TensorData::new(c, [nc, 4]), device),
+        Tensor::from_data(TensorData::new(w, [nw]), device),
+    )
+}
