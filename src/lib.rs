@@ -1,1 +1,2 @@
 //! clipvg
+pub mod clip; pub mod compute;
