@@ -1,0 +1,435 @@
+//! CLIP towers against the transformers goldens of models A and B (CPU backend).
+//!
+//! Goldens: `tests/fixtures/clip/golden_A.json` (shared clip-reference, trimmed) and
+//! `golden_B.json` (`python tests/fixtures/clip/make_model_b.py`), float64 references.
+
+mod clip_common;
+
+use burn::tensor::{Device, Int, Tensor, TensorData};
+use clip_common::*;
+use clipvg::clip::{Clip, ClipTokenizer, ImageProcessor, directional_loss, tokenizer::ids_tensor};
+use serde_json::Value;
+
+/// fp32 port vs float64 reference, embeddings of magnitude ~1 (README: measured 1.5e-6).
+const EMBED_TOL: f64 = 1e-4;
+/// `exp(logit_scale)` ≈ 20 times a cosine (README: 5e-4 for an fp32 port).
+const LOGIT_TOL: f64 = 5e-4;
+/// Directional loss, a number near 1 (README: 4e-7 measured in fp32).
+const LOSS_TOL: f64 = 1e-5;
+/// Gradient error relative to the largest gradient component (README: 1.6e-6 measured).
+const GRAD_REL_TOL: f64 = 1e-3;
+/// pixel_values from identical u8 are bit-exact in numpy; allow float formatting slack.
+const PIXEL_TOL: f64 = 1e-6;
+
+fn cpu() -> Device {
+    clipvg::compute::cpu_device()
+}
+
+fn load(model: &str, device: &Device) -> Clip {
+    Clip::load(&fixtures().join(model), device).unwrap_or_else(|e| panic!("loading {model}: {e}"))
+}
+
+fn ids_of(rows: &[Vec<i64>], device: &Device) -> Tensor<2, Int> {
+    let seq = rows[0].len();
+    let flat: Vec<i64> = rows.iter().flatten().copied().collect();
+    Tensor::from_data(TensorData::new(flat, [rows.len(), seq]), device)
+}
+
+fn pixels(flat: Vec<f32>, s: usize, device: &Device) -> Tensor<4> {
+    let n = flat.len() / (3 * s * s);
+    Tensor::from_data(TensorData::new(flat, [n, 3, s, s]), device)
+}
+
+/// Preprocesses every golden image from its PNG and checks the u8 crop and pixel_values.
+fn check_preprocessing(golden: &Value, image_dir: &str, s: usize) -> Vec<(String, Vec<f32>)> {
+    let processor = ImageProcessor::new(s);
+    let mut out = Vec::new();
+    for im in golden["images"].as_array().unwrap() {
+        let name = im["name"].as_str().unwrap();
+        let path = fixtures().join(image_dir).join(im["png"].as_str().unwrap());
+        let p = processor.preprocess_file(&path).unwrap_or_else(|e| panic!("{e}"));
+        let key = if im.get("u8_chw").is_some() { "u8_chw" } else { "resized_cropped_u8_chw" };
+        let want_u8 = i64s(&im[key]);
+        let off = p.u8_chw.iter().zip(&want_u8).map(|(&a, &b)| (i64::from(a) - b).abs()).max().unwrap();
+        // Our bicubic is a port of Pillow's fixed-point resampler, so the crop is exact.
+        assert_eq!(off, 0, "{name}: resized u8 differs from Pillow by up to {off}");
+        let pv: Vec<f64> = p.pixel_values.iter().map(|&v| f64::from(v)).collect();
+        if let Some(want) = im["pixel_values"].as_array() {
+            let want: Vec<f64> = want.iter().map(|v| v.as_f64().unwrap()).collect();
+            assert_close(&format!("{name} pixel_values"), &pv, &want, PIXEL_TOL);
+        }
+        out.push((name.to_string(), p.pixel_values));
+    }
+    out
+}
+
+#[test]
+fn model_a_text_embeddings_match_transformers() {
+    let device = cpu();
+    let clip = load("A", &device);
+    let g = golden("golden_A.json");
+    let tokenizer = ClipTokenizer::for_model(&fixtures().join("A")).unwrap();
+    for t in g["text"].as_array().unwrap() {
+        let prompt = t["prompt"].as_str().unwrap();
+        let enc = tokenizer.encode(prompt).unwrap();
+        let ids: Vec<i64> = enc.ids.iter().map(|&i| i64::from(i)).collect();
+        assert_eq!(ids, i64s(&t["input_ids"]), "{prompt}: input_ids");
+        let ids = ids_tensor(&[enc.ids], &device);
+        let positions = clip.text_model.pooling_positions(&i64s(&t["input_ids"]), 77).unwrap();
+        assert_eq!(positions, vec![t["eos_index"].as_u64().unwrap() as usize], "{prompt}: eos");
+        let pooled = values(clip.text_model.forward(ids.clone(), &positions));
+        assert_close(&format!("{prompt}: pooler_output"), &pooled, &f64s(&t["pooler_output"]), EMBED_TOL);
+        let emb = values(clip.encode_text(ids));
+        assert_close(&format!("{prompt}: text_embeds"), &emb, &f64s(&t["text_embeds"]), EMBED_TOL);
+    }
+}
+
+#[test]
+fn model_a_text_batch_equals_single_rows() {
+    let device = cpu();
+    let clip = load("A", &device);
+    let tokenizer = ClipTokenizer::default_clip().unwrap();
+    let prompts = ["a photo of a cat", "photo", ""];
+    let batch = values(clip.encode_text(tokenizer.encode_tensor(&prompts, &device).unwrap()));
+    let dim = clip.projection_dim();
+    for (i, p) in prompts.iter().enumerate() {
+        let one = values(clip.encode_text(tokenizer.encode_tensor(&[p], &device).unwrap()));
+        assert_close(&format!("row {i}"), &batch[i * dim..(i + 1) * dim], &one, 1e-6);
+    }
+}
+
+#[test]
+fn model_a_images_logits_match_transformers() {
+    let device = cpu();
+    let clip = load("A", &device);
+    let g = golden("golden_A.json");
+    let s = clip.image_size();
+    let images = check_preprocessing(&g, "images", s);
+    let flat: Vec<f32> = images.iter().flat_map(|(_, v)| v.iter().copied()).collect();
+    let emb = clip.encode_image(pixels(flat, s, &device));
+    let dim = clip.projection_dim();
+    let got = values(emb.clone());
+    for (i, im) in g["images"].as_array().unwrap().iter().enumerate() {
+        let name = im["name"].as_str().unwrap();
+        let pooled = values(clip.vision_model.forward(pixels(images[i].1.clone(), s, &device)));
+        assert_close(&format!("{name}: pooler_output"), &pooled, &f64s(&im["pooler_output"]), EMBED_TOL);
+        assert_close(&format!("{name}: image_embeds"), &got[i * dim..(i + 1) * dim], &f64s(&im["image_embeds"]), EMBED_TOL);
+    }
+    // logits_per_image for the three 1x images × five prompts.
+    let tokenizer = ClipTokenizer::default_clip().unwrap();
+    let prompts: Vec<&str> = g["text"].as_array().unwrap().iter().map(|t| t["prompt"].as_str().unwrap()).collect();
+    let text = clip.encode_text(tokenizer.encode_tensor(&prompts, &device).unwrap());
+    let rows: Vec<usize> = g["logits_per_image"]["images"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| images.iter().position(|(m, _)| m == n.as_str().unwrap()).unwrap())
+        .collect();
+    let idx = Tensor::<1, Int>::from_data(TensorData::new(rows.iter().map(|&r| r as i64).collect::<Vec<_>>(), [rows.len()]), &device);
+    let logits = values(clip.logits_per_image(emb.select(0, idx), text));
+    let want: Vec<f64> = g["logits_per_image"]["values"].as_array().unwrap().iter().flat_map(f64s).collect();
+    assert_close("logits_per_image", &logits, &want, LOGIT_TOL);
+    assert!((clip.logit_scale() - g["logit_scale"].as_f64().unwrap()).abs() < 1e-7);
+}
+
+/// Loss and dL/dx through burn autodiff, against the golden and against the weights staying frozen.
+fn check_directional(clip: &Clip, device: &Device, x: Vec<f32>, x0: Vec<f32>, t: Tensor<2, Int>, n: Tensor<2, Int>, loss_want: f64, grad_want: &[f64]) {
+    let s = clip.image_size();
+    let txt = clip.encode_text(t);
+    let txt0 = clip.encode_text(n);
+    let img0 = clip.encode_image(pixels(x0, s, device));
+    let x = pixels(x, s, device).require_grad();
+    let loss = directional_loss(clip.encode_image(x.clone()), img0, txt, txt0);
+    let grads = loss.backward();
+    let loss = values(loss)[0];
+    assert!((loss - loss_want).abs() <= LOSS_TOL, "loss {loss} vs {loss_want}");
+    let grad = values(x.grad(&grads).expect("the pixels get a gradient"));
+    let scale = grad_want.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    let err = max_abs_diff(&grad, grad_want);
+    assert!(err <= GRAD_REL_TOL * scale, "dL/dx: max |diff| {err:e} vs max |grad| {scale:e}");
+    let weight = clip.vision_model.encoder.layers[0].self_attn.q_proj.weight.val();
+    assert!(weight.grad(&grads).is_none(), "weights are frozen: no gradient");
+    assert!(clip.visual_projection.weight.val().grad(&grads).is_none());
+}
+
+#[test]
+fn model_a_directional_loss_and_gradient() {
+    let device = cpu().autodiff();
+    let clip = load("A", &device);
+    let g = golden("golden_A.json");
+    let dl = &g["directional_loss"];
+    let by_name = |n: &str| {
+        let im = g["images"].as_array().unwrap().iter().find(|i| i["name"] == n).unwrap();
+        f64s(&im["pixel_values"]).iter().map(|&v| v as f32).collect::<Vec<_>>()
+    };
+    let tokenizer = ClipTokenizer::default_clip().unwrap();
+    let t = tokenizer.encode_tensor(&[dl["t_prompt"].as_str().unwrap()], &device).unwrap();
+    let n = tokenizer.encode_tensor(&[dl["n_prompt"].as_str().unwrap()], &device).unwrap();
+    check_directional(
+        &clip, &device,
+        by_name(dl["x_image"].as_str().unwrap()),
+        by_name(dl["x0_image"].as_str().unwrap()),
+        t, n,
+        dl["normalized"]["loss"].as_f64().unwrap(),
+        &f64s(&dl["normalized"]["grad"]),
+    );
+}
+
+#[test]
+fn model_b_other_config_matches_transformers() {
+    let device = cpu();
+    let clip = load("B", &device);
+    let g = golden("golden_B.json");
+    let texts = g["text"].as_array().unwrap();
+    let rows: Vec<Vec<i64>> = texts.iter().map(|t| i64s(&t["input_ids"])).collect();
+    let seq = rows[0].len();
+    // eos_token_id 7: pool at the first 7 (row 0 has larger ids after it), position 0 without one.
+    let positions = clip.text_model.pooling_positions(&rows.concat(), seq).unwrap();
+    let want_pos: Vec<usize> = texts.iter().map(|t| t["eos_index"].as_u64().unwrap() as usize).collect();
+    assert_eq!(positions, want_pos);
+    let pooled = values(clip.text_model.forward(ids_of(&rows, &device), &positions));
+    let text = clip.encode_text(ids_of(&rows, &device));
+    let text_v = values(text.clone());
+    let (ht, dim) = (pooled.len() / rows.len(), clip.projection_dim());
+    for (i, t) in texts.iter().enumerate() {
+        assert_close(&format!("B text {i} pooler"), &pooled[i * ht..(i + 1) * ht], &f64s(&t["pooler_output"]), EMBED_TOL);
+        assert_close(&format!("B text {i} embeds"), &text_v[i * dim..(i + 1) * dim], &f64s(&t["text_embeds"]), EMBED_TOL);
+    }
+    let s = clip.image_size();
+    assert_eq!(s, 32);
+    let images = check_preprocessing(&g, "images_b", s);
+    let flat: Vec<f32> = images.iter().flat_map(|(_, v)| v.iter().copied()).collect();
+    let img = clip.encode_image(pixels(flat, s, &device));
+    let img_v = values(img.clone());
+    for (i, im) in g["images"].as_array().unwrap().iter().enumerate() {
+        assert_close(&format!("B image {}", im["name"]), &img_v[i * dim..(i + 1) * dim], &f64s(&im["image_embeds"]), EMBED_TOL);
+    }
+    let logits = values(clip.logits_per_image(img, text));
+    assert_close("B logits_per_image", &logits, &f64s(&g["logits_per_image"]), LOGIT_TOL);
+}
+
+#[test]
+fn model_b_directional_loss_and_gradient() {
+    let device = cpu().autodiff();
+    let clip = load("B", &device);
+    let g = golden("golden_B.json");
+    let dl = &g["directional_loss"];
+    let image = |n: &str| {
+        let im = g["images"].as_array().unwrap().iter().find(|i| i["name"] == n).unwrap();
+        f64s(&im["pixel_values"]).iter().map(|&v| v as f32).collect::<Vec<_>>()
+    };
+    let text = |i: usize| ids_of(&[i64s(&g["text"][i]["input_ids"])], &device);
+    check_directional(
+        &clip, &device,
+        image(dl["x_image"].as_str().unwrap()),
+        image(dl["x0_image"].as_str().unwrap()),
+        text(dl["t_text"].as_u64().unwrap() as usize),
+        text(dl["n_text"].as_u64().unwrap() as usize),
+        dl["loss"].as_f64().unwrap(),
+        &f64s(&dl["grad"]),
+    );
+}
+
+#[test]
+fn f16_checkpoint_loads_and_agrees() {
+    // The same model A stored in float16: the loader widens to f32.
+    let dir = tempfile::tempdir().unwrap();
+    let src = std::fs::read(fixtures().join("A/model.safetensors")).unwrap();
+    let st = safetensors::SafeTensors::deserialize(&src).unwrap();
+    let converted: Vec<(String, Vec<u8>, Vec<usize>)> = st
+        .tensors()
+        .into_iter()
+        .map(|(name, view)| {
+            let bytes: Vec<u8> = view
+                .data()
+                .chunks_exact(4)
+                .flat_map(|b| half::f16::from_f32(f32::from_le_bytes([b[0], b[1], b[2], b[3]])).to_le_bytes())
+                .collect();
+            (name, bytes, view.shape().to_vec())
+        })
+        .collect();
+    let views: Vec<(String, safetensors::tensor::TensorView)> = converted
+        .iter()
+        .map(|(n, b, s)| (n.clone(), safetensors::tensor::TensorView::new(safetensors::Dtype::F16, s.clone(), b).unwrap()))
+        .collect();
+    safetensors::serialize_to_file(views, None, &dir.path().join("model.safetensors")).unwrap();
+    std::fs::copy(fixtures().join("A/config.json"), dir.path().join("config.json")).unwrap();
+    let device = cpu();
+    let half_clip = Clip::load(dir.path(), &device).unwrap();
+    let full_clip = load("A", &device);
+    let tokenizer = ClipTokenizer::default_clip().unwrap();
+    let ids = tokenizer.encode_tensor(&["a photo of a cat"], &device).unwrap();
+    let a = values(half_clip.encode_text(ids.clone()));
+    let b = values(full_clip.encode_text(ids));
+    // f16 rounding of the weights (relative 5e-4) moves embeddings of size ~1 by ~1e-2 at most.
+    assert_close("f16 vs f32 text embeds", &a, &b, 2e-2);
+    assert!(max_abs_diff(&a, &b) > 0.0, "the f16 weights must actually differ");
+}
+
+#[test]
+fn vit_b32_shapes_with_random_weights() {
+    let device = cpu();
+    let config = clipvg::clip::ClipConfig::default();
+    assert_eq!((config.vision_config.patch_size, config.projection_dim), (32, 512));
+    let clip = config.init(&device);
+    let emb = clip.encode_image(Tensor::zeros([1, 3, 224, 224], &device));
+    assert_eq!(emb.dims(), [1, 512]);
+    let tokenizer = ClipTokenizer::default_clip().unwrap();
+    let t = clip.encode_text(tokenizer.encode_tensor(&["a red circle"], &device).unwrap());
+    assert_eq!(t.dims(), [1, 512]);
+    assert!(values(t).iter().all(|v| v.is_finite()));
+}
+
+// ---------- bad input: clear errors, never panics ----------
+
+fn copy_model(name: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for f in ["config.json", "model.safetensors"] {
+        std::fs::copy(fixtures().join(name).join(f), dir.path().join(f)).unwrap();
+    }
+    dir
+}
+
+fn load_err(dir: &std::path::Path) -> String {
+    match Clip::load(dir, &cpu()) {
+        Ok(_) => panic!("{} should not load", dir.display()),
+        Err(e) => e.to_string(),
+    }
+}
+
+#[test]
+fn missing_files_name_the_fix() {
+    let dir = tempfile::tempdir().unwrap();
+    let msg = load_err(&dir.path().join("nowhere"));
+    assert!(msg.contains("nowhere"), "{msg}");
+    let dir = copy_model("A");
+    std::fs::remove_file(dir.path().join("model.safetensors")).unwrap();
+    let msg = load_err(dir.path());
+    assert!(msg.contains("has no model.safetensors") && msg.contains("clipvg weights fetch clip-vit-base-patch32") && msg.contains("--model"), "{msg}");
+    std::fs::remove_file(dir.path().join("config.json")).unwrap();
+    assert!(load_err(dir.path()).contains("has no config.json"));
+}
+
+#[test]
+fn bad_safetensors_are_reported_with_the_file() {
+    let dir = copy_model("A");
+    let weights = dir.path().join("model.safetensors");
+    let bytes = std::fs::read(&weights).unwrap();
+    for (what, content) in [
+        ("truncated", bytes[..bytes.len() - 100].to_vec()),
+        ("empty", Vec::new()),
+        ("not safetensors", b"PK\x03\x04 this is a zip file".to_vec()),
+    ] {
+        std::fs::write(&weights, &content).unwrap();
+        let msg = load_err(dir.path());
+        assert!(msg.contains("model.safetensors") && msg.contains("not a valid safetensors"), "{what}: {msg}");
+    }
+}
+
+/// Rewrites model A's weights without `drop` and with `replace` substituted.
+fn rewrite_weights(dir: &std::path::Path, drop: &str, replace: Option<(&str, Vec<usize>)>) {
+    let src = std::fs::read(fixtures().join("A/model.safetensors")).unwrap();
+    let st = safetensors::SafeTensors::deserialize(&src).unwrap();
+    let mut owned: Vec<(String, safetensors::Dtype, Vec<usize>, Vec<u8>)> = Vec::new();
+    for (name, view) in st.tensors() {
+        if name == drop {
+            continue;
+        }
+        match &replace {
+            Some((key, shape)) if *key == name => {
+                let n: usize = shape.iter().product();
+                owned.push((name, safetensors::Dtype::F32, shape.clone(), vec![0u8; 4 * n]));
+            }
+            _ => owned.push((name, view.dtype(), view.shape().to_vec(), view.data().to_vec())),
+        }
+    }
+    let views: Vec<(String, safetensors::tensor::TensorView)> = owned
+        .iter()
+        .map(|(n, d, s, b)| (n.clone(), safetensors::tensor::TensorView::new(*d, s.clone(), b).unwrap()))
+        .collect();
+    safetensors::serialize_to_file(views, None, &dir.join("model.safetensors")).unwrap();
+}
+
+#[test]
+fn missing_keys_and_shape_mismatches_name_the_key() {
+    let dir = copy_model("A");
+    rewrite_weights(dir.path(), "vision_model.encoder.layers.1.mlp.fc2.bias", None);
+    let msg = load_err(dir.path());
+    assert!(msg.contains("no tensor `vision_model.encoder.layers.1.mlp.fc2.bias`"), "{msg}");
+    rewrite_weights(dir.path(), "", Some(("text_projection.weight", vec![31, 48])));
+    let msg = load_err(dir.path());
+    assert!(msg.contains("`text_projection.weight`") && msg.contains("[31, 48]") && msg.contains("[32, 48]"), "{msg}");
+    rewrite_weights(dir.path(), "", Some(("logit_scale", vec![2])));
+    assert!(load_err(dir.path()).contains("`logit_scale`"));
+    // Model B's weights under model A's config: the first mismatch is named.
+    std::fs::copy(fixtures().join("B/model.safetensors"), dir.path().join("model.safetensors")).unwrap();
+    let msg = load_err(dir.path());
+    assert!(msg.contains("has shape") && msg.contains("config.json implies"), "{msg}");
+}
+
+#[test]
+fn bad_configs_are_clear_errors() {
+    let dir = copy_model("A");
+    let config = std::fs::read_to_string(dir.path().join("config.json")).unwrap();
+    let cases = [
+        (config.replace("\"quick_gelu\"", "\"swish\""), "swish"),
+        (config.replace("\"model_type\": \"clip\"", "\"model_type\": \"siglip\""), "siglip"),
+        (config.replace("\"patch_size\": 16", "\"patch_size\": 15"), "patch_size"),
+        (config.replace("\"num_attention_heads\": 4", "\"num_attention_heads\": 5"), "divisible"),
+        (config.replace("\"hidden_size\": 48", "\"hidden_size\": -48"), "config.json"),
+        ("{ \"text_config\": ".to_string(), "config.json"),
+    ];
+    for (content, needle) in cases {
+        std::fs::write(dir.path().join("config.json"), &content).unwrap();
+        let msg = load_err(dir.path());
+        assert!(msg.contains("config.json") && msg.contains(needle), "{needle}: {msg}");
+    }
+    std::fs::write(dir.path().join("config.json"), [0xffu8, 0xfe, 0x7b]).unwrap();
+    assert!(load_err(dir.path()).contains("UTF-8"));
+    // Unknown fields and either dtype spelling are fine.
+    let tolerant = config.replace("\"dtype\": \"float32\"", "\"torch_dtype\": \"float32\", \"some_future_field\": [1, 2]");
+    std::fs::write(dir.path().join("config.json"), tolerant).unwrap();
+    Clip::load(dir.path(), &cpu()).unwrap();
+}
+
+#[test]
+fn invalid_token_ids_are_errors() {
+    let device = cpu();
+    let clip = load("B", &device);
+    let too_big = ids_of(&[vec![1, 5000, 7]], &device);
+    let err = clip.try_encode_text(too_big).unwrap_err().to_string();
+    assert!(err.contains("5000") && err.contains("vocabulary"), "{err}");
+    let too_long = ids_of(&[vec![1; 17]], &device);
+    let err = clip.try_encode_text(too_long).unwrap_err().to_string();
+    assert!(err.contains("17") && err.contains("max_position_embeddings"), "{err}");
+}
+
+#[test]
+fn odd_images_decode_or_fail_clearly() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = ImageProcessor::new(32);
+    // Not an image / truncated PNG.
+    let junk = dir.path().join("junk.png");
+    std::fs::write(&junk, b"hello").unwrap();
+    let msg = p.preprocess_file(&junk).unwrap_err().to_string();
+    assert!(msg.contains("junk.png"), "{msg}");
+    let png = std::fs::read(fixtures().join("images/waves_1x.png")).unwrap();
+    let cut = dir.path().join("cut.png");
+    std::fs::write(&cut, &png[..png.len() / 2]).unwrap();
+    let msg = p.preprocess_file(&cut).unwrap_err().to_string();
+    assert!(msg.contains("cut.png") && msg.contains("decode"), "{msg}");
+    // A 1×1 image upsamples; a 1×5000 strip is refused rather than resized to 32×160000.
+    let tiny = dir.path().join("tiny.png");
+    image::RgbImage::from_pixel(1, 1, image::Rgb([10, 20, 30])).save(&tiny).unwrap();
+    let out = p.preprocess_file(&tiny).unwrap();
+    assert!(out.u8_chw[..32 * 32].iter().all(|&v| v == 10));
+    let strip = dir.path().join("strip.png");
+    image::RgbImage::new(5000, 1).save(&strip).unwrap();
+    let msg = p.preprocess_file(&strip).unwrap_err().to_string();
+    assert!(msg.contains("elongated"), "{msg}");
+    // RGBA: alpha is dropped, not composited (Pillow's convert("RGB")).
+    let rgba = dir.path().join("rgba.png");
+    image::RgbaImage::from_pixel(40, 40, image::Rgba([200, 100, 50, 0])).save(&rgba).unwrap();
+    let out = p.preprocess_file(&rgba).unwrap();
+    assert_eq!((out.u8_chw[0], out.u8_chw[32 * 32], out.u8_chw[2 * 32 * 32]), (200, 100, 50));
+}
