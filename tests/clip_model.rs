@@ -427,9 +427,12 @@ fn odd_images_decode_or_fail_clearly() {
     image::RgbImage::new(5000, 1).save(&strip).unwrap();
     let msg = p.preprocess_file(&strip).unwrap_err().to_string();
     assert!(msg.contains("elongated"), "{msg}");
-    // RGBA: alpha is dropped, not composited (Pillow's convert("RGB")).
+    // RGBA: composited onto white (transformers 5); fully transparent is white, opaque unchanged.
     let rgba = dir.path().join("rgba.png");
-    image::RgbaImage::from_pixel(40, 40, image::Rgba([200, 100, 50, 0])).save(&rgba).unwrap();
-    let out = p.preprocess_file(&rgba).unwrap();
-    assert_eq!((out.u8_chw[0], out.u8_chw[32 * 32], out.u8_chw[2 * 32 * 32]), (200, 100, 50));
+    let mut img = image::RgbaImage::from_pixel(40, 40, image::Rgba([200, 100, 50, 0]));
+    img.put_pixel(20, 20, image::Rgba([200, 100, 50, 255]));
+    img.save(&rgba).unwrap();
+    let out = ImageProcessor::open(&rgba).unwrap();
+    assert_eq!(out.get_pixel(0, 0).0, [255, 255, 255]);
+    assert_eq!(out.get_pixel(20, 20).0, [200, 100, 50]);
 }

@@ -1,7 +1,8 @@
 //! Pixels for the image tower.
 //!
 //! * Image files, as HuggingFace `CLIPImageProcessor` (PIL backend) prepares them: convert to
-//!   RGB (alpha is dropped, as `Image.convert("RGB")` does), resize the shortest side to S with
+//!   RGB (transparency is composited onto white, as transformers 5's `convert_to_rgb` does with
+//!   Pillow's `alpha_composite`; transformers 4 dropped alpha), resize the shortest side to S with
 //!   Pillow's bicubic filter (a = −0.5, antialiased when shrinking, 8-bit fixed point, horizontal
 //!   pass then vertical), centre-crop S×S at `((H−S)/2, (W−S)/2)` rounded down, scale by 1/255 and
 //!   normalise with CLIP's mean and std. Output layout CHW.
@@ -70,7 +71,7 @@ impl ImageProcessor {
         }
     }
 
-    /// Decodes an image file into RGB (alpha dropped, grey replicated).
+    /// Decodes an image file into RGB: grey is replicated, transparency composited onto white.
     pub fn open(path: &Path) -> Result<RgbImage, ClipError> {
         let bad = |message: String| ClipError::Image {
             path: path.to_path_buf(),
@@ -86,7 +87,16 @@ impl ImageProcessor {
         if img.width() == 0 || img.height() == 0 {
             return Err(bad("has no pixels".into()));
         }
-        Ok(img.to_rgb8())
+        if !img.color().has_alpha() {
+            return Ok(img.to_rgb8());
+        }
+        let rgba = img.to_rgba8();
+        let mut rgb = RgbImage::new(rgba.width(), rgba.height());
+        for (out, px) in rgb.pixels_mut().zip(rgba.pixels()) {
+            let [r, g, b, a] = px.0;
+            out.0 = [over_white(r, a), over_white(g, a), over_white(b, a)];
+        }
+        Ok(rgb)
     }
 
     /// Reads and preprocesses an image file.
@@ -160,6 +170,22 @@ impl ImageProcessor {
             .collect();
         Tensor::from_data(TensorData::new(flat, [images.len(), 3, s, s]), device)
     }
+}
+
+/// One channel of `Image.alpha_composite(white, rgba)`, in Pillow's integer arithmetic
+/// (AlphaComposite.c: 7 fractional bits, division by 255 as `((x >> 8) + x) >> 8`).
+fn over_white(c: u8, a: u8) -> u8 {
+    const BITS: u32 = 7;
+    let div255 = |x: u32| ((x >> 8) + x) >> 8;
+    if a == 0 {
+        return 255;
+    }
+    let a = u32::from(a);
+    let out_a255 = a * 255 + 255 * (255 - a);
+    let coef1 = a * 255 * 255 * (1 << BITS) / out_a255;
+    let coef2 = 255 * (1 << BITS) - coef1;
+    let mixed = u32::from(c) * coef1 + 255 * coef2;
+    (div255(mixed + (0x80 << BITS)) >> BITS) as u8
 }
 
 /// Pillow's fixed-point precision for 8-bit resampling (`PRECISION_BITS` in Resample.c).

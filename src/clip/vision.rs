@@ -35,12 +35,13 @@ impl ClipVisionEmbeddings {
         let weight = self.patch_embedding.weight.val();
         let [hidden, _, patch, _] = weight.dims();
         let (gh, gw) = (height / patch, width / patch);
+        let k = channels * patch * patch;
         let patches = pixels
             .reshape([batch, channels, gh, patch, gw, patch])
             .permute([0, 2, 4, 1, 3, 5])
-            .reshape([batch, gh * gw, channels * patch * patch]);
-        let kernel = weight.reshape([hidden, channels * patch * patch]).transpose();
-        let patches = patches.matmul(kernel.unsqueeze::<3>());
+            .reshape([batch * gh * gw, k]);
+        let kernel = weight.reshape([hidden, k]).transpose();
+        let patches = patches.matmul(kernel).reshape([batch, gh * gw, hidden]);
         let class = self
             .class_embedding
             .val()
