@@ -78,6 +78,7 @@ fn main() {
     for b in &args.backends {
         let (device, batch) = match b.as_str() {
             "flex" => (Device::flex(), args.batch),
+            #[allow(deprecated)] // burn-ndarray is measured only to choose the CPU backend
             "ndarray" => (Device::ndarray(), args.batch),
             "wgpu" => (Device::wgpu(DeviceKind::DefaultDevice), args.wgpu_batch),
             other => panic!("unknown backend {other} (flex, ndarray, wgpu)"),

@@ -77,3 +77,17 @@ fn normalize_is_differentiable_on_wgpu() {
         assert!((grad[c * 4] - 1.0 / std).abs() < 1e-5);
     }
 }
+
+#[test]
+fn backend_choice_follows_the_adapters() {
+    let _ = gpu(); // sets XDG_RUNTIME_DIR and proves an adapter exists
+    let found = adapters();
+    assert!(!found.is_empty());
+    let auto = device_for(BackendChoice::Auto).unwrap();
+    let cpu = device_for(BackendChoice::Cpu).unwrap();
+    assert_eq!(cpu, clipvg::compute::cpu_device());
+    // `auto` takes the GPU only when it is real hardware (lavapipe in CI is not).
+    assert_eq!(auto == cpu, !found.iter().any(|a| a.is_hardware), "adapters: {found:?}");
+    let parsed: BackendChoice = serde_json::from_str("\"gpu\"").unwrap();
+    assert_eq!(parsed, BackendChoice::Gpu);
+}

@@ -436,3 +436,30 @@ fn odd_images_decode_or_fail_clearly() {
     assert_eq!(out.get_pixel(0, 0).0, [255, 255, 255]);
     assert_eq!(out.get_pixel(20, 20).0, [200, 100, 50]);
 }
+
+#[test]
+fn cli_embed_prints_json_in_input_order() {
+    use clipvg::clip::cli::{EmbedArgs, embed};
+    let g = golden("golden_A.json");
+    let images = ["checker_1x", "gradient_1x"];
+    let args = EmbedArgs {
+        model: fixtures().join("A").to_string_lossy().into_owned(),
+        texts: vec!["photo".into(), "a photo of a cat".into()],
+        images: images.iter().map(|n| fixtures().join("images").join(format!("{n}.png"))).collect(),
+        backend: clipvg::compute::BackendChoice::Cpu,
+        json: true,
+    };
+    let mut out = Vec::new();
+    embed(&args, &mut out).unwrap();
+    let printed: Value = serde_json::from_slice(&out).unwrap();
+    let text_want = |p: &str| f64s(&g["text"].as_array().unwrap().iter().find(|t| t["prompt"] == p).unwrap()["text_embeds"]);
+    assert_close("cli text 0", &f64s(&printed["text"][0]), &text_want("photo"), EMBED_TOL);
+    assert_close("cli text 1", &f64s(&printed["text"][1]), &text_want("a photo of a cat"), EMBED_TOL);
+    for (i, n) in images.iter().enumerate() {
+        let want = f64s(&g["images"].as_array().unwrap().iter().find(|im| im["name"] == *n).unwrap()["image_embeds"]);
+        assert_close(&format!("cli image {n}"), &f64s(&printed["image"][i]), &want, EMBED_TOL);
+    }
+    let empty = EmbedArgs { texts: vec!["ok".into(), "  ".into()], images: vec![], ..args };
+    let err = embed(&empty, &mut Vec::new()).unwrap_err().to_string();
+    assert!(err.contains("prompt 1 is empty"), "{err}");
+}
