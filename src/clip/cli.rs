@@ -78,17 +78,34 @@ pub fn run_weights(command: &WeightsCommand) -> Result<(), ClipError> {
     match command {
         WeightsCommand::List => {
             for m in &registry.models {
-                let mark = if m.name == registry.default { " (default)" } else { "" };
-                let state = if hub.is_cached(m) { "cached" } else { "not fetched" };
-                writeln!(out, "{}{mark}\t{}\t{state}\n    {} @ {}, licence: {}", m.name, m.description, m.repo, m.revision, m.licence)
-                    .map_err(io)?;
+                let mark = if m.name == registry.default {
+                    " (default)"
+                } else {
+                    ""
+                };
+                let state = if hub.is_cached(m) {
+                    "cached"
+                } else {
+                    "not fetched"
+                };
+                writeln!(
+                    out,
+                    "{}{mark}\t{}\t{state}\n    {} @ {}, licence: {}",
+                    m.name, m.description, m.repo, m.revision, m.licence
+                )
+                .map_err(io)?;
             }
             writeln!(out, "cache: {}", hub.cache.display()).map_err(io)?;
         }
         WeightsCommand::Fetch { name } => {
             let entry = registry.get(name).ok_or_else(|| ClipError::UnknownModel {
                 name: name.clone(),
-                known: registry.models.iter().map(|m| m.name.clone()).collect::<Vec<_>>().join(", "),
+                known: registry
+                    .models
+                    .iter()
+                    .map(|m| m.name.clone())
+                    .collect::<Vec<_>>()
+                    .join(", "),
             })?;
             let dir = hub.fetch(entry, &mut stderr_progress())?;
             eprintln!();
@@ -106,7 +123,12 @@ pub fn stderr_progress() -> impl FnMut(&FetchProgress) {
         let key = (p.file.to_string(), percent.unwrap_or(p.done >> 24));
         if last.as_ref() != Some(&key) {
             match percent {
-                Some(pc) => eprint!("\r{}: {} {pc:>3}% of {} MB", p.model, p.file, p.total.unwrap_or(0) >> 20),
+                Some(pc) => eprint!(
+                    "\r{}: {} {pc:>3}% of {} MB",
+                    p.model,
+                    p.file,
+                    p.total.unwrap_or(0) >> 20
+                ),
                 None => eprint!("\r{}: {} {} MB", p.model, p.file, p.done >> 20),
             }
             last = Some(key);
@@ -122,7 +144,8 @@ pub fn embed(args: &EmbedArgs, out: &mut dyn Write) -> Result<(), ClipError> {
     let embeddings = compute_embeddings(args)?;
     let io = |e: std::io::Error| ClipError::io("<output>", e);
     if args.json {
-        let json = serde_json::to_string(&embeddings).map_err(|e| ClipError::Backend(e.to_string()))?;
+        let json =
+            serde_json::to_string(&embeddings).map_err(|e| ClipError::Backend(e.to_string()))?;
         writeln!(out, "{json}").map_err(io)?;
     } else {
         for (text, e) in args.texts.iter().zip(&embeddings.text) {
@@ -150,7 +173,10 @@ pub fn compute_embeddings(args: &EmbedArgs) -> Result<Embeddings, ClipError> {
         for (i, text) in args.texts.iter().enumerate() {
             let enc = tokenizer.encode(text)?;
             if enc.is_truncated() {
-                eprintln!("warning: prompt {i} has {} tokens; CLIP reads the first 75", enc.num_tokens);
+                eprintln!(
+                    "warning: prompt {i} has {} tokens; CLIP reads the first 75",
+                    enc.num_tokens
+                );
             }
             rows.push(enc.ids);
         }

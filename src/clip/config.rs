@@ -185,7 +185,10 @@ impl ClipConfig {
             ("text_config.hidden_size", t.hidden_size),
             ("text_config.intermediate_size", t.intermediate_size),
             ("text_config.num_attention_heads", t.num_attention_heads),
-            ("text_config.max_position_embeddings", t.max_position_embeddings),
+            (
+                "text_config.max_position_embeddings",
+                t.max_position_embeddings,
+            ),
             ("vision_config.hidden_size", v.hidden_size),
             ("vision_config.intermediate_size", v.intermediate_size),
             ("vision_config.num_attention_heads", v.num_attention_heads),
@@ -223,5 +226,146 @@ impl ClipConfig {
             }
         }
         Ok(())
+    }
+}
+
+/// OpenCLIP's `open_clip_config.json` (`model_cfg` of a plain ViT CLIP), as far as it maps onto
+/// [`ClipConfig`]. Variants with another architecture (timm or HF towers, attentional pooling,
+/// projection biases, ...) are refused by name.
+#[derive(Debug, Deserialize)]
+struct OpenClipFile {
+    model_cfg: OpenClipModelCfg,
+}
+
+#[derive(Debug, Deserialize)]
+struct OpenClipModelCfg {
+    embed_dim: usize,
+    #[serde(default)]
+    quick_gelu: bool,
+    vision_cfg: OpenClipTowerCfg,
+    text_cfg: OpenClipTowerCfg,
+    #[serde(flatten)]
+    other: serde_json::Map<String, serde_json::Value>,
+}
+
+#[derive(Debug, Deserialize)]
+struct OpenClipTowerCfg {
+    #[serde(default)]
+    image_size: Option<usize>,
+    #[serde(default)]
+    patch_size: Option<usize>,
+    #[serde(default)]
+    width: Option<usize>,
+    #[serde(default)]
+    layers: Option<usize>,
+    #[serde(default)]
+    heads: Option<usize>,
+    #[serde(default)]
+    head_width: Option<usize>,
+    #[serde(default)]
+    mlp_ratio: Option<f64>,
+    #[serde(default)]
+    context_length: Option<usize>,
+    #[serde(default)]
+    vocab_size: Option<usize>,
+    #[serde(flatten)]
+    other: serde_json::Map<String, serde_json::Value>,
+}
+
+/// OpenCLIP options that change the architecture away from OpenAI's CLIP.
+const OPEN_CLIP_UNSUPPORTED: &[&str] = &[
+    "timm_model_name",
+    "hf_model_name",
+    "attentional_pool",
+    "attn_pooler_queries",
+    "no_ln_pre",
+    "final_ln_after_pool",
+    "pool_type",
+    "output_tokens",
+    "proj_bias",
+    "embed_cls",
+    "pad_id",
+    "ls_init_value",
+    "patch_dropout",
+    "act_kwargs",
+    "norm_kwargs",
+    "layers_vision",
+    "init_logit_bias",
+];
+
+impl ClipConfig {
+    /// Reads an OpenCLIP `open_clip_config.json` of a ViT CLIP (OpenAI or LAION layout).
+    /// OpenCLIP pools the text at `argmax(ids)`, which `eos_token_id = 2` selects here.
+    pub fn load_open_clip(path: &Path) -> Result<Self, ClipError> {
+        let err = |message: String| ClipError::Config {
+            path: path.to_path_buf(),
+            message,
+        };
+        let bytes = std::fs::read(path).map_err(|e| ClipError::io(path, e))?;
+        let text = std::str::from_utf8(&bytes).map_err(|e| err(format!("not UTF-8 text ({e})")))?;
+        let file: OpenClipFile =
+            serde_json::from_str(text).map_err(|e| err(format!("not an OpenCLIP config: {e}")))?;
+        let m = file.model_cfg;
+        let (v, t) = (&m.vision_cfg, &m.text_cfg);
+        for (scope, other) in [
+            ("model_cfg", &m.other),
+            ("vision_cfg", &v.other),
+            ("text_cfg", &t.other),
+        ] {
+            for key in OPEN_CLIP_UNSUPPORTED {
+                match other.get(*key) {
+                    None | Some(serde_json::Value::Null) | Some(serde_json::Value::Bool(false)) => {
+                    }
+                    // OpenAI-style defaults of options that otherwise change the model.
+                    Some(value)
+                        if (*key == "pool_type" && (value == "argmax" || value == "tok"))
+                            || (*key == "no_ln_pre" && value == false) => {}
+                    Some(value) => {
+                        return Err(err(format!(
+                            "{scope}.{key} = {value}: this OpenCLIP variant is not the OpenAI CLIP architecture and is not supported"
+                        )));
+                    }
+                }
+            }
+        }
+        let act = if m.quick_gelu {
+            Activation::QuickGelu
+        } else {
+            Activation::Gelu
+        };
+        let need = |value: Option<usize>, name: &str| {
+            value.ok_or_else(|| err(format!("{name} is missing")))
+        };
+        let vision_width = need(v.width, "vision_cfg.width")?;
+        let text_width = need(t.width, "text_cfg.width")?;
+        let ratio = |r: Option<f64>| r.unwrap_or(4.0);
+        let config = ClipConfig {
+            projection_dim: m.embed_dim,
+            model_type: None,
+            vision_config: ClipVisionConfig {
+                hidden_size: vision_width,
+                intermediate_size: (vision_width as f64 * ratio(v.mlp_ratio)) as usize,
+                num_hidden_layers: need(v.layers, "vision_cfg.layers")?,
+                num_attention_heads: vision_width / v.head_width.unwrap_or(64).max(1),
+                num_channels: 3,
+                image_size: need(v.image_size, "vision_cfg.image_size")?,
+                patch_size: need(v.patch_size, "vision_cfg.patch_size")?,
+                hidden_act: act,
+                layer_norm_eps: 1e-5,
+            },
+            text_config: ClipTextConfig {
+                vocab_size: t.vocab_size.unwrap_or(49408),
+                hidden_size: text_width,
+                intermediate_size: (text_width as f64 * ratio(t.mlp_ratio)) as usize,
+                num_hidden_layers: need(t.layers, "text_cfg.layers")?,
+                num_attention_heads: t.heads.unwrap_or(8),
+                max_position_embeddings: t.context_length.unwrap_or(77),
+                hidden_act: act,
+                layer_norm_eps: 1e-5,
+                eos_token_id: LEGACY_EOS_TOKEN_ID,
+            },
+        };
+        config.validate().map_err(err)?;
+        Ok(config)
     }
 }

@@ -32,7 +32,9 @@ pub enum ClipError {
     Safetensors { path: PathBuf, message: String },
 
     /// A tensor that the config calls for is absent from the weights file.
-    #[error("{path} has no tensor `{key}`: the file does not match its config.json (is it a CLIP checkpoint in HuggingFace or OpenCLIP layout?)")]
+    #[error(
+        "{path} has no tensor `{key}`: the file does not match its config.json (is it a CLIP checkpoint in HuggingFace or OpenCLIP layout?)"
+    )]
     MissingTensor { path: PathBuf, key: String },
 
     /// A tensor's shape disagrees with the config.
@@ -45,7 +47,9 @@ pub enum ClipError {
     },
 
     /// A tensor is stored in a type the loader does not convert.
-    #[error("{path}: tensor `{key}` is stored as {dtype}; only F32, F16 and BF16 weights are supported")]
+    #[error(
+        "{path}: tensor `{key}` is stored as {dtype}; only F32, F16 and BF16 weights are supported"
+    )]
     UnsupportedDtype {
         path: PathBuf,
         key: String,
@@ -54,7 +58,10 @@ pub enum ClipError {
 
     /// The tokenizer file could not be loaded or used.
     #[error("tokenizer {source_name}: {message}")]
-    Tokenizer { source_name: String, message: String },
+    Tokenizer {
+        source_name: String,
+        message: String,
+    },
 
     /// A prompt with nothing to encode.
     #[error("prompt {index} is empty; give a non-empty --text")]
@@ -69,11 +76,15 @@ pub enum ClipError {
     Image { path: PathBuf, message: String },
 
     /// A name that is neither a folder nor a registry entry.
-    #[error("`{name}` is neither a model folder nor a known checkpoint (known: {known}); {FETCH_HINT}")]
+    #[error(
+        "`{name}` is neither a model folder nor a known checkpoint (known: {known}); {FETCH_HINT}"
+    )]
     UnknownModel { name: String, known: String },
 
     /// Downloading a checkpoint failed (offline, server error, ...).
-    #[error("could not download {url}: {message}\nTo get the weights, run `clipvg weights fetch {name}` when online, or pass --model PATH to a local HuggingFace CLIP folder.")]
+    #[error(
+        "could not download {url}: {message}\nTo get the weights, run `clipvg weights fetch {name}` when online, or pass --model PATH to a local HuggingFace CLIP folder."
+    )]
     Download {
         name: String,
         url: String,
@@ -81,7 +92,9 @@ pub enum ClipError {
     },
 
     /// A downloaded or cached file does not have the size or digest the registry pins.
-    #[error("{path}: {what} is {found}, the registry expects {expected}; the file was removed, run `clipvg weights fetch {name}` again")]
+    #[error(
+        "{path}: {what} is {found}, the registry expects {expected}; the file was removed, run `clipvg weights fetch {name}` again"
+    )]
     Verification {
         name: String,
         path: PathBuf,

@@ -150,7 +150,12 @@ impl ClipEncoder {
             .map(|i| {
                 let p = format!("{prefix}.layers.{i}");
                 Ok(ClipEncoderLayer {
-                    self_attn: ClipAttention::build(src, &format!("{p}.self_attn"), s.hidden, s.heads)?,
+                    self_attn: ClipAttention::build(
+                        src,
+                        &format!("{p}.self_attn"),
+                        s.hidden,
+                        s.heads,
+                    )?,
                     layer_norm1: src.layer_norm(&format!("{p}.layer_norm1"), s.hidden, s.eps)?,
                     mlp: ClipMlp::build(src, &format!("{p}.mlp"), s.hidden, s.intermediate, s.act)?,
                     layer_norm2: src.layer_norm(&format!("{p}.layer_norm2"), s.hidden, s.eps)?,

@@ -1,5 +1,6 @@
-//! Where the towers' parameters come from: a `model.safetensors` in HuggingFace key layout, or
-//! random values (benchmarks, shape tests).
+//! Where the towers' parameters come from: a `model.safetensors` in HuggingFace key layout, an
+//! OpenCLIP `open_clip_model.safetensors` (read through the same HF key names), or random values
+//! (benchmarks, shape tests).
 //!
 //! The loader reads the safetensors container with the `safetensors` crate directly rather than
 //! through burn-store: each tensor is fetched by its checkpoint key while the module tree is
@@ -36,11 +37,20 @@ pub(crate) trait ParamSource {
 
     fn tensor<const D: usize>(&self, key: &str, shape: [usize; D]) -> Result<Tensor<D>, ClipError> {
         let values = self.values(key, &shape)?;
-        Ok(Tensor::from_data(TensorData::new(values, shape), self.device()))
+        Ok(Tensor::from_data(
+            TensorData::new(values, shape),
+            self.device(),
+        ))
     }
 
     /// A `torch.nn.Linear` at `prefix`: its `[out, in]` weight becomes burn's `[in, out]`.
-    fn linear(&self, prefix: &str, d_in: usize, d_out: usize, bias: bool) -> Result<Linear, ClipError> {
+    fn linear(
+        &self,
+        prefix: &str,
+        d_in: usize,
+        d_out: usize,
+        bias: bool,
+    ) -> Result<Linear, ClipError> {
         let w = self.values(&format!("{prefix}.weight"), &[d_out, d_in])?;
         let mut wt = vec![0.0f32; w.len()];
         for o in 0..d_out {
@@ -62,7 +72,9 @@ pub(crate) trait ParamSource {
 
     /// A `torch.nn.LayerNorm` at `prefix`.
     fn layer_norm(&self, prefix: &str, d: usize, eps: f64) -> Result<LayerNorm, ClipError> {
-        let mut ln = LayerNormConfig::new(d).with_epsilon(eps).init(self.device());
+        let mut ln = LayerNormConfig::new(d)
+            .with_epsilon(eps)
+            .init(self.device());
         ln.gamma = frozen(self.tensor(&format!("{prefix}.weight"), [d])?);
         ln.beta = Some(frozen(self.tensor(&format!("{prefix}.bias"), [d])?));
         Ok(ln)
@@ -76,7 +88,13 @@ pub(crate) trait ParamSource {
     }
 
     /// A bias-free `torch.nn.Conv2d` with `stride == kernel` (the patch embedding).
-    fn patch_conv(&self, prefix: &str, c_in: usize, d: usize, patch: usize) -> Result<Conv2d, ClipError> {
+    fn patch_conv(
+        &self,
+        prefix: &str,
+        c_in: usize,
+        d: usize,
+        patch: usize,
+    ) -> Result<Conv2d, ClipError> {
         let mut conv = Conv2dConfig::new([c_in, d], [patch, patch])
             .with_stride([patch, patch])
             .with_bias(false)
@@ -112,7 +130,8 @@ impl SafetensorsSource {
             path: path.to_path_buf(),
             message,
         };
-        let (header_len, metadata) = SafeTensors::read_metadata(&map).map_err(|e| bad(e.to_string()))?;
+        let (header_len, metadata) =
+            SafeTensors::read_metadata(&map).map_err(|e| bad(e.to_string()))?;
         let data_start = 8 + header_len;
         let entries = metadata
             .tensors()
@@ -136,10 +155,12 @@ impl SafetensorsSource {
     }
 
     fn entry(&self, key: &str) -> Result<&Entry, ClipError> {
-        self.entries.get(key).ok_or_else(|| ClipError::MissingTensor {
-            path: self.path.clone(),
-            key: key.to_string(),
-        })
+        self.entries
+            .get(key)
+            .ok_or_else(|| ClipError::MissingTensor {
+                path: self.path.clone(),
+                key: key.to_string(),
+            })
     }
 
     fn decode(&self, key: &str, entry: &Entry) -> Result<Vec<f32>, ClipError> {
@@ -189,7 +210,10 @@ impl ParamSource for SafetensorsSource {
         if values.len() != shape.iter().product::<usize>() {
             return Err(ClipError::Safetensors {
                 path: self.path.clone(),
-                message: format!("tensor `{key}` holds {} values for shape {shape:?}", values.len()),
+                message: format!(
+                    "tensor `{key}` holds {} values for shape {shape:?}",
+                    values.len()
+                ),
             });
         }
         Ok(values)
@@ -207,10 +231,13 @@ impl ParamSource for SafetensorsSource {
             });
         }
         let values = self.decode(key, entry)?;
-        values.first().map(|&v| f64::from(v)).ok_or_else(|| ClipError::Safetensors {
-            path: self.path.clone(),
-            message: format!("tensor `{key}` is empty"),
-        })
+        values
+            .first()
+            .map(|&v| f64::from(v))
+            .ok_or_else(|| ClipError::Safetensors {
+                path: self.path.clone(),
+                message: format!("tensor `{key}` is empty"),
+            })
     }
 }
 
@@ -242,8 +269,16 @@ impl ParamSource for RandomSource {
             .collect())
     }
 
-    fn tensor<const D: usize>(&self, _key: &str, shape: [usize; D]) -> Result<Tensor<D>, ClipError> {
-        Ok(Tensor::random(shape, Distribution::Normal(0.0, 0.02), &self.device))
+    fn tensor<const D: usize>(
+        &self,
+        _key: &str,
+        shape: [usize; D],
+    ) -> Result<Tensor<D>, ClipError> {
+        Ok(Tensor::random(
+            shape,
+            Distribution::Normal(0.0, 0.02),
+            &self.device,
+        ))
     }
 
     fn scalar(&self, _key: &str) -> Result<f64, ClipError> {
@@ -255,5 +290,126 @@ impl ParamSource for RandomSource {
         ln.gamma = frozen(Tensor::ones([d], &self.device));
         ln.beta = Some(frozen(Tensor::zeros([d], &self.device)));
         Ok(ln)
+    }
+}
+
+/// How an OpenCLIP tensor becomes the HuggingFace one.
+enum Take {
+    /// Stored as is.
+    All,
+    /// Third `j` of the rows of a fused `in_proj` (q, k, v stacked).
+    Third(usize),
+    /// Stored as `[in, out]` for `x @ proj`; HF stores the Linear weight `[out, in]`.
+    Transposed,
+}
+
+/// The OpenCLIP key holding HF key `hf` (`None` for keys OpenCLIP has no counterpart of).
+fn open_clip_key(hf: &str) -> Option<(String, Take)> {
+    let top = match hf {
+        "text_projection.weight" => Some(("text_projection".to_string(), Take::Transposed)),
+        "visual_projection.weight" => Some(("visual.proj".to_string(), Take::Transposed)),
+        "logit_scale" => Some(("logit_scale".to_string(), Take::All)),
+        _ => None,
+    };
+    if top.is_some() {
+        return top;
+    }
+    let (tower, rest) = match hf.split_once('.')? {
+        ("vision_model", rest) => ("visual.", rest),
+        ("text_model", rest) => ("", rest),
+        _ => return None,
+    };
+    let simple = |k: &str| Some((k.to_string(), Take::All));
+    match rest {
+        "embeddings.token_embedding.weight" => return simple("token_embedding.weight"),
+        "embeddings.position_embedding.weight" => {
+            return simple(&format!("{tower}positional_embedding"));
+        }
+        "embeddings.class_embedding" => return simple("visual.class_embedding"),
+        "embeddings.patch_embedding.weight" => return simple("visual.conv1.weight"),
+        _ => {}
+    }
+    for (from, to) in [
+        ("pre_layrnorm.", "visual.ln_pre."),
+        ("post_layernorm.", "visual.ln_post."),
+        ("final_layer_norm.", "ln_final."),
+    ] {
+        if let Some(param) = rest.strip_prefix(from) {
+            return simple(&format!("{to}{param}"));
+        }
+    }
+    let layer = rest.strip_prefix("encoder.layers.")?;
+    let (index, sub) = layer.split_once('.')?;
+    let block = format!("{tower}transformer.resblocks.{index}.");
+    for (j, qkv) in [
+        "self_attn.q_proj.",
+        "self_attn.k_proj.",
+        "self_attn.v_proj.",
+    ]
+    .iter()
+    .enumerate()
+    {
+        if let Some(param) = sub.strip_prefix(qkv) {
+            return Some((format!("{block}attn.in_proj_{param}"), Take::Third(j)));
+        }
+    }
+    for (from, to) in [
+        ("self_attn.out_proj.", "attn.out_proj."),
+        ("layer_norm1.", "ln_1."),
+        ("layer_norm2.", "ln_2."),
+        ("mlp.fc1.", "mlp.c_fc."),
+        ("mlp.fc2.", "mlp.c_proj."),
+    ] {
+        if let Some(param) = sub.strip_prefix(from) {
+            return simple(&format!("{block}{to}{param}"));
+        }
+    }
+    None
+}
+
+/// An OpenCLIP `open_clip_model.safetensors` read through HuggingFace key names: a renaming,
+/// plus splitting the fused attention input projection and transposing the two projections.
+pub(crate) struct OpenClipSource(pub(crate) SafetensorsSource);
+
+impl ParamSource for OpenClipSource {
+    fn device(&self) -> &Device {
+        &self.0.device
+    }
+
+    fn values(&self, key: &str, shape: &[usize]) -> Result<Vec<f32>, ClipError> {
+        let Some((oc_key, take)) = open_clip_key(key) else {
+            return Err(ClipError::MissingTensor {
+                path: self.0.path.clone(),
+                key: key.to_string(),
+            });
+        };
+        match take {
+            Take::All => self.0.values(&oc_key, shape),
+            Take::Third(j) => {
+                let mut fused = shape.to_vec();
+                fused[0] *= 3;
+                let all = self.0.values(&oc_key, &fused)?;
+                let third = all.len() / 3;
+                Ok(all[j * third..(j + 1) * third].to_vec())
+            }
+            Take::Transposed => {
+                let (rows, cols) = (shape[0], shape[1]);
+                let stored = self.0.values(&oc_key, &[cols, rows])?;
+                let mut out = vec![0.0; stored.len()];
+                for r in 0..rows {
+                    for c in 0..cols {
+                        out[r * cols + c] = stored[c * rows + r];
+                    }
+                }
+                Ok(out)
+            }
+        }
+    }
+
+    fn scalar(&self, key: &str) -> Result<f64, ClipError> {
+        match open_clip_key(key) {
+            Some((oc_key, _)) => self.0.scalar(&oc_key),
+            None => self.0.scalar(key),
+        }
     }
 }

@@ -42,7 +42,7 @@ pub use preprocess::{CLIP_MEAN, CLIP_STD, ImageProcessor, normalize, resize_bili
 pub use registry::{Registry, resolve_model};
 pub use tokenizer::{CONTEXT_LENGTH, ClipTokenizer};
 
-use load::{ParamSource, RandomSource, SafetensorsSource};
+use load::{OpenClipSource, ParamSource, RandomSource, SafetensorsSource};
 use text::ClipTextTransformer;
 use vision::ClipVisionTransformer;
 
@@ -50,6 +50,9 @@ use vision::ClipVisionTransformer;
 pub const CONFIG_FILE: &str = "config.json";
 pub const WEIGHTS_FILE: &str = "model.safetensors";
 pub const TOKENIZER_FILE: &str = "tokenizer.json";
+/// File names of an OpenCLIP folder (also accepted by [`Clip::load`]).
+pub const OPEN_CLIP_CONFIG_FILE: &str = "open_clip_config.json";
+pub const OPEN_CLIP_WEIGHTS_FILE: &str = "open_clip_model.safetensors";
 
 /// A CLIP model: both towers and their projections into the shared embedding space.
 #[derive(Module, Debug)]
@@ -80,10 +83,26 @@ impl ClipConfig {
 }
 
 impl Clip {
-    /// Loads `config.json` and `model.safetensors` from a HuggingFace CLIP folder.
+    /// Loads a CLIP folder: `config.json` + `model.safetensors` (HuggingFace), or else
+    /// `open_clip_config.json` + `open_clip_model.safetensors` (OpenCLIP, plain ViT models).
     ///
     /// Works on any device, plain or `.autodiff()`; the weights never require gradients.
     pub fn load(dir: &Path, device: &Device) -> Result<Self, ClipError> {
+        let open_clip = dir.join(OPEN_CLIP_CONFIG_FILE);
+        if !dir.join(CONFIG_FILE).exists() && open_clip.is_file() {
+            let config = ClipConfig::load_open_clip(&open_clip)?;
+            let weights = dir.join(OPEN_CLIP_WEIGHTS_FILE);
+            if !weights.is_file() {
+                return Err(ClipError::MissingModelFile {
+                    dir: dir.to_path_buf(),
+                    file: OPEN_CLIP_WEIGHTS_FILE,
+                });
+            }
+            return Self::build(
+                &OpenClipSource(SafetensorsSource::open(&weights, device)?),
+                &config,
+            );
+        }
         if !dir.is_dir() {
             return Err(ClipError::io(
                 dir,
@@ -106,7 +125,11 @@ impl Clip {
     }
 
     /// Loads the weights at `weights` for a known config.
-    pub fn from_files(config: &ClipConfig, weights: &Path, device: &Device) -> Result<Self, ClipError> {
+    pub fn from_files(
+        config: &ClipConfig,
+        weights: &Path,
+        device: &Device,
+    ) -> Result<Self, ClipError> {
         config.validate().map_err(|message| ClipError::Config {
             path: weights.to_path_buf(),
             message,
@@ -119,8 +142,18 @@ impl Clip {
         Ok(Self {
             text_model: ClipTextTransformer::build(src, t)?,
             vision_model: ClipVisionTransformer::build(src, v)?,
-            text_projection: src.linear("text_projection", t.hidden_size, config.projection_dim, false)?,
-            visual_projection: src.linear("visual_projection", v.hidden_size, config.projection_dim, false)?,
+            text_projection: src.linear(
+                "text_projection",
+                t.hidden_size,
+                config.projection_dim,
+                false,
+            )?,
+            visual_projection: src.linear(
+                "visual_projection",
+                v.hidden_size,
+                config.projection_dim,
+                false,
+            )?,
             logit_scale: src.scalar("logit_scale")?,
             config: config.clone(),
         })
@@ -140,17 +173,15 @@ impl Clip {
             v.num_channels,
             s = v.image_size
         );
-        self.visual_projection.forward(self.vision_model.forward(pixels))
+        self.visual_projection
+            .forward(self.vision_model.forward(pixels))
     }
 
     /// Token ids `[batch, seq]` → text embeddings `[batch, projection_dim]`, projected and not
     /// L2-normalised (`get_text_features`), or an error for ids the model cannot embed.
     pub fn try_encode_text(&self, ids: Tensor<2, Int>) -> Result<Tensor<2>, ClipError> {
         let [_, seq] = ids.dims();
-        let host: Vec<i64> = ids
-            .to_data()
-            .iter::<i64>()
-            .collect();
+        let host: Vec<i64> = ids.to_data().iter::<i64>().collect();
         let positions = self.text_model.pooling_positions(&host, seq)?;
         Ok(self
             .text_projection

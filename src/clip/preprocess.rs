@@ -136,7 +136,8 @@ impl ImageProcessor {
         for c in 0..3 {
             for y in 0..s {
                 for x in 0..s {
-                    u8_chw[(c * s + y) * s + x] = resized.get_pixel((left + x) as u32, (top + y) as u32)[c];
+                    u8_chw[(c * s + y) * s + x] =
+                        resized.get_pixel((left + x) as u32, (top + y) as u32)[c];
                 }
             }
         }

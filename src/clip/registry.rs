@@ -72,12 +72,21 @@ impl Registry {
                 }
             }
             let safe = |s: &str| !s.is_empty() && !s.contains("..") && !s.starts_with('/');
-            if !safe(&entry.name) || entry.name.contains('/') || !entry.files.iter().all(|f| safe(&f.path)) {
-                return Err(ClipError::Registry(format!("unsafe name or path in {}", entry.name)));
+            if !safe(&entry.name)
+                || entry.name.contains('/')
+                || !entry.files.iter().all(|f| safe(&f.path))
+            {
+                return Err(ClipError::Registry(format!(
+                    "unsafe name or path in {}",
+                    entry.name
+                )));
             }
         }
         if registry.get(&registry.default).is_none() {
-            return Err(ClipError::Registry(format!("default {} is not listed", registry.default)));
+            return Err(ClipError::Registry(format!(
+                "default {} is not listed",
+                registry.default
+            )));
         }
         Ok(registry)
     }
@@ -87,7 +96,11 @@ impl Registry {
     }
 
     fn known_names(&self) -> String {
-        self.models.iter().map(|m| m.name.as_str()).collect::<Vec<_>>().join(", ")
+        self.models
+            .iter()
+            .map(|m| m.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 }
 
@@ -118,7 +131,11 @@ pub struct Hub {
 
 /// The weights cache folder from the environment (see the module docs).
 pub fn cache_dir_from_env() -> Result<PathBuf, ClipError> {
-    let var = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty()).map(PathBuf::from);
+    let var = |name: &str| {
+        std::env::var_os(name)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
     if let Some(dir) = var("CLIPVG_CACHE") {
         return Ok(dir);
     }
@@ -153,7 +170,10 @@ impl Hub {
 
     /// The download address of one file.
     pub fn url(&self, entry: &ModelEntry, file: &FileSpec) -> String {
-        format!("{}/{}/resolve/{}/{}", self.endpoint, entry.repo, entry.revision, file.path)
+        format!(
+            "{}/{}/resolve/{}/{}",
+            self.endpoint, entry.repo, entry.revision, file.path
+        )
     }
 
     /// The cached manifest of a checkpoint, if it was fetched completely.
@@ -182,7 +202,9 @@ impl Hub {
     ) -> Result<PathBuf, ClipError> {
         let dir = self.model_dir(&entry.name);
         std::fs::create_dir_all(&dir).map_err(|e| ClipError::io(&dir, e))?;
-        let previous = self.manifest(&entry.name).filter(|m| m.revision == entry.revision);
+        let previous = self
+            .manifest(&entry.name)
+            .filter(|m| m.revision == entry.revision);
         let agent: ureq::Agent = ureq::Agent::config_builder()
             .timeout_connect(Some(Duration::from_secs(15)))
             .timeout_recv_response(Some(Duration::from_secs(60)))
@@ -193,7 +215,10 @@ impl Hub {
         for file in &entry.files {
             let path = dir.join(&file.path);
             // A file from an earlier fetch of the same revision must match what was recorded then.
-            let pin = match previous.as_ref().and_then(|m| m.files.iter().find(|f| f.path == file.path)) {
+            let pin = match previous
+                .as_ref()
+                .and_then(|m| m.files.iter().find(|f| f.path == file.path))
+            {
                 Some(seen) if file.sha256.is_none() => FileSpec {
                     sha256: seen.sha256.clone(),
                     ..file.clone()
@@ -215,7 +240,8 @@ impl Hub {
             revision: entry.revision.clone(),
             files: recorded,
         };
-        let json = serde_json::to_vec_pretty(&manifest).map_err(|e| ClipError::Registry(e.to_string()))?;
+        let json =
+            serde_json::to_vec_pretty(&manifest).map_err(|e| ClipError::Registry(e.to_string()))?;
         write_atomic(&dir.join(MANIFEST_FILE), &json)?;
         Ok(dir)
     }
@@ -260,15 +286,22 @@ impl Hub {
             .open(&part)
             .map_err(|e| ClipError::io(&part, e))?;
         let mut done = if resumed { have } else { 0 };
-        let total = file.size.or_else(|| response.body().content_length().map(|n| n + done));
+        let total = file
+            .size
+            .or_else(|| response.body().content_length().map(|n| n + done));
         let mut body = response.into_body().into_reader();
         let mut buf = vec![0u8; 1 << 16];
         loop {
-            let n = body.read(&mut buf).map_err(|e| fail(format!("connection lost ({e}); run the command again to resume")))?;
+            let n = body.read(&mut buf).map_err(|e| {
+                fail(format!(
+                    "connection lost ({e}); run the command again to resume"
+                ))
+            })?;
             if n == 0 {
                 break;
             }
-            out.write_all(&buf[..n]).map_err(|e| ClipError::io(&part, e))?;
+            out.write_all(&buf[..n])
+                .map_err(|e| ClipError::io(&part, e))?;
             done += n as u64;
             progress(&FetchProgress {
                 model: &entry.name,
@@ -305,7 +338,11 @@ pub fn verify_file(model: &str, path: &Path, spec: &FileSpec) -> Result<(u64, St
         hasher.update(&buf[..n]);
         size += n as u64;
     }
-    let digest: String = hasher.finalize().iter().map(|b| format!("{b:02x}")).collect();
+    let digest: String = hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
     let reject = |what: &'static str, expected: String, found: String| {
         let _ = std::fs::remove_file(path);
         Err(ClipError::Verification {
@@ -360,7 +397,8 @@ impl Hub {
             if path.exists() {
                 return Err(ClipError::Config {
                     path: path.to_path_buf(),
-                    message: "--model must be a folder with config.json and model.safetensors".into(),
+                    message: "--model must be a folder with config.json and model.safetensors"
+                        .into(),
                 });
             }
             return Err(ClipError::UnknownModel {

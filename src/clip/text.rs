@@ -90,7 +90,10 @@ impl ClipTextTransformer {
                 ),
             });
         }
-        if let Some(bad) = ids.iter().find(|&&id| id < 0 || id as usize >= self.vocab_size) {
+        if let Some(bad) = ids
+            .iter()
+            .find(|&&id| id < 0 || id as usize >= self.vocab_size)
+        {
             return Err(ClipError::InvalidTokens {
                 message: format!("id {bad} is outside the vocabulary 0..{}", self.vocab_size),
             });

@@ -125,7 +125,11 @@ impl ClipTokenizer {
     }
 
     /// Encodes prompts into an id tensor `[texts, 77]` for [`super::Clip::encode_text`].
-    pub fn encode_tensor(&self, texts: &[&str], device: &Device) -> Result<Tensor<2, Int>, ClipError> {
+    pub fn encode_tensor(
+        &self,
+        texts: &[&str],
+        device: &Device,
+    ) -> Result<Tensor<2, Int>, ClipError> {
         let rows = self.encode_batch(texts)?;
         Ok(ids_tensor(&rows, device))
     }

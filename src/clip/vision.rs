@@ -92,7 +92,11 @@ impl ClipVisionTransformer {
             },
             pre_layrnorm: src.layer_norm(&format!("{p}.pre_layrnorm"), hidden, c.layer_norm_eps)?,
             encoder: ClipEncoder::build(src, &format!("{p}.encoder"), shape)?,
-            post_layernorm: src.layer_norm(&format!("{p}.post_layernorm"), hidden, c.layer_norm_eps)?,
+            post_layernorm: src.layer_norm(
+                &format!("{p}.post_layernorm"),
+                hidden,
+                c.layer_norm_eps,
+            )?,
         })
     }
 
