@@ -3,6 +3,7 @@
 //! The data path: [`svg::Document`] (lossless SVG) → [`scene::Scene`] (flat differentiable
 //! scene) → rasterizer → CLIP loss → gradients → scene → write-back into the document.
 
+pub mod clip;
 pub mod compute;
 pub mod error;
 pub mod inspect;

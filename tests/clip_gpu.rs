@@ -1,0 +1,124 @@
+//! CLIP on the wgpu backend. CI has no GPU but has Mesa's lavapipe (Vulkan on the CPU), so these
+//! run there for real: a machine without any wgpu adapter fails with the reason, never skips.
+//! Kept to model B (tiny) because lavapipe is slow.
+
+mod clip_common;
+
+use burn::tensor::{Device, Int, Tensor, TensorData};
+use clip_common::*;
+use clipvg::clip::{Clip, directional_loss, normalize};
+use clipvg::compute::{BackendChoice, adapters, device_for};
+
+/// fp32 on another backend with other reduction orders; same bound as the CPU tests.
+const EMBED_TOL: f64 = 1e-4;
+const LOSS_TOL: f64 = 1e-5;
+const GRAD_REL_TOL: f64 = 1e-3;
+
+fn gpu() -> Device {
+    // SAFETY: set before any thread of this binary reads the environment (Mesa reads it lazily).
+    if std::env::var_os("XDG_RUNTIME_DIR").is_none() {
+        let dir = std::env::temp_dir().join("clipvg-xdg");
+        let _ = std::fs::create_dir_all(&dir);
+        unsafe { std::env::set_var("XDG_RUNTIME_DIR", dir) };
+    }
+    match device_for(BackendChoice::Gpu) {
+        Ok(d) => d,
+        Err(e) => panic!(
+            "GPU tests need a wgpu adapter (lavapipe in CI): {e}; adapters seen: {:?}",
+            adapters()
+        ),
+    }
+}
+
+fn ids(row: &[i64], device: &Device) -> Tensor<2, Int> {
+    Tensor::from_data(TensorData::new(row.to_vec(), [1, row.len()]), device)
+}
+
+fn image(g: &serde_json::Value, name: &str, device: &Device) -> Tensor<4> {
+    let im = g["images"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["name"] == name)
+        .unwrap();
+    let v: Vec<f32> = f64s(&im["pixel_values"])
+        .iter()
+        .map(|&x| x as f32)
+        .collect();
+    Tensor::from_data(TensorData::new(v, [1, 3, 32, 32]), device)
+}
+
+#[test]
+fn model_b_on_wgpu_matches_goldens_with_gradient() {
+    let device = gpu().autodiff();
+    let clip = Clip::load(&fixtures().join("B"), &device).unwrap();
+    let g = golden("golden_B.json");
+    let text0 = clip.encode_text(ids(&i64s(&g["text"][0]["input_ids"]), &device));
+    assert_close(
+        "wgpu text embeds",
+        &values(text0.clone()),
+        &f64s(&g["text"][0]["text_embeds"]),
+        EMBED_TOL,
+    );
+    let img = clip.encode_image(image(&g, "waves_2x", &device));
+    let want = &g["images"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["name"] == "waves_2x")
+        .unwrap()["image_embeds"];
+    assert_close("wgpu image embeds", &values(img), &f64s(want), EMBED_TOL);
+
+    let dl = &g["directional_loss"];
+    let text1 = clip.encode_text(ids(&i64s(&g["text"][1]["input_ids"]), &device));
+    let img0 = clip.encode_image(image(&g, "gradient_1x", &device));
+    let x = image(&g, "checker_1x", &device).require_grad();
+    let loss = directional_loss(clip.encode_image(x.clone()), img0, text0, text1);
+    let grads = loss.backward();
+    let loss = values(loss)[0];
+    assert!(
+        (loss - dl["loss"].as_f64().unwrap()).abs() <= LOSS_TOL,
+        "wgpu loss {loss}"
+    );
+    let want = f64s(&dl["grad"]);
+    let scale = want.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    let err = max_abs_diff(&values(x.grad(&grads).unwrap()), &want);
+    assert!(
+        err <= GRAD_REL_TOL * scale,
+        "wgpu dL/dx off by {err:e} (max {scale:e})"
+    );
+}
+
+#[test]
+fn normalize_is_differentiable_on_wgpu() {
+    let device = gpu().autodiff();
+    let x = Tensor::<4>::ones([1, 3, 2, 2], &device).require_grad();
+    let y = normalize(x.clone());
+    let grads = y.clone().sum().backward();
+    let got = values(y);
+    let grad = values(x.grad(&grads).unwrap());
+    for c in 0..3 {
+        let mean = f64::from(clipvg::clip::CLIP_MEAN[c]);
+        let std = f64::from(clipvg::clip::CLIP_STD[c]);
+        assert!((got[c * 4] - (1.0 - mean) / std).abs() < 1e-5);
+        assert!((grad[c * 4] - 1.0 / std).abs() < 1e-5);
+    }
+}
+
+#[test]
+fn backend_choice_follows_the_adapters() {
+    let _ = gpu(); // sets XDG_RUNTIME_DIR and proves an adapter exists
+    let found = adapters();
+    assert!(!found.is_empty());
+    let auto = device_for(BackendChoice::Auto).unwrap();
+    let cpu = device_for(BackendChoice::Cpu).unwrap();
+    assert_eq!(cpu, clipvg::compute::cpu_device());
+    // `auto` takes the GPU only when it is real hardware (lavapipe in CI is not).
+    assert_eq!(
+        auto == cpu,
+        !found.iter().any(|a| a.is_hardware),
+        "adapters: {found:?}"
+    );
+    let parsed: BackendChoice = serde_json::from_str("\"gpu\"").unwrap();
+    assert_eq!(parsed, BackendChoice::Gpu);
+}
