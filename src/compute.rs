@@ -47,10 +47,14 @@ pub struct AdapterSummary {
     pub is_hardware: bool,
 }
 
-/// Lists the adapters wgpu can open on this machine (all graphics APIs).
+/// Lists the adapters wgpu can open on this machine through the primary APIs (Vulkan, Metal,
+/// DX12). GL is left out: probing it through EGL can print to stderr (Wayland without
+/// `XDG_RUNTIME_DIR`), which a host such as Inkscape shows as an error dialog.
 pub fn adapters() -> Vec<AdapterSummary> {
-    let instance = wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle());
-    pollster::block_on(instance.enumerate_adapters(wgpu::Backends::all()))
+    let mut descriptor = wgpu::InstanceDescriptor::new_without_display_handle();
+    descriptor.backends = wgpu::Backends::PRIMARY;
+    let instance = wgpu::Instance::new(descriptor);
+    pollster::block_on(instance.enumerate_adapters(wgpu::Backends::PRIMARY))
         .into_iter()
         .map(|adapter| {
             let info = adapter.get_info();

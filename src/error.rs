@@ -46,6 +46,10 @@ pub enum Error {
     #[error("GPU error: {0}")]
     Gpu(String),
 
+    /// Loading or running CLIP failed (weights, tokenizer, images).
+    #[error(transparent)]
+    Clip(#[from] crate::clip::ClipError),
+
     /// The run was cancelled by the caller.
     #[error("cancelled")]
     Cancelled,

@@ -5,6 +5,7 @@
 
 pub mod clip;
 pub mod compute;
+pub mod edit;
 pub mod error;
 pub mod inspect;
 pub mod raster;

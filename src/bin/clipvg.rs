@@ -45,6 +45,18 @@ enum Command {
         #[arg(long, value_enum, default_value_t = BackendChoice::Auto)]
         backend: BackendChoice,
     },
+    /// Edit the selected shapes of an SVG until they match a prompt (CLIPVG).
+    Edit(clipvg::edit::cli::EditArgs),
+    /// CLIP itself: embeddings of prompts and images.
+    Clip {
+        #[command(subcommand)]
+        command: clipvg::clip::cli::ClipCommand,
+    },
+    /// The CLIP checkpoints clipvg knows: list them, fetch and verify one.
+    Weights {
+        #[command(subcommand)]
+        command: clipvg::clip::cli::WeightsCommand,
+    },
 }
 
 fn run(cli: Cli) -> clipvg::Result<()> {
@@ -74,6 +86,9 @@ fn run(cli: Cli) -> clipvg::Result<()> {
             clipvg::util::write_atomic(&output, &png)?;
             Ok(())
         }
+        Command::Edit(args) => clipvg::edit::cli::run(&args),
+        Command::Clip { command } => Ok(clipvg::clip::cli::run_clip(&command)?),
+        Command::Weights { command } => Ok(clipvg::clip::cli::run_weights(&command)?),
     }
 }
 

@@ -1,0 +1,276 @@
+//! The CLIPVG edit: "make these shapes look like the words".
+//!
+//! [`edit`] takes a document and an [`EditRequest`]: it resolves the ROIs and the trainable
+//! set, embeds the prompts once, then [`optimize`]s the scene's points and colours against the
+//! directional CLIP loss of every ROI, and writes the result back into the document. Only the
+//! trainable elements change; a failure leaves nothing half-written (the caller gets an error
+//! and the input document is untouched).
+
+pub mod cli;
+pub mod optimize;
+pub mod request;
+pub mod views;
+
+use std::path::Path;
+use std::time::Duration;
+
+use burn::tensor::Device;
+use serde::Serialize;
+
+pub use optimize::{Progress, Stop};
+pub use request::{EditMode, EditRequest, Preset, RoiRequest};
+
+use crate::clip::{Clip, ClipTokenizer, ImageProcessor, normalize, resolve_model};
+use crate::compute::{BackendChoice, device_for};
+use crate::error::{Error, Result};
+use crate::raster::op::{render_tensor, scene_tensors};
+use crate::scene::{BuildOptions, Trainable, WriteBack, build, rois_of, write_back};
+use crate::svg::{Document, ElementId, INKSCAPE_NS};
+use optimize::{RoiGuide, catch_gpu, embed_text, job_for, to_nchw, with_params};
+
+/// A loaded CLIP model with its tokenizer, on its device. Load once, edit many times.
+pub struct Model {
+    pub clip: Clip,
+    pub tokenizer: ClipTokenizer,
+    /// The plain (non-autodiff) device; the model's weights live on its autodiff twin.
+    pub device: Device,
+}
+
+impl Model {
+    /// Loads a registry name (fetched and verified on first use) or a local HuggingFace CLIP
+    /// folder, on the chosen backend.
+    pub fn load(name_or_path: &str, backend: BackendChoice, on_fetch: &mut dyn FnMut(&str)) -> Result<Model> {
+        let device = device_for(backend)?;
+        let dir = resolve_model(name_or_path, &mut |p| on_fetch(&format!("{p:?}")))?;
+        Self::from_dir(&dir, device)
+    }
+
+    /// Loads a model folder on `device`.
+    pub fn from_dir(dir: &Path, device: Device) -> Result<Model> {
+        let clip = Clip::load(dir, &device.clone().autodiff())?;
+        let tokenizer = ClipTokenizer::for_model(dir)?;
+        Ok(Model { clip, tokenizer, device })
+    }
+}
+
+/// What an edit did.
+#[derive(Clone, Debug, Serialize)]
+pub struct EditReport {
+    pub iterations_done: usize,
+    pub iterations: usize,
+    pub stop: Stop,
+    /// Total loss per iteration.
+    pub losses: Vec<f32>,
+    /// Ids (or descriptions) of the elements whose values changed.
+    pub changed: Vec<String>,
+    /// The ROIs used, `[x, y, w, h]` in canvas pixels, with their prompts.
+    pub rois: Vec<(String, [f64; 4])>,
+    pub elapsed_s: f64,
+}
+
+/// The result: the new document text and the report.
+#[derive(Clone, Debug)]
+pub struct EditOutcome {
+    pub svg: String,
+    pub report: EditReport,
+}
+
+/// Callbacks of a running edit.
+pub struct Hooks<'a> {
+    /// After each iteration; return `false` to cancel (the result is the last good state).
+    pub progress: &'a mut dyn FnMut(&Progress) -> bool,
+    /// Every `snapshot_every` iterations: the iteration and the document text at that point.
+    pub snapshot: Option<(usize, &'a mut dyn FnMut(usize, &str))>,
+}
+
+fn label_prompt(doc: &Document, el: ElementId) -> Option<String> {
+    let e = doc.element(el);
+    e.attr("data-clipvg-prompt")
+        .or_else(|| e.attr_ns(INKSCAPE_NS, "label"))
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+}
+
+/// Runs a CLIPVG edit of `doc`.
+pub fn edit(doc: &Document, req: &EditRequest, model: &Model, hooks: Hooks<'_>) -> Result<EditOutcome> {
+    req.validate()?;
+    let ids = |names: &[String]| -> Result<Vec<ElementId>> { names.iter().map(|n| doc.require_id(n)).collect() };
+    let roi_elements: Vec<Option<ElementId>> =
+        req.rois.iter().map(|r| r.element.as_deref().map(|n| doc.require_id(n)).transpose()).collect::<Result<_>>()?;
+    let selected = ids(&req.select)?;
+    let trainable = if !selected.is_empty() {
+        Trainable::Elements(selected)
+    } else if roi_elements.iter().any(Option::is_some) {
+        Trainable::Elements(roi_elements.iter().flatten().copied().collect())
+    } else {
+        Trainable::All
+    };
+    let built = build(doc, &BuildOptions { trainable })?;
+    let scene = &built.scene;
+    if !scene.shapes.iter().any(|s| s.trainable) {
+        return Err(Error::EmptySelection(
+            "the selection contains no paths or shapes clipvg can edit (text, images and shapes drawn through <use> cannot be edited)".into(),
+        ));
+    }
+
+    // ROIs in canvas pixels, with their prompts.
+    let canvas = kurbo::Rect::new(0.0, 0.0, built.canvas.width, built.canvas.height);
+    let mut specs: Vec<(Option<String>, [f64; 4], &RoiRequest)> = Vec::new();
+    let whole = RoiRequest::default();
+    let whole_req = RoiRequest { n_patches: req.rois.first().map_or(whole.n_patches, |r| r.n_patches), ..whole };
+    if req.whole_canvas {
+        specs.push((req.prompt.clone(), [0.0, 0.0, canvas.width(), canvas.height()], &whole_req));
+    }
+    for (r, el) in req.rois.iter().zip(&roi_elements) {
+        let rect = match (el, r.rect) {
+            (Some(el), _) => rois_of(doc, scene, &built.map, &[*el])?[0].rect,
+            (None, Some(b)) => {
+                let b = kurbo::Rect::new(b[0], b[1], b[0] + b[2], b[1] + b[3]).intersect(canvas);
+                if b.width() <= 0.0 || b.height() <= 0.0 {
+                    return Err(Error::InvalidInput(format!("ROI box {:?} lies outside the canvas", r.rect.unwrap_or_default())));
+                }
+                [b.x0, b.y0, b.width(), b.height()]
+            }
+            (None, None) => unreachable!("validated"),
+        };
+        let prompt = r
+            .prompt
+            .clone()
+            .or_else(|| if req.prompts_from_labels { el.and_then(|e| label_prompt(doc, e)) } else { None })
+            .or_else(|| req.prompt.clone());
+        specs.push((prompt, rect, r));
+    }
+    if req.target_image.is_none() {
+        if let Some(i) = specs.iter().position(|s| s.0.as_deref().is_none_or(|p| p.trim().is_empty())) {
+            return Err(Error::InvalidInput(format!("ROI {i} has no prompt (give --prompt or a prompt per ROI)")));
+        }
+    }
+
+    // Render size: long side `size`, aspect kept.
+    let (cw, ch) = (built.canvas.width, built.canvas.height);
+    let scale = req.size as f64 / cw.max(ch);
+    let (rw, rh) = (((cw * scale).round() as u32).max(1), ((ch * scale).round() as u32).max(1));
+    let job = job_for(scene, rw, rh);
+
+    catch_gpu(|| {
+        let ad = model.device.clone().autodiff();
+        let clip = &model.clip;
+        let s = clip.image_size();
+        // The original render's centred view of each ROI.
+        let (p, c, w) = scene_tensors(scene, &ad);
+        let original = to_nchw(render_tensor(p, c, w, job.clone()));
+        let mut guides = Vec::new();
+        let reference_text = if req.target_image.is_none() {
+            Some(embed_text(clip, &model.tokenizer, &req.reference_text, req.templates, &ad)?)
+        } else {
+            None
+        };
+        let target_image = match &req.target_image {
+            Some(path) => {
+                let proc = ImageProcessor::new(s);
+                let pre = proc.preprocess_file(path)?;
+                Some(clip.encode_image(proc.to_tensor(&[pre], &ad)))
+            }
+            None => None,
+        };
+        let mut prompt_cache: Vec<(String, burn::tensor::Tensor<2>)> = Vec::new();
+        for (prompt, rect, r) in &specs {
+            let render_rect = [rect[0] * scale, rect[1] * scale, rect[2] * scale, rect[3] * scale];
+            let view = views::whole_view(render_rect, s, None::<&mut rand_chacha::ChaCha8Rng>);
+            let orig = clip.encode_image(normalize(optimize::sample_views(original.clone(), &[view], s)));
+            let (target, reference) = match (&target_image, &reference_text) {
+                (Some(t), _) => (t.clone(), orig.clone()),
+                (None, Some(rt)) => {
+                    let prompt = prompt.clone().unwrap_or_default();
+                    let t = match prompt_cache.iter().find(|(p, _)| *p == prompt) {
+                        Some((_, t)) => t.clone(),
+                        None => {
+                            let t = embed_text(clip, &model.tokenizer, &prompt, req.templates, &ad)?;
+                            prompt_cache.push((prompt, t.clone()));
+                            t
+                        }
+                    };
+                    (t, rt.clone())
+                }
+                (None, None) => unreachable!("text or image guidance"),
+            };
+            guides.push(RoiGuide {
+                rect: render_rect,
+                target: target.detach(),
+                reference: reference.detach(),
+                original: orig.detach(),
+                w_roi: r.w_roi,
+                w_patch: r.w_patch,
+                n_patches: r.n_patches,
+                crop_ratio: r.crop_ratio,
+            });
+        }
+
+        let trainable_points = scene.point_trainable();
+        let Hooks { progress, snapshot } = hooks;
+        let (every, mut snap_fn): (Option<usize>, Option<&mut dyn FnMut(usize, &str)>) = match snapshot {
+            Some((k, f)) => (Some(k), Some(f)),
+            None => (None, None),
+        };
+        let mut snap = |it: usize, pts: &[[f32; 2]], cols: &[[f32; 4]]| {
+            if let Some(f) = snap_fn.as_mut() {
+                let updated = with_params(scene, pts, cols);
+                if let Ok(svg) = write_back(doc, scene, &built.map, &updated, WriteBack::default()) {
+                    f(it, &svg);
+                }
+            }
+        };
+        let result = optimize::optimize(
+            scene,
+            &trainable_points,
+            req,
+            clip,
+            &guides,
+            job.clone(),
+            &model.device,
+            progress,
+            &mut snap,
+            every,
+        )?;
+        let updated = with_params(scene, &result.points, &result.colors);
+        let svg = write_back(doc, scene, &built.map, &updated, WriteBack::default())?;
+        let changed = changed_elements(doc, scene, &updated, &built.map);
+        Ok(EditOutcome {
+            svg,
+            report: EditReport {
+                iterations_done: result.iterations_done,
+                iterations: req.iterations,
+                stop: result.stop,
+                losses: result.losses,
+                changed,
+                rois: specs.iter().map(|(p, r, _)| (p.clone().unwrap_or_else(|| "(image target)".into()), *r)).collect(),
+                elapsed_s: result.elapsed.as_secs_f64(),
+            },
+        })
+    })
+}
+
+fn changed_elements(doc: &Document, old: &crate::scene::Scene, new: &crate::scene::Scene, map: &crate::scene::SceneMap) -> Vec<String> {
+    let mut out = Vec::new();
+    for (shape, src) in old.shapes.iter().zip(&map.shapes) {
+        let pts = |s: &crate::scene::Scene| -> Vec<[f32; 2]> {
+            old.subpaths[shape.subpaths.start as usize..shape.subpaths.end as usize]
+                .iter()
+                .flat_map(|sp| s.subpath_points(sp).to_vec())
+                .collect()
+        };
+        let colors_changed = src.colors.iter().any(|(ci, _)| old.colors[*ci as usize] != new.colors[*ci as usize]);
+        if pts(old) != pts(new) || colors_changed {
+            out.push(doc.element(src.element).id().map_or_else(|| doc.describe(src.element), str::to_string));
+        }
+    }
+    out.dedup();
+    out
+}
+
+/// How long an edit's iterations have taken, for progress lines.
+pub fn format_duration(d: Duration) -> String {
+    let s = d.as_secs();
+    if s >= 3600 { format!("{}h{:02}m", s / 3600, s / 60 % 60) } else { format!("{}m{:02}s", s / 60, s % 60) }
+}

@@ -1,0 +1,207 @@
+//! The views CLIP sees of each ROI, as homographies from view pixels to render pixels.
+//!
+//! CLIPVG's augmentations, per ROI and iteration (`CLIPVG.md` §6):
+//! * one **whole view**: the ROI made square around its centre — padded with the background,
+//!   where the reference pads with black — then a random crop of 0.98 of its side;
+//! * **patches**: a random crop of side `P = crop_ratio · max(w, h)` from the ROI padded by
+//!   `0.2·P`, then a random perspective warp (torchvision's `RandomPerspective`, distortion 0.3).
+//!
+//! Each view is one projective map `view → render` in continuous pixel coordinates (pixel `i`
+//! covers `[i, i+1)`), so the whole chain of crop, warp and resize is a single bilinear
+//! resampling of the render inside the autodiff graph. Everything outside the render reads as
+//! the background. All randomness comes from the seeded generator passed in.
+
+use rand::Rng;
+
+/// A 3×3 projective map, row-major: `(x, y, w) = H · (u, v, 1)`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Homography(pub [f64; 9]);
+
+impl Homography {
+    pub const IDENTITY: Homography = Homography([1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0]);
+
+    /// `(u, v) ↦ (a·u + c, b·v + d)`.
+    pub fn scale_translate(a: f64, b: f64, c: f64, d: f64) -> Homography {
+        Homography([a, 0.0, c, 0.0, b, d, 0.0, 0.0, 1.0])
+    }
+
+    /// Applies the map to a point.
+    pub fn apply(&self, p: [f64; 2]) -> [f64; 2] {
+        let h = &self.0;
+        let w = h[6] * p[0] + h[7] * p[1] + h[8];
+        [(h[0] * p[0] + h[1] * p[1] + h[2]) / w, (h[3] * p[0] + h[4] * p[1] + h[5]) / w]
+    }
+
+    /// `self ∘ other` (apply `other` first).
+    pub fn then_from(&self, other: &Homography) -> Homography {
+        let (a, b) = (&self.0, &other.0);
+        let mut m = [0.0; 9];
+        for r in 0..3 {
+            for c in 0..3 {
+                m[3 * r + c] = (0..3).map(|k| a[3 * r + k] * b[3 * k + c]).sum();
+            }
+        }
+        Homography(m)
+    }
+
+    /// The map sending the four points `from[i]` to `to[i]` (direct linear transform with
+    /// `h₈ = 1`), or `None` for a degenerate configuration.
+    pub fn from_points(from: [[f64; 2]; 4], to: [[f64; 2]; 4]) -> Option<Homography> {
+        // Two equations per correspondence in the unknowns h0..h7.
+        let mut a = [[0.0f64; 9]; 8];
+        for i in 0..4 {
+            let ([x, y], [u, v]) = (from[i], to[i]);
+            a[2 * i] = [x, y, 1.0, 0.0, 0.0, 0.0, -u * x, -u * y, u];
+            a[2 * i + 1] = [0.0, 0.0, 0.0, x, y, 1.0, -v * x, -v * y, v];
+        }
+        // Gaussian elimination with partial pivoting on the 8×8 system.
+        for col in 0..8 {
+            let pivot = (col..8).max_by(|&i, &j| a[i][col].abs().total_cmp(&a[j][col].abs()))?;
+            if a[pivot][col].abs() < 1e-12 {
+                return None;
+            }
+            a.swap(col, pivot);
+            for row in 0..8 {
+                if row != col {
+                    let f = a[row][col] / a[col][col];
+                    for k in col..9 {
+                        a[row][k] -= f * a[col][k];
+                    }
+                }
+            }
+        }
+        let mut h = [0.0; 9];
+        for i in 0..8 {
+            h[i] = a[i][8] / a[i][i];
+        }
+        h[8] = 1.0;
+        Some(Homography(h))
+    }
+}
+
+/// A region of interest in render pixels `[x, y, w, h]`.
+pub type Rect = [f64; 4];
+
+/// The whole-ROI view, square around the ROI's centre. With `jitter`, a random crop of 0.98 of
+/// the side (so that ΔI ≠ 0 at iteration 0); without, the centred square (the original image's
+/// reference view).
+pub fn whole_view(roi: Rect, out: usize, jitter: Option<&mut impl Rng>) -> Homography {
+    let side = roi[2].max(roi[3]);
+    let (cx, cy) = (roi[0] + roi[2] / 2.0, roi[1] + roi[3] / 2.0);
+    let (mut x0, mut y0, mut s) = (cx - side / 2.0, cy - side / 2.0, side);
+    if let Some(rng) = jitter {
+        let crop = 0.98 * side;
+        x0 += rng.random_range(0.0..=side - crop);
+        y0 += rng.random_range(0.0..=side - crop);
+        s = crop;
+    }
+    Homography::scale_translate(s / out as f64, s / out as f64, x0, y0)
+}
+
+/// A random patch of the ROI: crop of side `crop_ratio · max(w, h)` from the ROI padded by 0.2
+/// of that side, then a random perspective warp with `distortion` (as torchvision's
+/// `RandomPerspective`: each corner moves inwards by up to `distortion/2` of the side).
+pub fn patch_view(roi: Rect, crop_ratio: f64, distortion: f64, out: usize, rng: &mut impl Rng) -> Homography {
+    let p = (crop_ratio * roi[2].max(roi[3])).max(1.0);
+    let pad = 0.2 * p;
+    let (pw, ph) = (roi[2] + 2.0 * pad, roi[3] + 2.0 * pad);
+    let ox = roi[0] - pad + rng.random_range(0.0..=(pw - p).max(0.0));
+    let oy = roi[1] - pad + rng.random_range(0.0..=(ph - p).max(0.0));
+    // Perspective: the warped image's corners land at `end`, so a view point samples the
+    // patch where the map end → start sends it.
+    let half = p / 2.0;
+    let mut r = || rng.random_range(0.0..=distortion * half);
+    let end = [[r(), r()], [p - r(), r()], [p - r(), p - r()], [r(), p - r()]];
+    let start = [[0.0, 0.0], [p, 0.0], [p, p], [0.0, p]];
+    let warp = Homography::from_points(end, start).unwrap_or(Homography::IDENTITY);
+    let resize = Homography::scale_translate(p / out as f64, p / out as f64, 0.0, 0.0);
+    let place = Homography::scale_translate(1.0, 1.0, ox, oy);
+    place.then_from(&warp).then_from(&resize)
+}
+
+/// The sampling grid of `views` for `grid_sample` (bilinear, `align_corners = false`): the
+/// views side by side vertically, each `out·ss` pixels square (`ss`× supersampled, to be
+/// average-pooled back to `out`), as normalised coordinates of a `width × height` render.
+/// Returns `[1, B·out·ss, out·ss, 2]` values.
+pub fn sampling_grid(views: &[Homography], out: usize, ss: usize, width: u32, height: u32) -> Vec<f32> {
+    let n = out * ss;
+    let mut g = Vec::with_capacity(views.len() * n * n * 2);
+    for h in views {
+        for j in 0..n {
+            for i in 0..n {
+                // Centre of sub-pixel (i, j) in view pixel units.
+                let u = (i as f64 + 0.5) / ss as f64;
+                let v = (j as f64 + 0.5) / ss as f64;
+                let [x, y] = h.apply([u, v]);
+                g.push((2.0 * x / width as f64 - 1.0) as f32);
+                g.push((2.0 * y / height as f64 - 1.0) as f32);
+            }
+        }
+    }
+    g
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+
+    fn close(a: [f64; 2], b: [f64; 2]) -> bool {
+        (a[0] - b[0]).abs() < 1e-9 && (a[1] - b[1]).abs() < 1e-9
+    }
+
+    #[test]
+    fn four_point_homography_maps_its_points() {
+        let from = [[0.0, 0.0], [10.0, 0.0], [10.0, 10.0], [0.0, 10.0]];
+        let to = [[1.0, 2.0], [9.0, 1.0], [11.0, 12.0], [-1.0, 9.0]];
+        let h = Homography::from_points(from, to).unwrap();
+        for i in 0..4 {
+            assert!(close(h.apply(from[i]), to[i]));
+        }
+        assert!(Homography::from_points(from, [[0.0, 0.0]; 4]).is_none());
+    }
+
+    #[test]
+    fn whole_view_is_the_square_around_the_roi() {
+        let h = whole_view(test_roi(), 224, None::<&mut rand_chacha::ChaCha8Rng>);
+        // ROI 100×50 at (10, 20): the square is 100 wide, from y = -5.
+        assert!(close(h.apply([0.0, 0.0]), [10.0, -5.0]));
+        assert!(close(h.apply([224.0, 224.0]), [110.0, 95.0]));
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(1);
+        let j = whole_view(test_roi(), 224, Some(&mut rng));
+        let a = j.apply([0.0, 0.0]);
+        let b = j.apply([224.0, 224.0]);
+        assert!((b[0] - a[0] - 98.0).abs() < 1e-9);
+        assert!(a[0] >= 10.0 && a[0] <= 12.0 + 1e-9);
+    }
+
+    fn test_roi() -> Rect {
+        [10.0, 20.0, 100.0, 50.0]
+    }
+
+    #[test]
+    fn patches_stay_in_the_padded_roi_and_are_seeded() {
+        let roi = [100.0, 50.0, 200.0, 300.0];
+        let mut r1 = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+        let mut r2 = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+        let p = 0.8 * 300.0;
+        for _ in 0..50 {
+            let h = patch_view(roi, 0.8, 0.3, 224, &mut r1);
+            assert_eq!(h, patch_view(roi, 0.8, 0.3, 224, &mut r2));
+            for c in [[0.0, 0.0], [224.0, 0.0], [224.0, 224.0], [0.0, 224.0], [112.0, 112.0]] {
+                let q = h.apply(c);
+                assert!(q[0] >= roi[0] - 0.2 * p - 1e-6 && q[0] <= roi[0] + roi[2] + 0.2 * p + 1e-6, "{q:?}");
+                assert!(q[1] >= roi[1] - 0.2 * p - 1e-6 && q[1] <= roi[1] + roi[3] + 0.2 * p + 1e-6, "{q:?}");
+            }
+        }
+        let mut r3 = rand_chacha::ChaCha8Rng::seed_from_u64(8);
+        assert_ne!(patch_view(roi, 0.8, 0.3, 224, &mut r3), patch_view(roi, 0.8, 0.3, 224, &mut r1));
+    }
+
+    #[test]
+    fn grid_of_identity_is_pixel_centres() {
+        let h = Homography::scale_translate(1.0, 1.0, 0.0, 0.0);
+        let g = sampling_grid(&[h], 2, 1, 2, 2);
+        assert_eq!(g, vec![-0.5, -0.5, 0.5, -0.5, -0.5, 0.5, 0.5, 0.5]);
+    }
+}

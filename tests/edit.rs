@@ -1,0 +1,288 @@
+//! The CLIPVG edit with the tiny CLIP model A (random weights, 64² input): the loss falls, only
+//! the selected elements change, modes freeze what they say, seeds reproduce, cancel returns a
+//! valid document, image targets pull the render towards them, and the loss and its gradient
+//! for a fixed view equal an independent computation.
+
+use std::path::PathBuf;
+
+use burn::tensor::{Tensor, TensorData};
+use clipvg::clip::{directional_loss, normalize};
+use clipvg::edit::optimize::{embed_text, sample_views, to_nchw};
+use clipvg::edit::views::{Homography, whole_view};
+use clipvg::edit::{EditMode, EditRequest, Hooks, Model, RoiRequest, Stop, edit};
+use clipvg::svg::Document;
+
+const SVG: &str = r##"<svg xmlns="http://www.w3.org/2000/svg" xmlns:inkscape="http://www.inkscape.org/namespaces/inkscape" width="96" height="96" viewBox="0 0 96 96">
+  <rect id="bg" width="96" height="96" fill="#e0e0ff"/>
+  <g id="pair" inkscape:label="two shapes">
+    <path id="a" d="M 20 20 C 40 10 60 20 70 40 C 60 60 40 70 20 60 Z" fill="#c04020"/>
+    <circle id="b" cx="60" cy="60" r="18" fill="#2060c0" fill-opacity="0.8"/>
+  </g>
+  <path id="c" d="M 10 80 L 40 70 L 30 90 Z" fill="#20a040"/>
+</svg>
+"##;
+
+fn model() -> Model {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/clip/A");
+    Model::from_dir(&dir, clipvg::compute::cpu_device()).unwrap()
+}
+
+fn request(select: &[&str], iterations: usize, seed: u64) -> EditRequest {
+    EditRequest {
+        prompt: Some("a red apple".into()),
+        rois: select.iter().map(|s| RoiRequest { element: Some(s.to_string()), n_patches: 3, ..Default::default() }).collect(),
+        iterations,
+        size: 96,
+        seed,
+        templates: false,
+        ..Default::default()
+    }
+}
+
+fn run(doc: &Document, req: &EditRequest, m: &Model) -> clipvg::edit::EditOutcome {
+    let mut progress = |_: &clipvg::edit::Progress| true;
+    edit(doc, req, m, Hooks { progress: &mut progress, snapshot: None }).unwrap()
+}
+
+/// Element name and plain attributes, per element id.
+fn attrs(doc: &Document, id: &str) -> (String, Vec<(String, String)>) {
+    let e = doc.element(doc.require_id(id).unwrap());
+    (e.name.clone(), e.attributes.iter().map(|a| (a.name.clone(), a.value.clone())).collect())
+}
+
+#[test]
+fn loss_decreases_and_only_the_selection_changes() {
+    let m = model();
+    let doc = Document::parse(SVG).unwrap();
+    let out = run(&doc, &request(&["pair"], 30, 1), &m);
+    let l = &out.report.losses;
+    assert_eq!(l.len(), 30);
+    let head = l[..5].iter().sum::<f32>() / 5.0;
+    let tail = l[25..].iter().sum::<f32>() / 5.0;
+    assert!(tail < head * 0.95, "loss did not fall: first {head}, last {tail}");
+    let new = Document::parse(out.svg.clone()).unwrap();
+    for id in ["bg", "c", "pair"] {
+        assert_eq!(attrs(&doc, id), attrs(&new, id), "{id} changed");
+    }
+    for id in ["a", "b"] {
+        assert_ne!(attrs(&doc, id), attrs(&new, id), "{id} did not change");
+    }
+    assert_eq!(new.len(), doc.len());
+    let mut changed = out.report.changed.clone();
+    changed.sort();
+    assert_eq!(changed, vec!["a", "b"]);
+}
+
+#[test]
+fn colour_mode_keeps_geometry_and_shape_mode_keeps_colours() {
+    let m = model();
+    let doc = Document::parse(SVG).unwrap();
+    let mut req = request(&["a", "b"], 8, 2);
+    req.mode = EditMode::Colour;
+    let out = Document::parse(run(&doc, &req, &m).svg).unwrap();
+    assert_eq!(doc.element(doc.require_id("a").unwrap()).attr("d"), out.element(out.require_id("a").unwrap()).attr("d"));
+    let b = out.element(out.require_id("b").unwrap());
+    assert_eq!(b.name, "circle", "a colour edit must not turn the circle into a path");
+    assert_ne!(attrs(&doc, "a"), attrs(&out, "a"), "colours should change");
+
+    req.mode = EditMode::Shape;
+    let out = Document::parse(run(&doc, &req, &m).svg).unwrap();
+    for id in ["a", "b"] {
+        let (o, n) = (doc.element(doc.require_id(id).unwrap()), out.element(out.require_id(id).unwrap()));
+        assert_eq!(o.attr("fill"), n.attr("fill"));
+        assert_eq!(o.attr("fill-opacity"), n.attr("fill-opacity"));
+        assert!(n.attr("style").is_none());
+        assert_ne!(o.attr("d"), n.attr("d"));
+    }
+}
+
+#[test]
+fn seeds_reproduce_and_differ() {
+    let m = model();
+    let doc = Document::parse(SVG).unwrap();
+    let a = run(&doc, &request(&["a"], 5, 7), &m).svg;
+    let b = run(&doc, &request(&["a"], 5, 7), &m).svg;
+    let c = run(&doc, &request(&["a"], 5, 8), &m).svg;
+    assert_eq!(a, b);
+    assert_ne!(a, c);
+}
+
+#[test]
+fn cancel_stops_within_one_iteration_with_a_valid_document() {
+    let m = model();
+    let doc = Document::parse(SVG).unwrap();
+    let mut calls = 0;
+    let mut progress = |p: &clipvg::edit::Progress| {
+        calls += 1;
+        p.iteration < 2
+    };
+    let out = edit(&doc, &request(&["a"], 50, 3), &m, Hooks { progress: &mut progress, snapshot: None }).unwrap();
+    assert_eq!(out.report.iterations_done, 2);
+    assert_eq!(out.report.stop, Stop::Cancelled);
+    assert_eq!(calls, 2);
+    Document::parse(out.svg).unwrap();
+}
+
+#[test]
+fn snapshots_come_every_k_iterations() {
+    let m = model();
+    let doc = Document::parse(SVG).unwrap();
+    let mut seen = Vec::new();
+    let mut progress = |_: &clipvg::edit::Progress| true;
+    let mut snap = |it: usize, svg: &str| {
+        Document::parse(svg).unwrap();
+        seen.push(it);
+    };
+    edit(&doc, &request(&["a"], 7, 3), &m, Hooks { progress: &mut progress, snapshot: Some((3, &mut snap)) }).unwrap();
+    assert_eq!(seen, vec![3, 6]);
+}
+
+#[test]
+fn bad_requests_are_clear_errors() {
+    let m = model();
+    let doc = Document::parse(SVG).unwrap();
+    let mut progress = |_: &clipvg::edit::Progress| true;
+    let mut go = |req: EditRequest| edit(&doc, &req, &m, Hooks { progress: &mut progress, snapshot: None }).unwrap_err().to_string();
+    assert!(go(request(&["nope"], 1, 0)).contains("nope"));
+    let mut r = request(&[], 1, 0);
+    assert!(go(r.clone()).contains("nothing to edit"));
+    r.rois.push(RoiRequest { rect: Some([500.0, 500.0, 10.0, 10.0]), ..Default::default() });
+    assert!(go(r).contains("outside the canvas"));
+    let mut r = request(&["a"], 1, 0);
+    r.prompt = Some("".into());
+    assert!(go(r).contains("prompt"));
+}
+
+/// Bilinear sampling (align_corners = false, zero padding) of an `h × w × 3` image at
+/// normalised grid points, with the weights it used: an independent implementation of the
+/// views (plain loops, no burn).
+fn sample_cpu(img: &[f32], w: usize, h: usize, grid: &[f32]) -> (Vec<f32>, Vec<[(usize, f32); 4]>) {
+    let n = grid.len() / 2;
+    let mut out = vec![0.0; n * 3];
+    let mut taps = Vec::with_capacity(n);
+    for i in 0..n {
+        let x = ((grid[2 * i] + 1.0) * w as f32 - 1.0) / 2.0;
+        let y = ((grid[2 * i + 1] + 1.0) * h as f32 - 1.0) / 2.0;
+        let (x0, y0) = (x.floor(), y.floor());
+        let (fx, fy) = (x - x0, y - y0);
+        let mut t = [(usize::MAX, 0.0); 4];
+        for (k, (dx, dy, wt)) in [(0, 0, (1.0 - fx) * (1.0 - fy)), (1, 0, fx * (1.0 - fy)), (0, 1, (1.0 - fx) * fy), (1, 1, fx * fy)].into_iter().enumerate() {
+            let (xi, yi) = (x0 as i64 + dx, y0 as i64 + dy);
+            if xi >= 0 && yi >= 0 && (xi as usize) < w && (yi as usize) < h {
+                let p = yi as usize * w + xi as usize;
+                t[k] = (p, wt);
+                for c in 0..3 {
+                    // (img − 1) sampled with zero padding, plus 1.
+                    out[c * n + i] += wt * (img[p * 3 + c] - 1.0);
+                }
+            }
+        }
+        for c in 0..3 {
+            out[c * n + i] += 1.0;
+        }
+        taps.push(t);
+    }
+    (out, taps)
+}
+
+#[test]
+fn fixed_view_loss_and_gradient_match_an_independent_computation() {
+    let m = model();
+    let device = m.device.clone().autodiff();
+    let s = m.clip.image_size();
+    let (w, h) = (80usize, 72usize);
+    // A smooth test image, as if rendered.
+    let img: Vec<f32> = (0..w * h * 3).map(|i| {
+        let (p, c) = (i / 3, i % 3);
+        let (x, y) = ((p % w) as f32, (p / w) as f32);
+        0.5 + 0.4 * ((x * 0.13 + c as f32).sin() * (y * 0.07 - c as f32).cos())
+    }).collect();
+    let view: Homography = whole_view([10.0, 6.0, 50.0, 40.0], s, None::<&mut rand_chacha::ChaCha8Rng>);
+    let txt = embed_text(&m.clip, &m.tokenizer, "a red apple", false, &device).unwrap();
+    let txt0 = embed_text(&m.clip, &m.tokenizer, "A photo", false, &device).unwrap();
+    let img0 = Tensor::<2>::ones([1, m.clip.projection_dim()], &device);
+
+    // (a) The edit's pipeline: render tensor → view sampling → CLIP → directional loss.
+    let render = Tensor::<1>::from_data(TensorData::new(img.clone(), [h * w * 3]), &device).reshape([h, w, 3]).require_grad();
+    let rgba = Tensor::cat(vec![render.clone(), Tensor::ones([h, w, 1], &device)], 2);
+    let pixels = sample_views(to_nchw(rgba), &[view], s);
+    let loss = directional_loss(m.clip.encode_image(normalize(pixels)), img0.clone(), txt.clone(), txt0.clone());
+    let la = loss.clone().into_scalar::<f32>();
+    let grads = loss.backward();
+    let ga: Vec<f32> = render.grad(&grads).unwrap().into_data().convert::<f32>().try_into_vec::<f32>().unwrap();
+
+    // (b) Independent: plain-loop bilinear sampling at the same grid, 2×2 box average, CLIP on
+    // those pixels, and the gradient carried back by the transpose of the same weights.
+    let ss = 2;
+    let grid = clipvg::edit::views::sampling_grid(&[view], s, ss, w as u32, h as u32);
+    let (fine, taps) = sample_cpu(&img, w, h, &grid);
+    let n = s * ss;
+    let mut pix = vec![0.0f32; 3 * s * s];
+    for c in 0..3 {
+        for j in 0..s {
+            for i in 0..s {
+                let mut acc = 0.0;
+                for (dj, di) in [(0, 0), (0, 1), (1, 0), (1, 1)] {
+                    acc += fine[c * n * n + (ss * j + dj) * n + ss * i + di];
+                }
+                pix[c * s * s + j * s + i] = acc / 4.0;
+            }
+        }
+    }
+    let pixels = Tensor::<1>::from_data(TensorData::new(pix, [3 * s * s]), &device).reshape([1, 3, s, s]).require_grad();
+    let loss = directional_loss(m.clip.encode_image(normalize(pixels.clone())), img0, txt, txt0);
+    let lb = loss.clone().into_scalar::<f32>();
+    let grads = loss.backward();
+    let gpix: Vec<f32> = pixels.grad(&grads).unwrap().into_data().convert::<f32>().try_into_vec::<f32>().unwrap();
+    let mut gb = vec![0.0f32; w * h * 3];
+    for c in 0..3 {
+        for j in 0..n {
+            for i in 0..n {
+                let g = gpix[c * s * s + (j / ss) * s + i / ss] / 4.0;
+                for &(p, wt) in &taps[j * n + i] {
+                    if p != usize::MAX {
+                        gb[p * 3 + c] += wt * g;
+                    }
+                }
+            }
+        }
+    }
+    assert!((la - lb).abs() < 1e-5, "loss {la} vs {lb}");
+    let scale = gb.iter().fold(0.0f32, |a, v| a.max(v.abs()));
+    assert!(scale > 0.0);
+    let err = ga.iter().zip(&gb).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max);
+    assert!(err <= 1e-3 * scale, "gradient differs by {err} (max |g| {scale})");
+}
+
+#[test]
+fn image_target_moves_the_render_towards_it() {
+    let m = model();
+    let doc = Document::parse(SVG).unwrap();
+    // The target: the same picture with the two shapes recoloured and moved.
+    let target_svg = SVG.replace("#c04020", "#20c0c0").replace("#2060c0", "#f0d000").replace("cx=\"60\"", "cx=\"45\"");
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("target.png");
+    let tdoc = Document::parse(target_svg).unwrap();
+    let scene = clipvg::scene::build(&tdoc, &Default::default()).unwrap().scene;
+    clipvg::raster::render(&scene, 96, 96, [1.0; 4]).unwrap().to_rgba8().save(&target).unwrap();
+
+    let device = m.device.clone().autodiff();
+    let proc = clipvg::clip::ImageProcessor::new(m.clip.image_size());
+    let embed_png = |p: &std::path::Path| m.clip.encode_image(proc.to_tensor(&[proc.preprocess_file(p).unwrap()], &device));
+    let cos = |a: Tensor<2>, b: Tensor<2>| clipvg::clip::loss::cosine_similarity(a, b).into_scalar::<f32>();
+    let t = embed_png(&target);
+    let before_png = dir.path().join("before.png");
+    let s0 = clipvg::scene::build(&doc, &Default::default()).unwrap().scene;
+    clipvg::raster::render(&s0, 96, 96, [1.0; 4]).unwrap().to_rgba8().save(&before_png).unwrap();
+    let before = cos(embed_png(&before_png), t.clone());
+
+    let mut req = request(&["a", "b"], 40, 4);
+    req.prompt = None;
+    req.target_image = Some(target.clone());
+    let out = run(&doc, &req, &m);
+    let after_png = dir.path().join("after.png");
+    let s1 = clipvg::scene::build(&Document::parse(out.svg).unwrap(), &Default::default()).unwrap().scene;
+    clipvg::raster::render(&s1, 96, 96, [1.0; 4]).unwrap().to_rgba8().save(&after_png).unwrap();
+    let after = cos(embed_png(&after_png), t);
+    assert!(after > before, "CLIP cosine to the target: before {before}, after {after}");
+}
