@@ -92,7 +92,27 @@ fn run(cli: Cli) -> clipvg::Result<()> {
     }
 }
 
+/// Mesa's Vulkan drivers print an error line when `XDG_RUNTIME_DIR` is unset (headless shells,
+/// CI); give them a private one so that stderr carries only clipvg's own messages.
+fn quiet_vulkan_loader() {
+    if std::env::var_os("XDG_RUNTIME_DIR").is_some() {
+        return;
+    }
+    let user = std::env::var("USER").or_else(|_| std::env::var("LOGNAME")).unwrap_or_else(|_| "user".into());
+    let dir = std::env::temp_dir().join(format!("clipvg-runtime-{user}"));
+    if std::fs::create_dir_all(&dir).is_ok() {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let _ = std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700));
+        }
+        // SAFETY: called first thing in `main`, before any other thread exists.
+        unsafe { std::env::set_var("XDG_RUNTIME_DIR", &dir) };
+    }
+}
+
 fn main() -> ExitCode {
+    quiet_vulkan_loader();
     let cli = Cli::parse();
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
