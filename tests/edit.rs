@@ -286,3 +286,22 @@ fn image_target_moves_the_render_towards_it() {
     let after = cos(embed_png(&after_png), t);
     assert!(after > before, "CLIP cosine to the target: before {before}, after {after}");
 }
+
+#[test]
+fn xing_loss_penalises_self_intersecting_cubics_only() {
+    use clipvg::edit::optimize::xing_loss;
+    let device = clipvg::compute::cpu_device().autodiff();
+    let pts = |v: &[[f32; 2]]| Tensor::<2>::from_data(TensorData::new(v.iter().flatten().copied().collect::<Vec<_>>(), [v.len(), 2]), &device);
+    // A simple arc: both turns agree.
+    let simple = pts(&[[0.0, 0.0], [1.0, 1.0], [2.0, 1.0], [3.0, 0.0]]);
+    assert_eq!(xing_loss(simple, &[[0, 1, 2, 3]]).into_scalar::<f32>(), 0.0);
+    // A loop: the control polygon crosses itself.
+    let looped = pts(&[[0.0, 0.0], [3.0, 2.0], [0.0, 2.0], [3.0, 0.0]]);
+    let l = xing_loss(looped.clone(), &[[0, 1, 2, 3]]).into_scalar::<f32>();
+    assert!(l > 0.1, "{l}");
+    // Its gradient undoes the loop.
+    let p = looped.require_grad();
+    let g = p.grad(&xing_loss(p.clone(), &[[0, 1, 2, 3]]).backward()).unwrap();
+    let moved = p.inner() - g * 0.5;
+    assert!(xing_loss(Tensor::from_inner(moved), &[[0, 1, 2, 3]]).into_scalar::<f32>() < l);
+}

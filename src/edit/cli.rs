@@ -59,6 +59,9 @@ pub struct EditArgs {
     pub backend: BackendChoice,
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
+    /// Weight of the Xing regulariser against self-intersecting segments (0 = off).
+    #[arg(long)]
+    pub xing: Option<f32>,
     /// Guide towards this image instead of a text prompt.
     #[arg(long)]
     pub target_image: Option<PathBuf>,
@@ -140,6 +143,9 @@ impl EditArgs {
             req.color_lr = v;
         }
         req.seed = self.seed;
+        if let Some(x) = self.xing {
+            req.xing_weight = x;
+        }
         if self.target_image.is_some() {
             req.target_image = self.target_image.clone();
         }

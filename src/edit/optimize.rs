@@ -148,6 +148,48 @@ pub fn roi_loss(clip: &Clip, render: Tensor<4>, guides: &[RoiGuide], rng: &mut C
     (total.expect("at least one ROI"), parts)
 }
 
+/// Indices `[S, 4]` of the control points (A, B, C, D) of every cubic segment of the
+/// trainable shapes.
+pub fn trainable_segments(scene: &Scene) -> Vec<[u32; 4]> {
+    let mut out = Vec::new();
+    for shape in scene.shapes.iter().filter(|s| s.trainable) {
+        for sp in &scene.subpaths[shape.subpaths.start as usize..shape.subpaths.end as usize] {
+            let n = sp.point_count();
+            for k in 0..sp.segments {
+                let at = |i: u32| sp.first_point + (3 * k + i) % n;
+                out.push([at(0), at(1), at(2), at(3)]);
+            }
+        }
+    }
+    out
+}
+
+/// The Xing loss of LIVE (Ma et al., CVPR 2022) against self-intersecting cubics: with
+/// `D1 = [AB × CD ≥ 0]` and `D2 = sin∠(AB, BC)`, the mean of `D1·relu(−D2) + (1 − D1)·relu(D2)`:
+/// a segment whose first turn disagrees with its overall turn is penalised. `segments` from
+/// [`trainable_segments`]; `points` `[P, 2]`. Returns `[1]`.
+pub fn xing_loss(points: Tensor<2>, segments: &[[u32; 4]]) -> Tensor<1> {
+    let device = points.device();
+    let pick = |k: usize| {
+        let idx: Vec<i32> = segments.iter().map(|s| s[k] as i32).collect();
+        let n = idx.len();
+        points.clone().select(0, Tensor::<1, burn::tensor::Int>::from_data(TensorData::new(idx, [n]), &device))
+    };
+    let (a, b, c, d) = (pick(0), pick(1), pick(2), pick(3));
+    let cross = |u: Tensor<2>, v: Tensor<2>| {
+        let n = u.dims()[0];
+        let (ux, uy) = (u.clone().slice([0..n, 0..1]), u.slice([0..n, 1..2]));
+        let (vx, vy) = (v.clone().slice([0..n, 0..1]), v.slice([0..n, 1..2]));
+        ux * vy - uy * vx
+    };
+    let norm = |u: Tensor<2>| u.powi_scalar(2).sum_dim(1).sqrt();
+    let (ab, bc, cd) = (b.clone() - a, c.clone() - b, d - c);
+    let d1 = cross(ab.clone(), cd).greater_equal_elem(0.0).float();
+    let d2 = cross(ab.clone(), bc.clone()) / (norm(ab) * norm(bc) + 1e-8);
+    let loss = d1.clone() * d2.clone().neg().clamp_min(0.0) + (d1.neg() + 1.0) * d2.clamp_min(0.0);
+    loss.mean().reshape([1])
+}
+
 /// Runs the optimisation. `progress` is called after every iteration and returns `false` to
 /// cancel; `snapshot` is called with the iteration and the current parameters every
 /// `snapshot_every` iterations (and never when it is `None`).
@@ -211,6 +253,7 @@ pub fn optimize(
     let (mut p, mut c) = (p0.clone(), c0.clone());
     let (mut sp, mut sc) = (None, None);
     let mut rng = ChaCha8Rng::seed_from_u64(req.seed);
+    let segments = if req.xing_weight > 0.0 { trainable_segments(scene) } else { Vec::new() };
     let start = Instant::now();
     let mut losses = Vec::new();
     let mut stop = Stop::Finished;
@@ -219,7 +262,10 @@ pub fn optimize(
         let pv = Tensor::<2>::from_inner(p.clone()).require_grad();
         let cv = Tensor::<2>::from_inner(c.clone()).require_grad();
         let img = render_tensor(pv.clone(), cv.clone(), widths.clone(), job.clone());
-        let (loss, parts) = roi_loss(clip, to_nchw(img), guides, &mut rng, req.distortion);
+        let (mut loss, parts) = roi_loss(clip, to_nchw(img), guides, &mut rng, req.distortion);
+        if !segments.is_empty() {
+            loss = loss + xing_loss(pv.clone(), &segments) * req.xing_weight;
+        }
         let loss_value = loss.clone().into_scalar::<f32>();
         let roi_losses: Vec<f32> = parts.into_iter().map(|t| t.into_scalar::<f32>()).collect();
         let grads = loss.backward();

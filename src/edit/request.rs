@@ -80,6 +80,9 @@ pub struct EditRequest {
     pub target_image: Option<PathBuf>,
     /// Use an element's `inkscape:label` (or `data-clipvg-prompt`) as the prompt of its ROI.
     pub prompts_from_labels: bool,
+    /// Weight of the Xing regulariser against self-intersecting segments (LIVE, Ma et al.
+    /// 2022); 0 (off) as in the paper.
+    pub xing_weight: f32,
 }
 
 impl Default for EditRequest {
@@ -100,6 +103,7 @@ impl Default for EditRequest {
             distortion: 0.3,
             target_image: None,
             prompts_from_labels: false,
+            xing_weight: 0.0,
         }
     }
 }
@@ -157,6 +161,9 @@ impl EditRequest {
         }
         if !(16..=4096).contains(&self.size) {
             return bad(format!("size must be 16…4096 pixels, got {}", self.size));
+        }
+        if !(self.xing_weight.is_finite() && self.xing_weight >= 0.0) {
+            return bad(format!("xing_weight must be a non-negative number, got {}", self.xing_weight));
         }
         if !(0.0..=1.0).contains(&self.distortion) {
             return bad(format!("distortion must be in [0, 1], got {}", self.distortion));
