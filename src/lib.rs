@@ -5,6 +5,7 @@
 
 pub mod error;
 pub mod inspect;
+pub mod plugin;
 pub mod scene;
 pub mod svg;
 pub mod util;

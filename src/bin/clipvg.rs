@@ -24,6 +24,10 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Install the plugin into a vector editor (Inkscape).
+    Install(clipvg::plugin::install::InstallArgs),
+    /// Remove the plugin from a vector editor.
+    Uninstall(clipvg::plugin::install::UninstallArgs),
 }
 
 fn run(cli: Cli) -> clipvg::Result<()> {
@@ -38,6 +42,8 @@ fn run(cli: Cli) -> clipvg::Result<()> {
             }
             Ok(())
         }
+        Command::Install(args) => clipvg::plugin::install::run_install(&args),
+        Command::Uninstall(args) => clipvg::plugin::install::run_uninstall(&args),
     }
 }
 
