@@ -65,7 +65,7 @@ fn rust_host_loads_the_module_and_runs_inspect() {
     let err = engine.run("edit".into(), r#"{"prompt":"gold"}"#.into(), SVG.into(), selected[..].into(), RNone).unwrap_err();
     assert_eq!(err.message.as_str(), "the edit action is not in this build yet");
 
-    let err = module.engine_new()(RStr::from(r#"{"modle":"x"}"#)).unwrap_err();
+    let err = module.engine_new()(RStr::from(r#"{"modle":"x"}"#)).into_result().err().expect("bad options refused");
     assert_eq!(err.status, ClipvgStatus::InvalidRequest);
     assert!(err.message.as_str().contains("unknown field `modle`"), "{}", err.message);
 }

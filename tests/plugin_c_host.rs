@@ -25,22 +25,30 @@ fn compiler(var: &str, default: &str) -> String {
     std::env::var(var).ok().filter(|s| !s.is_empty()).unwrap_or_else(|| default.to_string())
 }
 
-fn compile(compiler: &str, args: &[&str], out: &Path) -> std::process::Output {
+/// Compiles `source` with `compiler` against the header, linked with the cdylib found by
+/// [`cdylib_dir`]. The run path is an old-style DT_RPATH, which the loader prefers to
+/// `LD_LIBRARY_PATH`, so the program loads exactly that library.
+fn compile(compiler: &str, flags: &[&str], source: &Path, out: &Path) -> std::process::Output {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let lib_dir = cdylib_dir();
     Command::new(compiler)
-        .args(args)
-        .arg(root.join("tests/c_host/host.c"))
+        .args(flags)
+        .arg(source)
         .arg("-I")
         .arg(root.join("include"))
         .arg("-L")
         .arg(&lib_dir)
-        .arg(format!("-Wl,-rpath,{}", lib_dir.display()))
+        .arg(format!("-Wl,--disable-new-dtags,-rpath,{}", lib_dir.display()))
         .arg("-lclipvg")
         .arg("-o")
         .arg(out)
         .output()
-        .unwrap_or_else(|e| panic!("cannot run the C compiler `{compiler}` ({e}): install one (apt-get install gcc) or set CC"))
+        .unwrap_or_else(|e| panic!("cannot run the compiler `{compiler}` ({e}): install gcc/g++ or set CC/CXX"))
+}
+
+/// Runs a compiled host without the test's `LD_LIBRARY_PATH`.
+fn run_host(exe: &Path) -> std::process::Output {
+    Command::new(exe).env_remove("LD_LIBRARY_PATH").output().expect("the host runs")
 }
 
 #[test]
@@ -48,9 +56,10 @@ fn c_host_runs_inspect_and_every_error_path() {
     let tmp = tempfile::tempdir().unwrap();
     let exe = tmp.path().join("host");
     let cc = compiler("CC", "cc");
-    let build = compile(&cc, &["-std=c11", "-Wall", "-Wextra", "-Werror", "-pedantic"], &exe);
+    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/c_host/host.c");
+    let build = compile(&cc, &["-std=c11", "-Wall", "-Wextra", "-Werror", "-pedantic"], &source, &exe);
     assert!(build.status.success(), "host.c did not compile:\n{}", String::from_utf8_lossy(&build.stderr));
-    let run = Command::new(&exe).output().expect("the C host runs");
+    let run = run_host(&exe);
     let stdout = String::from_utf8_lossy(&run.stdout);
     println!("{stdout}");
     assert!(run.status.success(), "the C host reported failures:\n{stdout}\n{}", String::from_utf8_lossy(&run.stderr));
@@ -66,25 +75,11 @@ fn header_compiles_as_cpp() {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let src = tmp.path().join("use_header.cpp");
     std::fs::write(&src, "#include \"clipvg.h\"\nint main() { return clipvg_abi_version() == CLIPVG_ABI_VERSION ? 0 : 1; }\n")
         .unwrap();
-    let lib_dir = cdylib_dir();
     let exe = tmp.path().join("use_header");
-    let out = Command::new(&cxx)
-        .args(["-Wall", "-Wextra", "-Werror"])
-        .arg(&src)
-        .arg("-I")
-        .arg(root.join("include"))
-        .arg("-L")
-        .arg(&lib_dir)
-        .arg(format!("-Wl,-rpath,{}", lib_dir.display()))
-        .arg("-lclipvg")
-        .arg("-o")
-        .arg(&exe)
-        .output()
-        .unwrap();
+    let out = compile(&cxx, &["-Wall", "-Wextra", "-Werror"], &src, &exe);
     assert!(out.status.success(), "the header does not compile as C++:\n{}", String::from_utf8_lossy(&out.stderr));
-    assert!(Command::new(&exe).status().unwrap().success());
+    assert!(run_host(&exe).status.success());
 }

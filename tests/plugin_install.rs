@@ -9,8 +9,9 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::{Command, Output};
 
+/// Runs the `clipvg` that the harness built and set apart with the shim and the library.
 fn clipvg(args: &[&str], env: &[(&str, &Path)]) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_clipvg"));
+    let mut cmd = Command::new(inkscape::build_plugin());
     cmd.args(args).env_remove("INKSCAPE_PROFILE_DIR").env_remove("XDG_CONFIG_HOME");
     for (k, v) in env {
         cmd.env(k, v);
@@ -25,14 +26,13 @@ fn stdout(out: &Output) -> String {
 
 #[test]
 fn install_and_uninstall_inkscape() {
-    inkscape::build_shim();
     let profile = tempfile::tempdir().unwrap();
     let env = [("INKSCAPE_PROFILE_DIR", profile.path())];
     let dir = profile.path().join("extensions/clipvg");
 
     let first = stdout(&clipvg(&["install", "inkscape"], &env));
     assert!(first.contains(&dir.display().to_string()) && first.contains("written"), "{first}");
-    let lib = format!("{}clipvg{}", std::env::consts::DLL_PREFIX, std::env::consts::DLL_SUFFIX);
+    let lib = inkscape::library_file_name();
     for (name, mode) in [
         ("clipvg-edit.inx", 0o644),
         ("clipvg-recolor.inx", 0o644),
@@ -43,7 +43,7 @@ fn install_and_uninstall_inkscape() {
         let meta = std::fs::metadata(dir.join(name)).unwrap_or_else(|_| panic!("{name} not installed"));
         assert_eq!(meta.permissions().mode() & 0o777, mode, "{name}");
     }
-    let built = std::fs::read(inkscape::target_profile_dir().join(&lib)).unwrap();
+    let built = std::fs::read(inkscape::build_plugin().with_file_name(&lib)).unwrap();
     assert!(std::fs::read(dir.join(&lib)).unwrap() == built, "the installed library is not the built one");
 
     let again = stdout(&clipvg(&["install", "inkscape"], &env));
@@ -66,7 +66,7 @@ fn install_says_where_it_looked_for_the_shim() {
     // A clipvg alone in a folder, without the shim and the library beside it.
     let alone = tempfile::tempdir().unwrap();
     let exe = alone.path().join("clipvg");
-    std::fs::copy(env!("CARGO_BIN_EXE_clipvg"), &exe).unwrap();
+    std::fs::copy(inkscape::build_plugin(), &exe).unwrap();
     let profile = tempfile::tempdir().unwrap();
     let out = Command::new(&exe).args(["install", "inkscape"]).env("INKSCAPE_PROFILE_DIR", profile.path()).output().unwrap();
     assert!(!out.status.success());

@@ -54,28 +54,71 @@ pub fn target_profile_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_clipvg")).parent().expect("target profile folder").to_path_buf()
 }
 
-/// Builds the shim (a separate workspace member, which `cargo test` of the root package does
-/// not build) into the same target folder, with the same profile.
-pub fn build_shim() {
+/// Builds `clipvg`, the plugin library and the shim into the target folder the tests run from
+/// (`cargo test` builds the library only as a dependency of the tests and does not put it next
+/// to `clipvg`; the shim is a separate workspace member it does not build at all), then copies
+/// the three into a private folder, so that a build from another checkout sharing the target
+/// folder cannot swap them during the tests. Returns that folder's `clipvg`. Same profile as the
+/// tests; the builds are no-ops when everything is fresh.
+pub fn build_plugin() -> PathBuf {
+    static DIST: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
+    let dist = DIST.get_or_init(|| {
+        let dist = tempfile::tempdir().expect("temporary folder");
+        // A target folder shared with other checkouts (CARGO_TARGET_DIR) can have their build
+        // copied over ours between our build and our copy: build, copy, check, and try again.
+        for _ in 0..5 {
+            build_and_copy(dist.path());
+            if is_ours(dist.path()) {
+                return dist;
+            }
+            std::thread::sleep(Duration::from_secs(2));
+        }
+        panic!(
+            "the clipvg in {} is not this checkout's (another checkout sharing the target folder keeps \
+             rebuilding it); run the tests again when that build is done",
+            target_profile_dir().display()
+        );
+    });
+    dist.path().join("clipvg")
+}
+
+fn build_and_copy(dist: &Path) {
     let profile_dir = target_profile_dir();
     let target_dir = profile_dir.parent().expect("target folder");
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let mut cmd = Command::new(cargo);
-    cmd.args(["build", "--quiet", "-p", "clipvg-inkscape", "--target-dir"])
-        .arg(target_dir)
-        .current_dir(env!("CARGO_MANIFEST_DIR"));
-    match profile_dir.file_name().and_then(|n| n.to_str()) {
-        Some("release") => {
-            cmd.arg("--release");
+    for package in [&["-p", "clipvg", "--lib", "--bin", "clipvg"][..], &["-p", "clipvg-inkscape"]] {
+        let mut cmd = Command::new(&cargo);
+        cmd.args(["build", "--quiet"]).args(package).arg("--target-dir").arg(target_dir);
+        cmd.current_dir(env!("CARGO_MANIFEST_DIR"));
+        match profile_dir.file_name().and_then(|n| n.to_str()) {
+            Some("release") => {
+                cmd.arg("--release");
+            }
+            Some("debug") | None => {}
+            Some(other) => {
+                cmd.args(["--profile", other]);
+            }
         }
-        Some("debug") => {}
-        Some(other) => {
-            cmd.args(["--profile", other]);
-        }
-        None => {}
+        let out = cmd.output().expect("cargo runs");
+        assert!(out.status.success(), "building {package:?} failed:\n{}", String::from_utf8_lossy(&out.stderr));
     }
-    let out = cmd.output().expect("cargo runs");
-    assert!(out.status.success(), "building clipvg-inkscape failed:\n{}", String::from_utf8_lossy(&out.stderr));
+    for name in ["clipvg", "clipvg-inkscape", &library_file_name()] {
+        std::fs::copy(profile_dir.join(name), dist.join(name))
+            .unwrap_or_else(|e| panic!("{} was not built: {e}", profile_dir.join(name).display()));
+    }
+}
+
+/// Whether the copied `clipvg` has this checkout's commands and the library its C ABI.
+fn is_ours(dist: &Path) -> bool {
+    let install_help = Command::new(dist.join("clipvg")).args(["install", "--help"]).output();
+    let library = std::fs::read(dist.join(library_file_name())).unwrap_or_default();
+    let symbol = b"clipvg_manifest_json";
+    install_help.is_ok_and(|o| o.status.success()) && library.windows(symbol.len()).any(|w| w == symbol)
+}
+
+/// The plugin library's file name on this platform.
+pub fn library_file_name() -> String {
+    format!("{}clipvg{}", std::env::consts::DLL_PREFIX, std::env::consts::DLL_SUFFIX)
 }
 
 /// An installed extension in a throw-away profile.
@@ -97,7 +140,8 @@ pub struct EffectRun {
     pub dialogs: Vec<String>,
     /// Inkscape's own stdout and stderr.
     pub log: String,
-    /// `$profile/extension-errors.log` (extensions Inkscape failed to load).
+    /// The entries of `$profile/extension-errors.log` about clipvg's extensions (Inkscape logs
+    /// its own extensions whose helper programs are missing there too; those are left out).
     pub extension_errors: String,
     /// Inkscape was killed at the timeout.
     pub timed_out: bool,
@@ -122,9 +166,9 @@ impl Inkscape {
     /// profile (`INKSCAPE_PROFILE_DIR`), plus the test-only `org.clipvg.test.mark` effect.
     pub fn install() -> Inkscape {
         require_tools();
-        build_shim();
+        let clipvg = build_plugin();
         let profile = tempfile::tempdir().expect("temporary profile");
-        let out = Command::new(env!("CARGO_BIN_EXE_clipvg"))
+        let out = Command::new(clipvg)
             .args(["install", "inkscape"])
             .env("INKSCAPE_PROFILE_DIR", profile.path())
             .output()
@@ -161,7 +205,6 @@ impl Inkscape {
         std::fs::create_dir(&profile).unwrap();
         std::os::unix::fs::symlink(self.profile.path().join("extensions"), profile.join("extensions")).unwrap();
         std::fs::write(profile.join("preferences.xml"), preferences(effect_id, params)).unwrap();
-        std::fs::write(profile.join("cphistory.xml"), "<?xml version=\"1.0\"?>\n<cphistory/>\n").unwrap();
         let out_path = run_dir.path().join("out.svg");
         let actions = format!("{actions}export-filename:{};export-do", out_path.display());
 
@@ -185,6 +228,8 @@ impl Inkscape {
             .and_then(|s| s.parse().ok())
             .map_or(DEFAULT_TIMEOUT, Duration::from_secs);
         let start = Instant::now();
+        // CLIPVG_INKSCAPE_DEBUG=1: print every scan for dialogs (shown with a failing test).
+        let debug = std::env::var_os("CLIPVG_INKSCAPE_DEBUG").is_some();
         let mut dialogs = Vec::new();
         let mut seen = Vec::new();
         let timed_out = loop {
@@ -196,7 +241,12 @@ impl Inkscape {
                 let _ = inkscape.wait();
                 break true;
             }
-            for window in xvfb.dialogs() {
+            let windows = xvfb.dialogs();
+            if debug {
+                let all = xvfb.xdotool(&["search", "--onlyvisible", "--name", ""]);
+                eprintln!("{:>6.1}s on {}: windows {all:?}, dialogs {windows:?}", start.elapsed().as_secs_f64(), xvfb.display);
+            }
+            for window in windows {
                 if !seen.contains(&window.id) {
                     seen.push(window.id.clone());
                     dialogs.push(xvfb.read_and_dismiss(&window));
@@ -210,10 +260,28 @@ impl Inkscape {
             output: std::fs::read_to_string(&out_path).ok(),
             dialogs,
             log,
-            extension_errors: std::fs::read_to_string(profile.join("extension-errors.log")).unwrap_or_default(),
+            extension_errors: clipvg_extension_errors(&profile),
             timed_out,
         }
     }
+}
+
+/// The entries of the profile's `extension-errors.log` that name one of clipvg's extensions.
+fn clipvg_extension_errors(profile: &Path) -> String {
+    let log = std::fs::read_to_string(profile.join("extension-errors.log")).unwrap_or_default();
+    let names: Vec<String> = std::fs::read_dir(profile.join("extensions/clipvg"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|e| e.path().extension().is_some_and(|x| x == "inx"))
+        .filter_map(|e| std::fs::read_to_string(e.path()).ok())
+        .filter_map(|inx| Some(inx.split_once("<name>")?.1.split_once("</name>")?.0.to_string()))
+        .collect();
+    // Entries start with `Extension "NAME" failed to load`.
+    log.split("Extension \"")
+        .filter(|entry| names.iter().any(|n| entry.starts_with(&format!("{n}\""))))
+        .map(|entry| format!("Extension \"{entry}"))
+        .collect()
 }
 
 /// `preferences.xml` with `EFFECT.PARAM="value"` on the extensions group.
@@ -271,7 +339,8 @@ impl Xvfb {
     /// Inkscape's visible windows that are dialogs with room for a message: untitled, at least
     /// 200 px high (the main window is titled; the "working, please wait" note is smaller).
     fn dialogs(&self) -> Vec<Window> {
-        let ids = self.xdotool(&["search", "--onlyvisible", "--class", "org.inkscape.Inkscape"]);
+        // WM_CLASS is ("org.inkscape.Inkscape", "Inkscape"); --class matches the second.
+        let ids = self.xdotool(&["search", "--onlyvisible", "--class", "Inkscape"]);
         ids.split_whitespace()
             .filter(|id| self.xdotool(&["getwindowname", id]).trim().is_empty())
             .filter_map(|id| {
