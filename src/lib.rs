@@ -9,6 +9,7 @@ pub mod edit;
 pub mod error;
 pub mod inspect;
 pub mod raster;
+pub mod plugin;
 pub mod scene;
 pub mod svg;
 pub mod util;

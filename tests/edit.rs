@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use burn::tensor::{Tensor, TensorData};
 use clipvg::clip::{directional_loss, normalize};
 use clipvg::edit::optimize::{embed_text, sample_views, to_nchw};
-use clipvg::edit::views::{Homography, whole_view};
+use clipvg::edit::views::{View, whole_view};
 use clipvg::edit::{EditMode, EditRequest, Hooks, Model, RoiRequest, Stop, edit};
 use clipvg::svg::Document;
 
@@ -197,7 +197,7 @@ fn fixed_view_loss_and_gradient_match_an_independent_computation() {
         let (x, y) = ((p % w) as f32, (p / w) as f32);
         0.5 + 0.4 * ((x * 0.13 + c as f32).sin() * (y * 0.07 - c as f32).cos())
     }).collect();
-    let view: Homography = whole_view([10.0, 6.0, 50.0, 40.0], s, None::<&mut rand_chacha::ChaCha8Rng>);
+    let view: View = whole_view([10.0, 6.0, 50.0, 40.0], s, None::<&mut rand_chacha::ChaCha8Rng>);
     let txt = embed_text(&m.clip, &m.tokenizer, "a red apple", false, &device).unwrap();
     let txt0 = embed_text(&m.clip, &m.tokenizer, "A photo", false, &device).unwrap();
     let img0 = Tensor::<2>::ones([1, m.clip.projection_dim()], &device);

@@ -57,6 +57,10 @@ enum Command {
         #[command(subcommand)]
         command: clipvg::clip::cli::WeightsCommand,
     },
+    /// Install the plugin into a vector editor (Inkscape).
+    Install(clipvg::plugin::install::InstallArgs),
+    /// Remove the plugin from a vector editor.
+    Uninstall(clipvg::plugin::install::UninstallArgs),
 }
 
 fn run(cli: Cli) -> clipvg::Result<()> {
@@ -89,6 +93,8 @@ fn run(cli: Cli) -> clipvg::Result<()> {
         Command::Edit(args) => clipvg::edit::cli::run(&args),
         Command::Clip { command } => Ok(clipvg::clip::cli::run_clip(&command)?),
         Command::Weights { command } => Ok(clipvg::clip::cli::run_weights(&command)?),
+        Command::Install(args) => clipvg::plugin::install::run_install(&args),
+        Command::Uninstall(args) => clipvg::plugin::install::run_uninstall(&args),
     }
 }
 

@@ -13,7 +13,7 @@ use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
 
 use super::request::{EditMode, EditRequest};
-use super::views::{Homography, patch_view, sampling_grid, whole_view};
+use super::views::{View, patch_view, sampling_grid, whole_view};
 use crate::clip::{Clip, ClipTokenizer, directional_loss, normalize};
 use crate::error::{Error, Result};
 use crate::raster::op::{RasterJob, padded_lengths, render_tensor};
@@ -99,8 +99,8 @@ pub fn to_nchw(img: Tensor<3>) -> Tensor<4> {
 }
 
 /// Samples `views` of a `[1, 3, H, W]` render into CLIP-ready pixels `[B, 3, S, S]` (in [0, 1],
-/// not yet normalised). Outside the render reads as white.
-pub fn sample_views(render: Tensor<4>, views: &[Homography], size: usize) -> Tensor<4> {
+/// not yet normalised). Outside the render and outside each view's ROI reads as white.
+pub fn sample_views(render: Tensor<4>, views: &[View], size: usize) -> Tensor<4> {
     let [_, _, h, w] = render.dims();
     let n = size * SUPERSAMPLE;
     let device = render.device();

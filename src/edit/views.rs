@@ -6,10 +6,12 @@
 //! * **patches**: a random crop of side `P = crop_ratio · max(w, h)` from the ROI padded by
 //!   `0.2·P`, then a random perspective warp (torchvision's `RandomPerspective`, distortion 0.3).
 //!
-//! Each view is one projective map `view → render` in continuous pixel coordinates (pixel `i`
+//! Each view is a projective map `view → render` in continuous pixel coordinates (pixel `i`
 //! covers `[i, i+1)`), so the whole chain of crop, warp and resize is a single bilinear
-//! resampling of the render inside the autodiff graph. Everything outside the render reads as
-//! the background. All randomness comes from the seeded generator passed in.
+//! resampling of the render inside the autodiff graph. As in the reference (which cuts the ROI
+//! out of the image before padding and warping it), CLIP sees only the ROI: samples outside the
+//! ROI, and for patches outside the cropped patch before its warp, read as white. All randomness
+//! comes from the seeded generator passed in.
 
 use rand::Rng;
 
@@ -82,10 +84,38 @@ impl Homography {
 /// A region of interest in render pixels `[x, y, w, h]`.
 pub type Rect = [f64; 4];
 
+/// One view: view pixels → (patch space →) render pixels, and what is visible.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct View {
+    /// View pixel → patch pixel (for whole views: directly to render pixels).
+    pub to_patch: Homography,
+    /// Side of the patch: patch points outside `[0, side]²` are white (torchvision's fill).
+    pub patch_side: Option<f64>,
+    /// Patch → render translation.
+    pub offset: [f64; 2],
+    /// The ROI: render points outside it are white.
+    pub clip: Rect,
+}
+
+impl View {
+    /// The render point a view point samples, or `None` where the view shows white.
+    pub fn sample_point(&self, p: [f64; 2]) -> Option<[f64; 2]> {
+        let q = self.to_patch.apply(p);
+        if let Some(s) = self.patch_side
+            && !(q[0] >= 0.0 && q[1] >= 0.0 && q[0] <= s && q[1] <= s)
+        {
+            return None;
+        }
+        let r = [q[0] + self.offset[0], q[1] + self.offset[1]];
+        let c = self.clip;
+        (r[0] >= c[0] && r[1] >= c[1] && r[0] <= c[0] + c[2] && r[1] <= c[1] + c[3]).then_some(r)
+    }
+}
+
 /// The whole-ROI view, square around the ROI's centre. With `jitter`, a random crop of 0.98 of
 /// the side (so that ΔI ≠ 0 at iteration 0); without, the centred square (the original image's
 /// reference view).
-pub fn whole_view(roi: Rect, out: usize, jitter: Option<&mut impl Rng>) -> Homography {
+pub fn whole_view(roi: Rect, out: usize, jitter: Option<&mut impl Rng>) -> View {
     let side = roi[2].max(roi[3]);
     let (cx, cy) = (roi[0] + roi[2] / 2.0, roi[1] + roi[3] / 2.0);
     let (mut x0, mut y0, mut s) = (cx - side / 2.0, cy - side / 2.0, side);
@@ -95,13 +125,18 @@ pub fn whole_view(roi: Rect, out: usize, jitter: Option<&mut impl Rng>) -> Homog
         y0 += rng.random_range(0.0..=side - crop);
         s = crop;
     }
-    Homography::scale_translate(s / out as f64, s / out as f64, x0, y0)
+    View {
+        to_patch: Homography::scale_translate(s / out as f64, s / out as f64, x0, y0),
+        patch_side: None,
+        offset: [0.0, 0.0],
+        clip: roi,
+    }
 }
 
 /// A random patch of the ROI: crop of side `crop_ratio · max(w, h)` from the ROI padded by 0.2
 /// of that side, then a random perspective warp with `distortion` (as torchvision's
 /// `RandomPerspective`: each corner moves inwards by up to `distortion/2` of the side).
-pub fn patch_view(roi: Rect, crop_ratio: f64, distortion: f64, out: usize, rng: &mut impl Rng) -> Homography {
+pub fn patch_view(roi: Rect, crop_ratio: f64, distortion: f64, out: usize, rng: &mut impl Rng) -> View {
     let p = (crop_ratio * roi[2].max(roi[3])).max(1.0);
     let pad = 0.2 * p;
     let (pw, ph) = (roi[2] + 2.0 * pad, roi[3] + 2.0 * pad);
@@ -115,26 +150,32 @@ pub fn patch_view(roi: Rect, crop_ratio: f64, distortion: f64, out: usize, rng: 
     let start = [[0.0, 0.0], [p, 0.0], [p, p], [0.0, p]];
     let warp = Homography::from_points(end, start).unwrap_or(Homography::IDENTITY);
     let resize = Homography::scale_translate(p / out as f64, p / out as f64, 0.0, 0.0);
-    let place = Homography::scale_translate(1.0, 1.0, ox, oy);
-    place.then_from(&warp).then_from(&resize)
+    View { to_patch: warp.then_from(&resize), patch_side: Some(p), offset: [ox, oy], clip: roi }
 }
 
 /// The sampling grid of `views` for `grid_sample` (bilinear, `align_corners = false`): the
 /// views side by side vertically, each `out·ss` pixels square (`ss`× supersampled, to be
 /// average-pooled back to `out`), as normalised coordinates of a `width × height` render.
 /// Returns `[1, B·out·ss, out·ss, 2]` values.
-pub fn sampling_grid(views: &[Homography], out: usize, ss: usize, width: u32, height: u32) -> Vec<f32> {
+pub fn sampling_grid(views: &[View], out: usize, ss: usize, width: u32, height: u32) -> Vec<f32> {
+    // Far outside the render: bilinear taps all fall in the zero padding (white, see
+    // `sample_views`).
+    const WHITE: f32 = -4.0;
     let n = out * ss;
     let mut g = Vec::with_capacity(views.len() * n * n * 2);
-    for h in views {
+    for view in views {
         for j in 0..n {
             for i in 0..n {
                 // Centre of sub-pixel (i, j) in view pixel units.
                 let u = (i as f64 + 0.5) / ss as f64;
                 let v = (j as f64 + 0.5) / ss as f64;
-                let [x, y] = h.apply([u, v]);
-                g.push((2.0 * x / width as f64 - 1.0) as f32);
-                g.push((2.0 * y / height as f64 - 1.0) as f32);
+                match view.sample_point([u, v]) {
+                    Some([x, y]) => {
+                        g.push((2.0 * x / width as f64 - 1.0) as f32);
+                        g.push((2.0 * y / height as f64 - 1.0) as f32);
+                    }
+                    None => g.extend([WHITE, WHITE]),
+                }
             }
         }
     }
@@ -163,12 +204,16 @@ mod tests {
 
     #[test]
     fn whole_view_is_the_square_around_the_roi() {
-        let h = whole_view(test_roi(), 224, None::<&mut rand_chacha::ChaCha8Rng>);
+        let view = whole_view(test_roi(), 224, None::<&mut rand_chacha::ChaCha8Rng>);
+        let h = view.to_patch;
         // ROI 100×50 at (10, 20): the square is 100 wide, from y = -5.
         assert!(close(h.apply([0.0, 0.0]), [10.0, -5.0]));
         assert!(close(h.apply([224.0, 224.0]), [110.0, 95.0]));
+        // Above and below the ROI the square is white; inside it samples the render.
+        assert_eq!(view.sample_point([112.0, 1.0]), None);
+        assert_eq!(view.sample_point([112.0, 112.0]), Some([60.0, 45.0]));
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(1);
-        let j = whole_view(test_roi(), 224, Some(&mut rng));
+        let j = whole_view(test_roi(), 224, Some(&mut rng)).to_patch;
         let a = j.apply([0.0, 0.0]);
         let b = j.apply([224.0, 224.0]);
         assert!((b[0] - a[0] - 98.0).abs() < 1e-9);
@@ -188,11 +233,15 @@ mod tests {
         for _ in 0..50 {
             let h = patch_view(roi, 0.8, 0.3, 224, &mut r1);
             assert_eq!(h, patch_view(roi, 0.8, 0.3, 224, &mut r2));
-            for c in [[0.0, 0.0], [224.0, 0.0], [224.0, 224.0], [0.0, 224.0], [112.0, 112.0]] {
-                let q = h.apply(c);
-                assert!(q[0] >= roi[0] - 0.2 * p - 1e-6 && q[0] <= roi[0] + roi[2] + 0.2 * p + 1e-6, "{q:?}");
-                assert!(q[1] >= roi[1] - 0.2 * p - 1e-6 && q[1] <= roi[1] + roi[3] + 0.2 * p + 1e-6, "{q:?}");
+            // Every sample is white or inside the ROI; the centre always sees the patch.
+            for c in [[0.0, 0.0], [224.0, 0.0], [224.0, 224.0], [0.0, 224.0], [112.0, 112.0], [50.0, 170.0]] {
+                if let Some(q) = h.sample_point(c) {
+                    assert!(q[0] >= roi[0] - 1e-9 && q[0] <= roi[0] + roi[2] + 1e-9, "{q:?}");
+                    assert!(q[1] >= roi[1] - 1e-9 && q[1] <= roi[1] + roi[3] + 1e-9, "{q:?}");
+                }
             }
+            let centre = h.to_patch.apply([112.0, 112.0]);
+            assert!(centre.iter().all(|v| *v >= 0.0 && *v <= p), "{centre:?}");
         }
         let mut r3 = rand_chacha::ChaCha8Rng::seed_from_u64(8);
         assert_ne!(patch_view(roi, 0.8, 0.3, 224, &mut r3), patch_view(roi, 0.8, 0.3, 224, &mut r1));
@@ -200,8 +249,8 @@ mod tests {
 
     #[test]
     fn grid_of_identity_is_pixel_centres() {
-        let h = Homography::scale_translate(1.0, 1.0, 0.0, 0.0);
-        let g = sampling_grid(&[h], 2, 1, 2, 2);
-        assert_eq!(g, vec![-0.5, -0.5, 0.5, -0.5, -0.5, 0.5, 0.5, 0.5]);
+        let v = View { to_patch: Homography::IDENTITY, patch_side: None, offset: [0.0, 0.0], clip: [0.0, 0.0, 2.0, 1.0] };
+        let g = sampling_grid(&[v], 2, 1, 2, 2);
+        assert_eq!(g, vec![-0.5, -0.5, 0.5, -0.5, -4.0, -4.0, -4.0, -4.0]);
     }
 }

@@ -1,0 +1,476 @@
+//! The actions, one function each, all with the same signature: the engine's context (options,
+//! document text, selection), the [`Request`] and the host's [`Progress`] in; an [`Outcome`] (new
+//! SVG + report details) or a user-readable error out. Nothing here writes to stdout or stderr.
+//!
+//! What each action checks before the work starts is what a user can get wrong (nothing
+//! selected, an id that is not there, a selection without shapes, no prompt, a model folder that
+//! does not exist), so hosts show those messages even for actions whose engine is still missing.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::json;
+
+use super::engine::{Context, Outcome, Progress};
+use super::request::{Mode, Request};
+use crate::error::{Error, Result};
+use crate::scene::{BuildOptions, Trainable, build, rois_of};
+use crate::svg::{Document, ElementId, Editor, INKSCAPE_NS};
+
+/// The error of an action whose engine is not in this build yet.
+pub fn not_in_build(name: &str) -> Error {
+    Error::InvalidInput(format!("the {name} action is not in this build yet"))
+}
+
+/// `inspect`: what clipvg sees in the document (canvas, shapes, what it does not understand).
+/// The document comes back unchanged. Selected ids, if any, must exist.
+pub fn inspect(cx: &Context<'_>, _request: &Request, progress: &mut Progress<'_>) -> Result<Outcome> {
+    progress.check(0.0, "reading the document")?;
+    let doc = Document::parse(cx.svg)?;
+    resolve_ids(&doc, cx.selection)?;
+    let report = crate::inspect::inspect(&doc)?;
+    let details = json!({ "selection": cx.selection, "inspect": report });
+    progress.report(1.0, "done");
+    Ok(Outcome::unchanged(cx.svg, details))
+}
+
+/// `render`: the document rendered at `render_size` (long side) over white, as a PNG.
+pub fn render(cx: &Context<'_>, request: &Request, progress: &mut Progress<'_>) -> Result<Outcome> {
+    progress.check(0.0, "reading the document")?;
+    let doc = Document::parse(cx.svg)?;
+    resolve_ids(&doc, cx.selection)?;
+    let built = build(&doc, &BuildOptions::default())?;
+    let scale = request.render_size as f64 / built.canvas.width.max(built.canvas.height);
+    let (w, h) = crate::raster::output_size(
+        built.canvas.width,
+        built.canvas.height,
+        Some(((built.canvas.width * scale).round() as u32).max(1)),
+        Some(((built.canvas.height * scale).round() as u32).max(1)),
+    )?;
+    progress.check(0.1, "rendering")?;
+    let img = crate::raster::render_with(&built.scene, w, h, [1.0; 4], backend_of(cx, request))?;
+    let mut png = Vec::new();
+    img.to_rgba8()
+        .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+        .map_err(|e| Error::InvalidInput(format!("could not encode the PNG: {e}")))?;
+    progress.report(1.0, "done");
+    let mut out = Outcome::unchanged(cx.svg, json!({ "width": w, "height": h }));
+    out.png = Some(png);
+    Ok(out)
+}
+
+/// The backend of a run: the request's, else the engine's.
+fn backend_of(cx: &Context<'_>, request: &Request) -> crate::compute::BackendChoice {
+    use super::request::Backend;
+    match request.backend.unwrap_or(cx.options.backend) {
+        Backend::Auto => crate::compute::BackendChoice::Auto,
+        Backend::Cpu => crate::compute::BackendChoice::Cpu,
+        Backend::Gpu => crate::compute::BackendChoice::Gpu,
+    }
+}
+
+/// Runs the CLIPVG optimisation of a resolved plan with the engine's model.
+fn run_edit(cx: &Context<'_>, request: &Request, plan: EditPlan, progress: &mut Progress<'_>) -> Result<Outcome> {
+    if request.background_layer {
+        return Err(Error::InvalidInput("the background layer option is not supported yet: leave `background_layer` out".into()));
+    }
+    let key = match resolve_model(cx, request)? {
+        ModelChoice::Default => crate::clip::Registry::builtin()?.default,
+        ModelChoice::Named(n) => n,
+        ModelChoice::Folder(p) => p.to_string_lossy().into_owned(),
+    };
+    let backend = backend_of(cx, request);
+    progress.check(0.0, "loading CLIP")?;
+    let model = match cx.models {
+        Some(cache) => {
+            let mut cache = cache.lock().unwrap_or_else(|p| p.into_inner());
+            cache.get(&key, backend, &mut |m| {
+                progress.report(0.0, &format!("downloading {m}"));
+            })?
+        }
+        None => std::sync::Arc::new(crate::edit::Model::load(&key, backend, &mut |_| {})?),
+    };
+    let edit_request = plan.to_edit_request(request)?;
+    let iterations = edit_request.iterations;
+    let mut on_progress = |p: &crate::edit::Progress| {
+        let message = format!("iteration {}/{}  loss {:.3}  {} left", p.iteration, iterations, p.loss, crate::edit::format_duration(p.eta));
+        !progress.report(p.iteration as f64 / iterations as f64, &message)
+    };
+    let hooks = crate::edit::Hooks { progress: &mut on_progress, snapshot: None };
+    let out = crate::edit::edit(&plan.doc, &edit_request, &model, hooks)?;
+    let details = serde_json::to_value(&out.report).unwrap_or(serde_json::Value::Null);
+    Ok(Outcome {
+        changed: !out.report.changed.is_empty(),
+        cancelled: out.report.stop == crate::edit::Stop::Cancelled,
+        svg: out.svg,
+        details,
+        png: None,
+    })
+}
+
+/// `edit`: the CLIPVG edit of the selection towards the prompt(s).
+pub fn edit(cx: &Context<'_>, request: &Request, progress: &mut Progress<'_>) -> Result<Outcome> {
+    progress.check(0.0, "reading the document")?;
+    let plan = EditPlan::new(cx, request, request.mode.unwrap_or_default())?;
+    run_edit(cx, request, plan, progress)
+}
+
+/// `recolor`: the colour-only edit of the selection (every `d` stays as it was).
+pub fn recolor(cx: &Context<'_>, request: &Request, progress: &mut Progress<'_>) -> Result<Outcome> {
+    if request.mode == Some(Mode::Shape) {
+        return Err(Error::InvalidInput(
+            "recolor changes colours only: leave the request field `mode` out or set it to \"colour\"".into(),
+        ));
+    }
+    progress.check(0.0, "reading the document")?;
+    let plan = EditPlan::new(cx, request, Mode::Colour)?;
+    run_edit(cx, request, plan, progress)
+}
+
+/// `vectorize`: every selected bitmap (`<image>`) replaced by stacked traced paths in place.
+pub fn vectorize(cx: &Context<'_>, _request: &Request, progress: &mut Progress<'_>) -> Result<Outcome> {
+    progress.check(0.0, "reading the document")?;
+    let doc = Document::parse(cx.svg)?;
+    if cx.selection.is_empty() {
+        return Err(Error::EmptySelection("nothing is selected: select the bitmap to vectorize first".into()));
+    }
+    let images = resolve_ids(&doc, cx.selection)?;
+    if let Some(&other) = images.iter().find(|&&el| doc.element(el).name != "image") {
+        return Err(Error::InvalidInput(format!(
+            "{} is not a bitmap: select an <image> to vectorize",
+            doc.describe(other)
+        )));
+    }
+    // TODO(#7): wire clipvg::vectorize — trace each of `images` with request.rounds /
+    // refine_steps / detail_box and replace it by the stacked group.
+    Err(not_in_build("vectorize"))
+}
+
+/// Test-only (`CLIPVG_TEST_ACTIONS=1`): sets `data-clipvg-test-mark="N"` on the N-th selected
+/// element (1-based) and nothing else, so host tests can see that a run went through and which
+/// ids arrived in which order.
+pub fn test_mark(cx: &Context<'_>, _request: &Request, progress: &mut Progress<'_>) -> Result<Outcome> {
+    progress.check(0.0, "reading the document")?;
+    let doc = Document::parse(cx.svg)?;
+    if cx.selection.is_empty() {
+        return Err(Error::EmptySelection("nothing is selected: select the objects to mark first".into()));
+    }
+    let mut editor = Editor::new(&doc);
+    for (n, &el) in resolve_ids(&doc, cx.selection)?.iter().enumerate() {
+        editor.set_attribute(el, "data-clipvg-test-mark", (n + 1).to_string());
+    }
+    let svg = editor.finish();
+    progress.report(1.0, "done");
+    Ok(Outcome { svg, details: json!({ "marked": cx.selection }), png: None, changed: true, cancelled: false })
+}
+
+/// The elements of `ids`, in order; an error naming the first id that is not in the document.
+pub fn resolve_ids(doc: &Document, ids: &[String]) -> Result<Vec<ElementId>> {
+    ids.iter().map(|id| doc.require_id(id)).collect()
+}
+
+/// One region of interest of an edit, resolved against the document.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PlannedRoi {
+    /// The element whose box this is (`None` for a box or the whole canvas).
+    pub element: Option<ElementId>,
+    /// `[x, y, width, height]` in canvas pixels, clipped to the canvas.
+    pub rect: [f64; 4],
+    /// The ROI's prompt (`None` only for image guidance).
+    pub prompt: Option<String>,
+    pub w_roi: f64,
+    pub w_patch: f64,
+    pub n_patches: u32,
+    pub crop_ratio: f64,
+}
+
+/// An edit request resolved against a document: the trainable elements and the ROIs with their
+/// prompts and weights, in loss order (the whole canvas first when asked for, then the selection,
+/// then the request's extra ROIs).
+#[derive(Clone, Debug)]
+pub struct EditPlan {
+    pub doc: Document,
+    /// Selected elements plus elements named by ROIs; their shapes are the trainable set.
+    pub trainable: Vec<ElementId>,
+    pub rois: Vec<PlannedRoi>,
+    pub mode: Mode,
+}
+
+impl EditPlan {
+    /// Resolves the selection and the request's ROIs; every user mistake is an error here.
+    pub fn new(cx: &Context<'_>, request: &Request, mode: Mode) -> Result<EditPlan> {
+        let doc = Document::parse(cx.svg)?;
+        let selected = resolve_ids(&doc, cx.selection)?;
+        let roi_elements: Vec<Option<ElementId>> = request
+            .rois
+            .iter()
+            .map(|r| r.id.as_deref().map(|id| doc.require_id(id)).transpose())
+            .collect::<Result<_>>()?;
+        let mut trainable = selected.clone();
+        for el in roi_elements.iter().flatten() {
+            if !trainable.contains(el) {
+                trainable.push(*el);
+            }
+        }
+        if trainable.is_empty() {
+            return Err(Error::EmptySelection(
+                "nothing is selected: select the objects to edit first".into(),
+            ));
+        }
+        if mode == Mode::Shape && request.shape_lr == 0.0 || mode == Mode::Colour && request.colour_lr == 0.0 {
+            return Err(Error::InvalidInput("nothing would change: the learning rate of this mode is 0".into()));
+        }
+        if let Some(path) = &request.target_image
+            && !path.is_file()
+        {
+            return Err(Error::InvalidInput(format!("target image {} does not exist", path.display())));
+        }
+        let built = build(&doc, &BuildOptions { trainable: Trainable::Elements(trainable.clone()) })?;
+        let canvas = [0.0, 0.0, built.canvas.width, built.canvas.height];
+        let text_guided = request.target_image.is_none();
+        let prompt_for = |el: Option<ElementId>, own: Option<&str>| -> Result<Option<String>> {
+            if !text_guided {
+                return Ok(None);
+            }
+            let label = el.filter(|_| request.prompts_from_labels).and_then(|el| {
+                let e = doc.element(el);
+                e.attr("data-clipvg-prompt").or_else(|| e.attr_ns(INKSCAPE_NS, "label"))
+            });
+            let prompt = [own, label, request.prompt()].into_iter().flatten().map(str::trim).find(|p| !p.is_empty());
+            match (prompt, el) {
+                (Some(p), _) => Ok(Some(p.to_string())),
+                (None, _) if request.prompt().is_none() && !request.prompts_from_labels => Err(
+                    Error::InvalidInput("the prompt is empty: type what the selection should look like".into()),
+                ),
+                (None, Some(el)) => Err(Error::InvalidInput(format!(
+                    "{} has no prompt: type a prompt, or give the object a label",
+                    doc.describe(el)
+                ))),
+                (None, None) => Err(Error::InvalidInput("a region has no prompt: type a prompt".into())),
+            }
+        };
+        let defaults = |element, rect, prompt| PlannedRoi {
+            element,
+            rect,
+            prompt,
+            w_roi: request.w_roi,
+            w_patch: request.w_patch,
+            n_patches: request.n_patches,
+            crop_ratio: request.crop_ratio,
+        };
+        let mut rois = Vec::new();
+        if request.whole_canvas_roi {
+            rois.push(defaults(None, canvas, prompt_for(None, None)?));
+        }
+        for roi in rois_of(&doc, &built.scene, &built.map, &selected)? {
+            rois.push(defaults(roi.element, roi.rect, prompt_for(roi.element, None)?));
+        }
+        for (spec, el) in request.rois.iter().zip(&roi_elements) {
+            let rect = match (el, spec.rect) {
+                (Some(el), _) => rois_of(&doc, &built.scene, &built.map, &[*el])?[0].rect,
+                (None, Some(r)) => clip_to_canvas(r, canvas)?,
+                (None, None) => unreachable!("Request::validate demands an id or a rect"),
+            };
+            let mut roi = defaults(*el, rect, prompt_for(*el, spec.prompt.as_deref())?);
+            roi.w_roi = spec.w_roi.unwrap_or(roi.w_roi);
+            roi.w_patch = spec.w_patch.unwrap_or(roi.w_patch);
+            roi.n_patches = spec.n_patches.unwrap_or(roi.n_patches);
+            roi.crop_ratio = spec.crop_ratio.unwrap_or(roi.crop_ratio);
+            rois.push(roi);
+        }
+        Ok(EditPlan { doc, trainable, rois, mode })
+    }
+}
+
+impl EditPlan {
+    /// The edit request of this plan: its ROIs (by element id or box), the trainable set and
+    /// the request's optimisation settings.
+    pub fn to_edit_request(&self, request: &Request) -> Result<crate::edit::EditRequest> {
+        use crate::edit::{EditMode, EditRequest, RoiRequest};
+        let id_of = |el: ElementId| {
+            self.doc.element(el).id().map(str::to_string).ok_or_else(|| {
+                Error::EmptySelection(format!("{} has no id", self.doc.describe(el)))
+            })
+        };
+        let rois = self
+            .rois
+            .iter()
+            .map(|r| {
+                Ok(RoiRequest {
+                    element: r.element.map(id_of).transpose()?,
+                    rect: if r.element.is_none() { Some(r.rect) } else { None },
+                    prompt: r.prompt.clone(),
+                    w_roi: r.w_roi as f32,
+                    w_patch: r.w_patch as f32,
+                    n_patches: r.n_patches as usize,
+                    crop_ratio: r.crop_ratio as f32,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let req = EditRequest {
+            prompt: request.prompt().map(str::to_string),
+            rois,
+            select: self.trainable.iter().map(|&e| id_of(e)).collect::<Result<_>>()?,
+            whole_canvas: false,
+            reference_text: request.reference_text.clone(),
+            templates: request.prompt_templates,
+            iterations: request.iterations as usize,
+            shape_lr: request.shape_lr as f32,
+            color_lr: request.colour_lr as f32,
+            mode: match self.mode {
+                Mode::All => EditMode::All,
+                Mode::Shape => EditMode::Shape,
+                Mode::Colour => EditMode::Colour,
+            },
+            size: request.render_size.clamp(16, 4096),
+            seed: request.seed,
+            target_image: request.target_image.clone(),
+            prompts_from_labels: false,
+            ..EditRequest::default()
+        };
+        req.validate()?;
+        Ok(req)
+    }
+}
+
+fn clip_to_canvas([x, y, w, h]: [f64; 4], [_, _, cw, ch]: [f64; 4]) -> Result<[f64; 4]> {
+    let (x0, y0, x1, y1) = (x.max(0.0), y.max(0.0), (x + w).min(cw), (y + h).min(ch));
+    if x1 > x0 && y1 > y0 {
+        Ok([x0, y0, x1 - x0, y1 - y0])
+    } else {
+        Err(Error::InvalidInput(format!("the region [{x}, {y}, {w}, {h}] lies outside the {cw}×{ch} canvas")))
+    }
+}
+
+/// Which CLIP model a run uses.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ModelChoice {
+    /// The registry's default model.
+    Default,
+    /// A name to look up in the weights registry.
+    Named(String),
+    /// A model folder (config.json + model.safetensors) that exists.
+    Folder(PathBuf),
+}
+
+/// The request's model, else the engine's. A value that looks like a path (has a `/` or `\`, or
+/// starts with `.` or `~`) must be a CLIP folder; anything else is a registry name.
+pub fn resolve_model(cx: &Context<'_>, request: &Request) -> Result<ModelChoice> {
+    let Some(spec) = request.model.as_deref().or(cx.options.model.as_deref()) else {
+        return Ok(ModelChoice::Default);
+    };
+    let looks_like_path = spec.contains(['/', '\\']) || spec.starts_with(['.', '~']);
+    if !looks_like_path {
+        // TODO(#7): wire clipvg::clip::registry — refuse names the registry does not know, listing
+        // the known ones and `clipvg weights fetch NAME`.
+        return Ok(ModelChoice::Named(spec.to_string()));
+    }
+    let path = match spec.strip_prefix("~/") {
+        Some(rest) => std::env::var_os("HOME").map_or_else(|| PathBuf::from(spec), |h| Path::new(&h).join(rest)),
+        None => PathBuf::from(spec),
+    };
+    if !path.is_dir() {
+        return Err(Error::InvalidInput(format!(
+            "unknown model \"{spec}\": there is no such folder (give a CLIP model folder or a registry name)"
+        )));
+    }
+    for file in ["config.json", "model.safetensors"] {
+        if !path.join(file).is_file() {
+            return Err(Error::InvalidInput(format!(
+                "model folder {} has no {file}: give a CLIP model folder in HuggingFace layout",
+                path.display()
+            )));
+        }
+    }
+    Ok(ModelChoice::Folder(path))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plugin::request::EngineOptions;
+
+    const SVG: &str = r##"<svg xmlns="http://www.w3.org/2000/svg" xmlns:inkscape="http://www.inkscape.org/namespaces/inkscape" width="100" height="50">
+  <path id="a" inkscape:label="a red apple" d="M10 10 L30 10 L30 30 Z" fill="red"/>
+  <g id="g"><rect id="b" x="50" y="10" width="20" height="20" fill="blue"/></g>
+  <text id="t" x="5" y="45">hi</text>
+  <image id="img" x="0" y="0" width="10" height="10" href="x.png"/>
+</svg>"##;
+
+    fn cx<'a>(options: &'a EngineOptions, selection: &'a [String]) -> Context<'a> {
+        Context { options, svg: SVG, selection, models: None }
+    }
+
+    fn ids(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| s.to_string()).collect()
+    }
+
+    fn req(json: &str) -> Request {
+        Request::from_json(json).unwrap()
+    }
+
+    #[test]
+    fn plan_resolves_rois_and_prompts() {
+        let o = EngineOptions::default();
+        let sel = ids(&["a", "g"]);
+        let r = req(r#"{"prompt":"gold","prompts_from_labels":true,"whole_canvas_roi":true,
+                       "rois":[{"rect":[-10,0,20,20],"prompt":"sky","n_patches":4}]}"#);
+        let plan = EditPlan::new(&cx(&o, &sel), &r, Mode::All).unwrap();
+        let prompts: Vec<_> = plan.rois.iter().map(|r| r.prompt.as_deref().unwrap()).collect();
+        assert_eq!(prompts, ["gold", "a red apple", "gold", "sky"]);
+        assert_eq!(plan.rois[0].rect, [0.0, 0.0, 100.0, 50.0]);
+        assert_eq!(plan.rois[3].rect, [0.0, 0.0, 10.0, 20.0]);
+        assert_eq!((plan.rois[3].n_patches, plan.rois[1].n_patches), (4, 64));
+        assert_eq!(plan.trainable.len(), 2);
+    }
+
+    #[test]
+    fn user_mistakes_are_clear_errors() {
+        let o = EngineOptions::default();
+        let msg = |sel: &[&str], json: &str| {
+            let sel = ids(sel);
+            edit(&cx(&o, &sel), &req(json), &mut Progress::silent()).unwrap_err().to_string()
+        };
+        assert_eq!(msg(&[], r#"{"prompt":"x"}"#), "nothing is selected: select the objects to edit first");
+        assert_eq!(msg(&["nope"], r#"{"prompt":"x"}"#), "no element with id \"nope\" in the document");
+        assert_eq!(msg(&["a"], "{}"), "the prompt is empty: type what the selection should look like");
+        assert_eq!(msg(&["t"], r#"{"prompt":"x"}"#), "<text id=\"t\"> has no visible shapes on the canvas");
+        assert_eq!(
+            msg(&["g"], r#"{"prompts_from_labels":true}"#),
+            "<g id=\"g\"> has no prompt: type a prompt, or give the object a label"
+        );
+        assert!(msg(&["a"], r#"{"prompt":"x","model":"/no/such/clip"}"#).starts_with("unknown model \"/no/such/clip\""));
+        let model_a = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/clip/A");
+        let sel = ids(&["a"]);
+        let json = format!(r#"{{"prompt":"x","model":"{model_a}","backend":"cpu","iterations":2,"n_patches":1,"render_size":64,"prompt_templates":false}}"#);
+        let out = edit(&cx(&o, &sel), &req(&json), &mut Progress::silent()).unwrap();
+        assert!(out.changed && !out.cancelled);
+        assert_ne!(out.svg, SVG);
+        let sel = ids(&["a"]);
+        let e = recolor(&cx(&o, &sel), &req(r#"{"prompt":"x","mode":"shape"}"#), &mut Progress::silent());
+        assert!(e.unwrap_err().to_string().starts_with("recolor changes colours only"));
+        let e = vectorize(&cx(&o, &sel), &req("{}"), &mut Progress::silent()).unwrap_err().to_string();
+        assert_eq!(e, "<path id=\"a\"> is not a bitmap: select an <image> to vectorize");
+        let sel = ids(&["img"]);
+        let e = vectorize(&cx(&o, &sel), &req("{}"), &mut Progress::silent()).unwrap_err().to_string();
+        assert_eq!(e, "the vectorize action is not in this build yet");
+    }
+
+    #[test]
+    fn inspect_returns_the_document_unchanged() {
+        let o = EngineOptions::default();
+        let out = inspect(&cx(&o, &[]), &req("{}"), &mut Progress::silent()).unwrap();
+        assert_eq!(out.svg, SVG);
+        assert!(!out.changed);
+        assert_eq!(out.details["inspect"]["canvas"]["width"], 100.0);
+    }
+
+    #[test]
+    fn test_mark_marks_only_the_selection_in_order() {
+        let o = EngineOptions::default();
+        let sel = ids(&["b", "a"]);
+        let out = test_mark(&cx(&o, &sel), &req("{}"), &mut Progress::silent()).unwrap();
+        let doc = Document::parse(out.svg).unwrap();
+        let mark = |id: &str| doc.element(doc.by_id(id).unwrap()).attr("data-clipvg-test-mark").map(str::to_string);
+        assert_eq!((mark("b"), mark("a"), mark("g")), (Some("1".into()), Some("2".into()), None));
+    }
+}

@@ -1,0 +1,294 @@
+//! The engine behind both ABIs: names of actions, progress and cancel, the outcome of a run and
+//! its JSON report. `ffi.rs` and `abi.rs` only translate arguments into [`Engine::run_json`].
+
+use std::sync::Mutex;
+use std::time::Instant;
+
+use serde::Serialize;
+
+use super::actions;
+use super::request::{EngineOptions, Request};
+use crate::error::{Error, Result};
+
+/// The actions a host can run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Action {
+    /// Report what clipvg sees in the document; the document comes back unchanged.
+    Inspect,
+    /// Render the document to a PNG; the document comes back unchanged.
+    Render,
+    /// The CLIPVG edit of the selection towards a prompt.
+    Edit,
+    /// The colour-only edit of the selection.
+    Recolor,
+    /// Replace selected bitmaps (`<image>`) with stacked traced paths.
+    Vectorize,
+    /// Test-only: sets `data-clipvg-test-mark="N"` on the N-th selected element. Exists only when
+    /// the environment has `CLIPVG_TEST_ACTIONS=1`, for host integration tests.
+    TestMark,
+}
+
+/// The environment variable that enables the test-only actions.
+pub const TEST_ACTIONS_ENV: &str = "CLIPVG_TEST_ACTIONS";
+
+impl Action {
+    /// Every user action, in menu order.
+    pub const ALL: [Action; 5] = [Action::Edit, Action::Recolor, Action::Vectorize, Action::Render, Action::Inspect];
+
+    /// The action's name on the wire.
+    pub fn name(self) -> &'static str {
+        match self {
+            Action::Inspect => "inspect",
+            Action::Render => "render",
+            Action::Edit => "edit",
+            Action::Recolor => "recolor",
+            Action::Vectorize => "vectorize",
+            Action::TestMark => "test-mark",
+        }
+    }
+
+    /// The action of a name; an error listing the known names for anything else.
+    pub fn from_name(name: &str) -> Result<Action> {
+        if let Some(a) = Action::ALL.into_iter().find(|a| a.name() == name) {
+            return Ok(a);
+        }
+        if name == Action::TestMark.name() && std::env::var(TEST_ACTIONS_ENV).is_ok_and(|v| v == "1") {
+            return Ok(Action::TestMark);
+        }
+        let known: Vec<&str> = Action::ALL.iter().map(|a| a.name()).collect();
+        Err(Error::InvalidInput(format!("unknown action \"{name}\" (known: {})", known.join(", "))))
+    }
+}
+
+/// Progress reports to the host and its answer: go on, or cancel.
+pub struct Progress<'a> {
+    sink: Option<&'a mut dyn FnMut(f64, &str) -> bool>,
+    cancel_requested: bool,
+}
+
+impl<'a> Progress<'a> {
+    /// Reports to `sink`; its `true` answer asks the run to stop.
+    pub fn new(sink: Option<&'a mut dyn FnMut(f64, &str) -> bool>) -> Self {
+        Progress { sink, cancel_requested: false }
+    }
+
+    /// Progress that nobody watches.
+    pub fn silent() -> Progress<'static> {
+        Progress { sink: None, cancel_requested: false }
+    }
+
+    /// Reports `fraction` (0–1, clamped) and a short message. Returns whether the host has asked
+    /// to cancel, now or earlier: a long action checks it at least once per iteration.
+    pub fn report(&mut self, fraction: f64, message: &str) -> bool {
+        let fraction = if fraction.is_nan() { 0.0 } else { fraction.clamp(0.0, 1.0) };
+        if let Some(sink) = self.sink.as_mut() {
+            self.cancel_requested |= sink(fraction, message);
+        }
+        self.cancel_requested
+    }
+
+    /// Like [`Progress::report`], as an error for actions that have no partial result to give.
+    pub fn check(&mut self, fraction: f64, message: &str) -> Result<()> {
+        if self.report(fraction, message) { Err(Error::Cancelled) } else { Ok(()) }
+    }
+
+    /// Whether cancel has been requested so far.
+    pub fn is_cancel_requested(&self) -> bool {
+        self.cancel_requested
+    }
+}
+
+/// What an action gets besides the request: the engine's options and the host's input.
+pub struct Context<'a> {
+    pub options: &'a EngineOptions,
+    /// The document text.
+    pub svg: &'a str,
+    /// Ids of the selected objects, in selection order.
+    pub selection: &'a [String],
+    /// The engine's loaded CLIP model, kept between runs (`None` in contexts without an engine).
+    pub models: Option<&'a Mutex<ModelCache>>,
+}
+
+/// The CLIP model an engine loaded last, kept so that a second edit does not load it again.
+#[derive(Default)]
+pub struct ModelCache {
+    loaded: Option<(String, crate::compute::BackendChoice, std::sync::Arc<crate::edit::Model>)>,
+}
+
+impl ModelCache {
+    /// The model of `key` (a folder or registry name) on `backend`, loading it on first use.
+    pub fn get(
+        &mut self,
+        key: &str,
+        backend: crate::compute::BackendChoice,
+        on_fetch: &mut dyn FnMut(&str),
+    ) -> Result<std::sync::Arc<crate::edit::Model>> {
+        if let Some((k, b, m)) = &self.loaded
+            && k == key
+            && *b == backend
+        {
+            return Ok(m.clone());
+        }
+        self.loaded = None; // free the old model before loading the new one
+        let model = std::sync::Arc::new(crate::edit::Model::load(key, backend, on_fetch)?);
+        self.loaded = Some((key.to_string(), backend, model.clone()));
+        Ok(model)
+    }
+}
+
+/// What an action returns.
+#[derive(Clone, Debug)]
+pub struct Outcome {
+    /// The whole new document (the input unchanged for `inspect` and `render`).
+    pub svg: String,
+    /// Action-specific details for the report (`inspect`: the inspect report).
+    pub details: serde_json::Value,
+    /// A rendered image, PNG-encoded (`render`).
+    pub png: Option<Vec<u8>>,
+    /// Whether the document changed.
+    pub changed: bool,
+    /// The host cancelled and `svg` is the last good state.
+    pub cancelled: bool,
+}
+
+impl Outcome {
+    /// The input document, unchanged, with a report.
+    pub fn unchanged(svg: &str, details: serde_json::Value) -> Outcome {
+        Outcome { svg: svg.to_string(), details, png: None, changed: false, cancelled: false }
+    }
+}
+
+/// The JSON report of a run (`clipvg_result_report`): the same envelope for every action.
+#[derive(Debug, Serialize)]
+pub struct Report<'a> {
+    pub action: &'static str,
+    /// The library's version.
+    pub clipvg_version: &'static str,
+    pub changed: bool,
+    pub cancelled: bool,
+    /// Wall time of the run in seconds.
+    pub elapsed_s: f64,
+    /// Action-specific: `inspect` gives canvas, shapes and what was not understood.
+    pub details: &'a serde_json::Value,
+}
+
+/// The result of a run as the ABIs hand it out.
+#[derive(Clone, Debug)]
+pub struct RunOutput {
+    pub svg: String,
+    /// The [`Report`] as JSON.
+    pub report_json: String,
+    pub png: Option<Vec<u8>>,
+    pub changed: bool,
+    pub cancelled: bool,
+}
+
+/// A long-lived engine: options fixed at creation (later also the loaded model). Thread-safe;
+/// runs on one engine are serialised.
+pub struct Engine {
+    options: EngineOptions,
+    /// Serialises runs on one engine.
+    lock: Mutex<()>,
+    models: Mutex<ModelCache>,
+}
+
+impl Engine {
+    pub fn new(options: EngineOptions) -> Engine {
+        Engine { options, lock: Mutex::new(()), models: Mutex::new(ModelCache::default()) }
+    }
+
+    /// An engine from options JSON (empty = defaults).
+    pub fn from_json(options_json: &str) -> Result<Engine> {
+        Ok(Engine::new(EngineOptions::from_json(options_json)?))
+    }
+
+    pub fn options(&self) -> &EngineOptions {
+        &self.options
+    }
+
+    /// Runs `action` on a parsed request.
+    pub fn run(
+        &self,
+        action: Action,
+        request: &Request,
+        svg: &str,
+        selection: &[String],
+        progress: &mut Progress<'_>,
+    ) -> Result<Outcome> {
+        // A panic in an earlier run poisons the lock but leaves nothing half-updated behind it.
+        let _serialised = self.lock.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let cx = Context { options: &self.options, svg, selection, models: Some(&self.models) };
+        let run = match action {
+            Action::Inspect => actions::inspect,
+            Action::Render => actions::render,
+            Action::Edit => actions::edit,
+            Action::Recolor => actions::recolor,
+            Action::Vectorize => actions::vectorize,
+            Action::TestMark => actions::test_mark,
+        };
+        run(&cx, request, progress)
+    }
+
+    /// Runs an action given by name on a JSON request: the one entry point of both ABIs.
+    pub fn run_json(
+        &self,
+        action: &str,
+        request_json: &str,
+        svg: &str,
+        selection: &[String],
+        progress: &mut Progress<'_>,
+    ) -> Result<RunOutput> {
+        let start = Instant::now();
+        let action = Action::from_name(action)?;
+        let request = Request::from_json(request_json)?;
+        let outcome = self.run(action, &request, svg, selection, progress)?;
+        let report = Report {
+            action: action.name(),
+            clipvg_version: env!("CARGO_PKG_VERSION"),
+            changed: outcome.changed,
+            cancelled: outcome.cancelled,
+            elapsed_s: start.elapsed().as_secs_f64(),
+            details: &outcome.details,
+        };
+        let report_json = serde_json::to_string(&report)
+            .map_err(|e| Error::InvalidInput(format!("the report could not be written as JSON: {e}")))?;
+        Ok(RunOutput {
+            svg: outcome.svg,
+            report_json,
+            png: outcome.png,
+            changed: outcome.changed,
+            cancelled: outcome.cancelled,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn action_names_round_trip() {
+        for a in Action::ALL {
+            assert_eq!(Action::from_name(a.name()).unwrap(), a);
+        }
+        let e = Action::from_name("paint").unwrap_err().to_string();
+        assert_eq!(e, "unknown action \"paint\" (known: edit, recolor, vectorize, render, inspect)");
+    }
+
+    #[test]
+    fn progress_remembers_cancel() {
+        let mut calls = Vec::new();
+        let mut sink = |f: f64, m: &str| {
+            calls.push((f, m.to_string()));
+            f >= 0.5
+        };
+        let mut p = Progress::new(Some(&mut sink));
+        assert!(!p.report(0.25, "a"));
+        assert!(p.report(0.5, "b"));
+        assert!(p.check(2.0, "c").is_err());
+        assert!(p.is_cancel_requested());
+        drop(p);
+        assert_eq!(calls.last().unwrap().0, 1.0);
+        assert!(!Progress::silent().report(0.1, "x"));
+    }
+}

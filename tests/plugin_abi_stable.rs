@@ -1,0 +1,71 @@
+//! The plugin from a Rust host: loads the cdylib that cargo built for this test run through
+//! abi_stable (which checks every type's layout against this host's at load time) and runs
+//! `inspect`, progress included, and an error.
+
+use abi_stable::library::RootModule;
+use abi_stable::std_types::{RNone, RSome, RStr, RString};
+use abi_stable::type_level::downcasting::TD_Opaque;
+use clipvg::plugin::abi::{ClipvgModRef, ClipvgStatus, ProgressSink, ProgressSink_TO};
+
+const SVG: &str = r#"<svg xmlns="http://www.w3.org/2000/svg" width="40" height="20"><path id="a" d="M1 1 L9 1 L9 9 Z" fill="red"/></svg>"#;
+
+/// `libclipvg.so` built for this test run (the test binary lives in `deps/`, cargo copies the
+/// cdylib one level up; take the newer).
+fn cdylib() -> std::path::PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let deps = exe.parent().unwrap();
+    let name = format!("{}clipvg{}", std::env::consts::DLL_PREFIX, std::env::consts::DLL_SUFFIX);
+    [deps.join(&name), deps.parent().unwrap().join(&name)]
+        .into_iter()
+        .filter(|p| p.is_file())
+        .max_by_key(|p| p.metadata().and_then(|m| m.modified()).ok())
+        .unwrap_or_else(|| panic!("{name} not found next to {}", exe.display()))
+}
+
+struct Recorder {
+    fractions: Vec<f64>,
+}
+
+impl ProgressSink for Recorder {
+    fn report(&mut self, fraction: f64, _message: RStr<'_>) -> bool {
+        self.fractions.push(fraction);
+        false
+    }
+}
+
+#[test]
+fn rust_host_loads_the_module_and_runs_inspect() {
+    let path = cdylib();
+    let module = ClipvgModRef::load_from_file(&path)
+        .unwrap_or_else(|e| panic!("abi_stable refused {}: {e}", path.display()));
+    assert_eq!(module.abi_version()(), clipvg::plugin::ABI_VERSION);
+
+    let engine = module.engine_new()(RStr::from(r#"{"backend":"cpu"}"#)).unwrap();
+    let selected = [RString::from("a")];
+    let mut recorder = Recorder { fractions: Vec::new() };
+    let out = engine
+        .run(
+            "inspect".into(),
+            "{}".into(),
+            SVG.into(),
+            selected[..].into(),
+            RSome(ProgressSink_TO::from_ptr(&mut recorder, TD_Opaque)),
+        )
+        .unwrap();
+    assert_eq!(out.svg.as_str(), SVG);
+    assert!(!out.changed && !out.cancelled && out.png.is_none());
+    let report: serde_json::Value = serde_json::from_str(&out.report_json).unwrap();
+    assert_eq!(report["action"], "inspect");
+    assert_eq!(report["details"]["inspect"]["shapes"][0]["id"], "a");
+    assert_eq!(recorder.fractions.last(), Some(&1.0));
+
+    let err = engine.run("paint".into(), "".into(), SVG.into(), (&[][..]).into(), RNone).unwrap_err();
+    assert_eq!(err.status, ClipvgStatus::InvalidRequest);
+    assert!(err.message.as_str().starts_with("unknown action \"paint\""), "{}", err.message);
+    let err = engine.run("edit".into(), r#"{"prompt":"gold"}"#.into(), SVG.into(), selected[..].into(), RNone).unwrap_err();
+    assert_eq!(err.message.as_str(), "the edit action is not in this build yet");
+
+    let err = module.engine_new()(RStr::from(r#"{"modle":"x"}"#)).into_result().err().expect("bad options refused");
+    assert_eq!(err.status, ClipvgStatus::InvalidRequest);
+    assert!(err.message.as_str().contains("unknown field `modle`"), "{}", err.message);
+}
