@@ -305,3 +305,23 @@ fn xing_loss_penalises_self_intersecting_cubics_only() {
     let moved = p.inner() - g * 0.5;
     assert!(xing_loss(Tensor::from_inner(moved), &[[0, 1, 2, 3]]).into_scalar::<f32>() < l);
 }
+
+#[test]
+fn background_layer_is_trained_and_written_as_the_first_child() {
+    let m = model();
+    let doc = Document::parse(SVG).unwrap();
+    let mut req = request(&["a"], 4, 5);
+    req.background_layer = Some([0.5, 0.5, 0.5, 1.0]);
+    let out = run(&doc, &req, &m);
+    let new = Document::parse(out.svg.clone()).unwrap();
+    let root = new.element(new.root());
+    let first = new.element(root.children[0]);
+    assert_eq!(first.id(), Some("clipvg-background"));
+    assert_eq!(first.name, "path");
+    assert!(out.report.changed.contains(&"clipvg-background".to_string()));
+    // Everything else as before: the same elements after it.
+    assert_eq!(new.len(), doc.len() + 1);
+    for id in ["bg", "c", "pair", "b"] {
+        assert_eq!(attrs(&doc, id), attrs(&new, id), "{id} changed");
+    }
+}

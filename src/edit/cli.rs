@@ -59,6 +59,10 @@ pub struct EditArgs {
     pub backend: BackendChoice,
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
+    /// Add a trainable background path under everything (the paper's add_bg_layer), of this
+    /// colour (default grey).
+    #[arg(long, num_args = 0..=1, default_missing_value = "#808080", value_name = "COLOUR")]
+    pub background_layer: Option<String>,
     /// Weight of the Xing regulariser against self-intersecting segments (0 = off).
     #[arg(long)]
     pub xing: Option<f32>,
@@ -143,6 +147,11 @@ impl EditArgs {
             req.color_lr = v;
         }
         req.seed = self.seed;
+        if let Some(c) = &self.background_layer {
+            let rgba = crate::svg::paint::parse_color(c)
+                .ok_or_else(|| Error::InvalidInput(format!("--background-layer: unknown colour \"{c}\"")))?;
+            req.background_layer = Some(rgba.map(|v| v as f32));
+        }
         if let Some(x) = self.xing {
             req.xing_weight = x;
         }

@@ -107,7 +107,9 @@ pub fn edit(doc: &Document, req: &EditRequest, model: &Model, hooks: Hooks<'_>) 
         Trainable::All
     };
     let built = build(doc, &BuildOptions { trainable })?;
-    let scene = &built.scene;
+    let base_scene = &built.scene;
+    let with_bg = req.background_layer.map(|rgba| with_background(base_scene, rgba));
+    let scene = with_bg.as_ref().unwrap_or(base_scene);
     if !scene.shapes.iter().any(|s| s.trainable) {
         return Err(Error::EmptySelection(
             "the selection contains no paths or shapes clipvg can edit (text, images and shapes drawn through <use> cannot be edited)".into(),
@@ -234,8 +236,21 @@ pub fn edit(doc: &Document, req: &EditRequest, model: &Model, hooks: Hooks<'_>) 
             every,
         )?;
         let updated = with_params(scene, &result.points, &result.colors);
-        let svg = write_back(doc, scene, &built.map, &updated, WriteBack::default())?;
-        let changed = changed_elements(doc, scene, &updated, &built.map);
+        let (svg, changed) = match &with_bg {
+            None => {
+                let svg = write_back(doc, scene, &built.map, &updated, WriteBack::default())?;
+                (svg, changed_elements(doc, scene, &updated, &built.map))
+            }
+            Some(_) => {
+                let (bg_points, bg_color) = (&updated.points[base_scene.points.len()..], updated.colors[base_scene.colors.len()]);
+                let plain = without_background(base_scene, &updated);
+                let svg = write_back(doc, base_scene, &built.map, &plain, WriteBack::default())?;
+                let svg = insert_background(&svg, bg_points, bg_color, built.canvas.user_to_canvas)?;
+                let mut changed = changed_elements(doc, base_scene, &plain, &built.map);
+                changed.insert(0, BACKGROUND_ID.to_string());
+                (svg, changed)
+            }
+        };
         Ok(EditOutcome {
             svg,
             report: EditReport {
@@ -249,6 +264,64 @@ pub fn edit(doc: &Document, req: &EditRequest, model: &Model, hooks: Hooks<'_>) 
             },
         })
     })
+}
+
+/// Id of the background path that `background_layer` adds.
+pub const BACKGROUND_ID: &str = "clipvg-background";
+
+/// The scene with a trainable canvas rectangle (four cubic segments) under every shape. Its
+/// points and colour go at the end of the arrays, its shape first in painter's order.
+fn with_background(scene: &crate::scene::Scene, rgba: [f32; 4]) -> crate::scene::Scene {
+    use crate::scene::{FillRule, Paint, Shape, Subpath};
+    let mut s = scene.clone();
+    let (w, h) = (s.width, s.height);
+    let corners = [[0.0, 0.0], [w, 0.0], [w, h], [0.0, h]];
+    let first_point = s.points.len() as u32;
+    for i in 0..4 {
+        let (a, b) = (corners[i], corners[(i + 1) % 4]);
+        let lerp = |t: f32| [a[0] + t * (b[0] - a[0]), a[1] + t * (b[1] - a[1])];
+        s.points.extend([a, lerp(1.0 / 3.0), lerp(2.0 / 3.0)]);
+    }
+    let sp = s.subpaths.len() as u32;
+    s.subpaths.push(Subpath { first_point, segments: 4, closed: true });
+    let color = s.colors.len() as u32;
+    s.colors.push(rgba);
+    s.color_trainable.push(true);
+    s.shapes.insert(0, Shape { subpaths: sp..sp + 1, fill: Paint::Solid(color), fill_rule: FillRule::NonZero, stroke: None, trainable: true });
+    s
+}
+
+/// `updated` (a [`with_background`] scene) back in the structure of `base`.
+fn without_background(base: &crate::scene::Scene, updated: &crate::scene::Scene) -> crate::scene::Scene {
+    let mut s = base.clone();
+    s.points.copy_from_slice(&updated.points[..base.points.len()]);
+    s.colors.copy_from_slice(&updated.colors[..base.colors.len()]);
+    s
+}
+
+/// Inserts the background path as the first child of the root element.
+fn insert_background(svg: &str, points: &[[f32; 2]], rgba: [f32; 4], user_to_canvas: kurbo::Affine) -> Result<String> {
+    let doc = Document::parse(svg)?;
+    let to_user = user_to_canvas.inverse();
+    let pt = |p: [f32; 2]| {
+        let q = to_user * kurbo::Point::new(p[0] as f64, p[1] as f64);
+        format!("{:.3},{:.3}", q.x, q.y)
+    };
+    let mut d = format!("M {}", pt(points[0]));
+    for k in 0..4 {
+        d += &format!(" C {} {} {}", pt(points[3 * k + 1]), pt(points[3 * k + 2]), pt(points[(3 * k + 3) % 12]));
+    }
+    d += " Z";
+    let b = |v: f32| (v.clamp(0.0, 1.0) * 255.0).round() as u8;
+    let element = format!(
+        "<path id=\"{BACKGROUND_ID}\" d=\"{d}\" fill=\"#{:02x}{:02x}{:02x}\" fill-opacity=\"{:.4}\"/>",
+        b(rgba[0]),
+        b(rgba[1]),
+        b(rgba[2]),
+        rgba[3].clamp(0.0, 1.0)
+    );
+    let at = doc.start_tag_end(doc.root()).ok_or_else(|| Error::NotSvg("the root element has no content to add a background to".into()))?;
+    Ok(format!("{}{}{}", &svg[..at], element, &svg[at..]))
 }
 
 fn changed_elements(doc: &Document, old: &crate::scene::Scene, new: &crate::scene::Scene, map: &crate::scene::SceneMap) -> Vec<String> {

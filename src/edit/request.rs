@@ -83,6 +83,10 @@ pub struct EditRequest {
     /// Weight of the Xing regulariser against self-intersecting segments (LIVE, Ma et al.
     /// 2022); 0 (off) as in the paper.
     pub xing_weight: f32,
+    /// Add a trainable background path (the canvas rectangle as four cubics, this straight
+    /// RGBA) under everything, as the reference's `add_bg_layer` does; written back as a new
+    /// `<path id="clipvg-background">`, the root's first child.
+    pub background_layer: Option<[f32; 4]>,
 }
 
 impl Default for EditRequest {
@@ -104,6 +108,7 @@ impl Default for EditRequest {
             target_image: None,
             prompts_from_labels: false,
             xing_weight: 0.0,
+            background_layer: None,
         }
     }
 }
@@ -164,6 +169,11 @@ impl EditRequest {
         }
         if !(self.xing_weight.is_finite() && self.xing_weight >= 0.0) {
             return bad(format!("xing_weight must be a non-negative number, got {}", self.xing_weight));
+        }
+        if let Some(c) = self.background_layer
+            && !c.iter().all(|v| (0.0..=1.0).contains(v))
+        {
+            return bad(format!("background_layer colour must have channels in [0, 1], got {c:?}"));
         }
         if !(0.0..=1.0).contains(&self.distortion) {
             return bad(format!("distortion must be in [0, 1], got {}", self.distortion));

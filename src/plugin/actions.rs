@@ -70,9 +70,6 @@ fn backend_of(cx: &Context<'_>, request: &Request) -> crate::compute::BackendCho
 
 /// Runs the CLIPVG optimisation of a resolved plan with the engine's model.
 fn run_edit(cx: &Context<'_>, request: &Request, plan: EditPlan, progress: &mut Progress<'_>) -> Result<Outcome> {
-    if request.background_layer {
-        return Err(Error::InvalidInput("the background layer option is not supported yet: leave `background_layer` out".into()));
-    }
     let key = match resolve_model(cx, request)? {
         ModelChoice::Default => crate::clip::Registry::builtin()?.default,
         ModelChoice::Named(n) => n,
@@ -325,6 +322,8 @@ impl EditPlan {
             seed: request.seed,
             target_image: request.target_image.clone(),
             prompts_from_labels: false,
+            // The paper's grey (0.5, 0.5, 0.5, 1).
+            background_layer: request.background_layer.then_some([0.5, 0.5, 0.5, 1.0]),
             ..EditRequest::default()
         };
         req.validate()?;

@@ -216,6 +216,18 @@ impl Document {
         out
     }
 
+    /// Byte offset just after the `>` of an element's start tag (where a first child goes);
+    /// `None` for a self-closing element.
+    pub fn start_tag_end(&self, id: ElementId) -> Option<usize> {
+        let el = self.element(id);
+        let rest = &self.source[el.attr_insert_at..];
+        let gt = rest.find('>')?;
+        if rest[..gt].trim_end().ends_with('/') {
+            return None;
+        }
+        Some(el.attr_insert_at + gt + 1)
+    }
+
     /// A short human label for messages: `<path id="x">` or `<path> #17`.
     pub fn describe(&self, id: ElementId) -> String {
         let el = self.element(id);
