@@ -325,3 +325,18 @@ fn background_layer_is_trained_and_written_as_the_first_child() {
         assert_eq!(attrs(&doc, id), attrs(&new, id), "{id} changed");
     }
 }
+
+#[test]
+fn the_edit_runs_on_wgpu_and_agrees_with_the_cpu() {
+    assert!(!clipvg::compute::adapters().is_empty(), "no wgpu adapter: install mesa-vulkan-drivers (lavapipe)");
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/clip/A");
+    let gpu = Model::from_dir(&dir, clipvg::compute::device_for(clipvg::compute::BackendChoice::Gpu).unwrap()).unwrap();
+    let cpu = model();
+    let doc = Document::parse(SVG).unwrap();
+    let req = request(&["a"], 2, 9);
+    let (g, c) = (run(&doc, &req, &gpu), run(&doc, &req, &cpu));
+    assert_eq!(g.report.changed, vec!["a"]);
+    // Same seed, same views: the first loss agrees up to float summation order.
+    let (lg, lc) = (g.report.losses[0], c.report.losses[0]);
+    assert!((lg - lc).abs() <= 1e-3 * lc.abs(), "GPU loss {lg} vs CPU loss {lc}");
+}
