@@ -33,6 +33,15 @@ fn lines_of<'a>(p: &'a Prepared, rows: &'a Rows, it: &super::rows::LayerRow) -> 
     rows.line_ids[it.lines()].iter().map(|&id| p.line(id as usize))
 }
 
+/// One source-over step in premultiplied form: `q ← c·α + q·(1 − α)` (straight colour `c`).
+#[inline]
+fn over(q: &mut [f32; 4], c: [f32; 4], alpha: f32) {
+    for k in 0..3 {
+        q[k] = c[k] * alpha + q[k] * (1.0 - alpha);
+    }
+    q[3] = alpha + q[3] * (1.0 - alpha);
+}
+
 /// Premultiplied background.
 fn premul(bg: [f32; 4]) -> [f32; 4] {
     [bg[0] * bg[3], bg[1] * bg[3], bg[2] * bg[3], bg[3]]
@@ -63,12 +72,7 @@ pub fn forward(scene: &Scene, p: &Prepared, rows: &Rows, background: [f32; 4], o
                     continue;
                 };
                 let c = b.color(&scene.colors);
-                let alpha = c[3] * cov;
-                let q = &mut px[x as usize];
-                for k in 0..3 {
-                    q[k] = c[k] * alpha + q[k] * (1.0 - alpha);
-                }
-                q[3] = alpha + q[3] * (1.0 - alpha);
+                over(&mut px[x as usize], c, c[3] * cov);
             }
         }
         for (x, q) in px.iter().enumerate() {
@@ -140,11 +144,7 @@ pub fn backward(scene: &Scene, p: &Prepared, rows: &Rows, background: [f32; 4], 
                             continue;
                         };
                         let c = b.color(&scene.colors);
-                        let alpha = c[3] * cov;
-                        for k in 0..3 {
-                            q[k] = c[k] * alpha + q[k] * (1.0 - alpha);
-                        }
-                        q[3] = alpha + q[3] * (1.0 - alpha);
+                        over(q, c, c[3] * cov);
                     }
                 }
                 // dL/dP at the end, from dL/d straight output.

@@ -121,35 +121,27 @@ fn cpu_raster_backward<B: Backend>(
     )
 }
 
-impl RasterBackend for Flex {
-    fn raster(points: FloatTensor<Self>, colors: FloatTensor<Self>, widths: FloatTensor<Self>, job: RasterJob) -> FloatTensor<Self> {
-        cpu_raster::<Self>(points, colors, widths, job)
-    }
-    fn raster_backward(
-        points: FloatTensor<Self>,
-        colors: FloatTensor<Self>,
-        widths: FloatTensor<Self>,
-        grad: FloatTensor<Self>,
-        job: RasterJob,
-    ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>) {
-        cpu_raster_backward::<Self>(points, colors, widths, grad, job)
-    }
+/// The CPU backends run the same host implementation.
+macro_rules! cpu_raster_backend {
+    ($($backend:ty),*) => {$(
+        impl RasterBackend for $backend {
+            fn raster(points: FloatTensor<Self>, colors: FloatTensor<Self>, widths: FloatTensor<Self>, job: RasterJob) -> FloatTensor<Self> {
+                cpu_raster::<Self>(points, colors, widths, job)
+            }
+            fn raster_backward(
+                points: FloatTensor<Self>,
+                colors: FloatTensor<Self>,
+                widths: FloatTensor<Self>,
+                grad: FloatTensor<Self>,
+                job: RasterJob,
+            ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>) {
+                cpu_raster_backward::<Self>(points, colors, widths, grad, job)
+            }
+        }
+    )*};
 }
 
-impl RasterBackend for NdArray {
-    fn raster(points: FloatTensor<Self>, colors: FloatTensor<Self>, widths: FloatTensor<Self>, job: RasterJob) -> FloatTensor<Self> {
-        cpu_raster::<Self>(points, colors, widths, job)
-    }
-    fn raster_backward(
-        points: FloatTensor<Self>,
-        colors: FloatTensor<Self>,
-        widths: FloatTensor<Self>,
-        grad: FloatTensor<Self>,
-        job: RasterJob,
-    ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>) {
-        cpu_raster_backward::<Self>(points, colors, widths, grad, job)
-    }
-}
+cpu_raster_backend!(Flex, NdArray);
 
 fn cube_host(t: CubeTensor) -> Vec<f32> {
     host::<CubeBackend>(t)
