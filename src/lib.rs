@@ -12,5 +12,6 @@ pub mod raster;
 pub mod scene;
 pub mod svg;
 pub mod util;
+pub mod vectorize;
 
 pub use error::{Error, Result};
