@@ -473,6 +473,13 @@ fn odd_but_valid_bitmaps_vectorize() {
         }
     }
     cutout.save(dir.path().join("cutout.png")).unwrap();
+    RgbaImage::from_pixel(1, 1, Rgba([200, 10, 10, 255])).save(dir.path().join("dot.png")).unwrap();
+    RgbaImage::from_fn(7, 1, |x, _| Rgba([(x * 30) as u8, 0, 0, 255])).save(dir.path().join("strip.png")).unwrap();
+    for name in ["dot.png", "strip.png"] {
+        let v = vectorize_file(&dir.path().join(name), &VectorizeOptions::default(), &mut never_cancel());
+        let v = v.unwrap_or_else(|e| panic!("{name}: {e}"));
+        Document::parse(v.svg.as_str()).unwrap();
+    }
     for name in ["gray.png", "deep.png", "flat.png", "cutout.png"] {
         let path = dir.path().join(name);
         let v = vectorize_file(&path, &VectorizeOptions::default(), &mut never_cancel()).unwrap_or_else(|e| panic!("{name}: {e}"));
@@ -505,4 +512,18 @@ fn huge_pictures_are_capped_and_said_so() {
 fn cancelling_stops_with_an_error() {
     let e = vectorize_file(&photo("coffee"), &VectorizeOptions::default(), &mut |_| false).unwrap_err();
     assert!(matches!(e, clipvg::Error::Cancelled));
+}
+
+/// Rewrites the 128 px fixture copies from the full photos in `CLIPVG_PHOTOS` (see the
+/// fixtures' LICENSE.md): `CLIPVG_PHOTOS=/tmp/photos cargo test --release --test vectorize -- --ignored`.
+#[test]
+#[ignore = "regenerates checked-in fixtures"]
+fn regenerate_fixture_photos() {
+    let dir = PathBuf::from(std::env::var("CLIPVG_PHOTOS").expect("CLIPVG_PHOTOS=folder of the full photos"));
+    for name in PHOTOS {
+        let img = bitmap::open(&dir.join(format!("{name}.png"))).unwrap();
+        let (w, h) = bitmap::working_size(img.width(), img.height(), Some(128)).unwrap();
+        let small = image::DynamicImage::ImageRgba8(bitmap::resize(&img, w, h)).to_rgb8();
+        small.save(photo(name)).unwrap();
+    }
 }

@@ -102,13 +102,15 @@ pub fn run(args: &VectorizeArgs) -> Result<()> {
             Progress::Trace { round, rounds, label } => format!("tracing round {round}/{rounds} ({label})"),
             Progress::Refine { step, steps, loss } => format!("refining step {step}/{steps}, loss {loss:.5}"),
         };
+        // Without a terminal, log every round but only every tenth refinement step.
+        let worth_a_line = match p {
+            Progress::Trace { .. } => true,
+            Progress::Refine { step, steps, .. } => step == 1 || step == steps || step % 10 == 0,
+        };
         match &bar {
             Some(b) => b.set_message(line),
-            None => {
-                if !matches!(p, Progress::Refine { step, steps, .. } if step % 10 != 0 && step != steps && step != 1) {
-                    eprintln!("{line}");
-                }
-            }
+            None if worth_a_line => eprintln!("{line}"),
+            None => {}
         }
         true
     };
@@ -163,11 +165,12 @@ pub fn report_text(name: &str, r: &VectorizeReport) -> String {
         s.push_str(&format!("note: {n}\n"));
     }
     s.push_str(&format!("{name}: {}×{} px → {}×{} canvas\n", r.source_size[0], r.source_size[1], r.size[0], r.size[1]));
-    s.push_str("  round  precision                               paths  segments  PSNR (stack)  time\n");
+    let width = r.rounds.iter().map(|x| x.label.len() + x.knobs.len() + 1).max().unwrap_or(0).max(9);
+    s.push_str(&format!("  round  {:<width$}  paths  segments  PSNR (stack)   time\n", "precision"));
     for (k, round) in r.rounds.iter().enumerate() {
         let what = format!("{}:{}", round.label, round.knobs);
         s.push_str(&format!(
-            "  {:<5}  {:<38}  {:>5}  {:>8}  {:>8.2} dB  {:>5.1} s\n",
+            "  {:<5}  {:<width$}  {:>5}  {:>8}  {:>9.2} dB  {:>5.1} s\n",
             k + 1,
             what,
             round.paths,

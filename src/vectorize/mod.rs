@@ -4,10 +4,16 @@
 //! The bitmap is traced several times at increasing precision ([`Precision`]: coarse, medium,
 //! fine, or explicit vtracer knobs), plus optional rounds restricted to a box (the paper's face
 //! round). Each round becomes a group `<g id="clipvg-round-K">` in painter's order, coarse at the
-//! bottom, every path with an id (`clipvg-rK-N`) and a plain `fill`. The stack hides the cracks
-//! that open between the shapes of one round once an edit moves them: below every crack lies a
-//! coarser shape of about the right colour. An optional refinement ([`refine`]) then fits the
-//! points and colours to the bitmap with the differentiable rasterizer.
+//! bottom, every path with an id (`clipvg-rK-N`) and a plain `fill`. An optional refinement
+//! ([`refine`]) then fits points and colours to the bitmap with the differentiable rasterizer.
+//!
+//! Why the rounds are traced differently: the bottom round is traced *stacked* (vtracer's
+//! hierarchy, where each shape also covers the shapes on it, so the round alone has no holes);
+//! the rounds above are *cut out* (abutting shapes, nothing hidden), like the Illustrator traces
+//! the paper stacks. The rounds below then fill every seam and every crack an edit opens. Were
+//! the upper rounds stacked too, each would cover the whole canvas by itself and hide every round
+//! below it: measured on the three test photos, all-stacked rounds render exactly like their
+//! top round alone and degrade like it under jitter (`benches/vectorize.rs`).
 //!
 //! Coordinates: the output canvas is the *working image* (the bitmap scaled to `long_side`, or
 //! capped at [`bitmap::DEFAULT_MAX_LONG_SIDE`]), one unit per working pixel. Detail boxes are

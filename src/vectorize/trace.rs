@@ -1,5 +1,6 @@
 //! One round of tracing: a bitmap and a [`Precision`] in, filled cubic paths out (vtracer as a
-//! library, colour mode, spline fitting, stacked shapes), and the layered SVG text of the rounds.
+//! library, colour mode, spline fitting, stacked or cut-out shapes), and the layered SVG text of
+//! the rounds.
 //!
 //! Coordinates are pixels of the traced bitmap until [`TracedPath::transform`] places them;
 //! each subpath is a closed cubic control polygon of `3n` points (the last segment ends at the
