@@ -527,3 +527,27 @@ fn regenerate_fixture_photos() {
         small.save(photo(name)).unwrap();
     }
 }
+
+#[test]
+fn several_images_of_a_prefixed_document_in_one_pass() {
+    let small = bitmap::resize(&bitmap::open(&photo("coffee")).unwrap(), 48, 32);
+    let uri = format!("data:image/png;base64,{}", bitmap::base64_encode(&png_bytes(&small)));
+    let src = format!(
+        "<svg:svg xmlns:svg=\"http://www.w3.org/2000/svg\" width=\"100\" height=\"40\">\n\
+         <svg:image id=\"a\" width=\"48\" height=\"32\" href=\"{uri}\"/>\n\
+         <svg:image x=\"50\" href=\"{uri}\"><svg:title>no id</svg:title></svg:image>\n</svg:svg>\n"
+    );
+    let doc = Document::parse(src.as_str()).unwrap();
+    let images = clipvg::vectorize::image_elements(&doc);
+    assert_eq!(images.len(), 2);
+    let options = VectorizeOptions { rounds: parse_rounds("coarse,fine").unwrap(), ..Default::default() };
+    let out = clipvg::vectorize::vectorize_images(&doc, &images, &options, &mut never_cancel()).unwrap();
+    assert_eq!(out.images.iter().map(|i| i.id_prefix.as_str()).collect::<Vec<_>>(), ["clipvg-a", "clipvg-image2"]);
+    assert!(out.svg.contains("<svg:g id=\"a\" transform=\"matrix(1 0 0 1 0 0)\">"), "{}", &out.svg[..300]);
+    assert!(out.svg.contains("<svg:g transform=\"matrix(1 0 0 1 50 0)\">"));
+    let new = Document::parse(out.svg.as_str()).unwrap();
+    assert!(new.by_id("clipvg-a-r2-0").is_some() && new.by_id("clipvg-image2-round-1").is_some());
+    assert!(clipvg::vectorize::image_elements(&new).is_empty());
+    let built = build(&new, &Default::default()).unwrap();
+    assert_eq!(built.scene.shapes.len(), out.images.iter().map(|i| i.report.paths()).sum::<usize>());
+}

@@ -211,13 +211,20 @@ pub(crate) fn vectorize_with(
 
     // Measure every prefix of the stack: the renders of rounds 1..=k against the bitmap.
     let target = bitmap::to_float_over(&working, WHITE);
-    let built = crate::scene::build(&Document::parse(svg.as_str())?, &Default::default())?;
+    let doc = Document::parse(svg.as_str())?;
+    let built = crate::scene::build(&doc, &Default::default())?;
+    // Shapes are in painter's order, round by round; a round ends after its last shape.
+    let groups = &doc.element(doc.root()).children;
+    let round_of: Vec<usize> = built
+        .map
+        .shapes
+        .iter()
+        .map(|s| doc.element(s.element).parent.and_then(|g| groups.iter().position(|&x| x == g)).unwrap_or(0))
+        .collect();
     let mut reports = Vec::with_capacity(rounds.len());
-    let mut shapes_so_far = 0;
-    for (r, secs) in rounds.iter().zip(seconds) {
-        shapes_so_far += r.paths.len();
+    for (k, (r, secs)) in rounds.iter().zip(seconds).enumerate() {
         let mut partial = built.scene.clone();
-        partial.shapes.truncate(shapes_so_far);
+        partial.shapes.truncate(round_of.iter().filter(|&&g| g <= k).count());
         let img = crate::raster::render(&partial, w, h, WHITE)?;
         reports.push(RoundReport {
             label: r.label.clone(),
