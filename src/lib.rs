@@ -13,5 +13,6 @@ pub mod plugin;
 pub mod scene;
 pub mod svg;
 pub mod util;
+pub mod vectorize;
 
 pub use error::{Error, Result};

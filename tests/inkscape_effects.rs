@@ -137,3 +137,21 @@ fn shim_output_is_reread_by_inkscape_and_only_the_selection_changes() {
         ],
     );
 }
+
+#[test]
+fn vectorize_replaces_the_selected_bitmap_with_paths() {
+    let ink = Inkscape::install();
+    let run = ink.run_effect("org.clipvg.vectorize", &document(), &["photo"], &[("rounds", "coarse,fine")]);
+    let output = run.output();
+    assert!(run.dialogs.is_empty(), "dialogs: {:?}\n{}", run.dialogs, run.log);
+    let doc = clipvg::svg::Document::parse(output.to_string()).expect("the exported file is valid SVG");
+    let photo = doc.element(doc.require_id("photo").unwrap());
+    assert_eq!(photo.name, "g", "the <image> became a group");
+    let paths = doc.descendants(doc.require_id("photo").unwrap()).into_iter().filter(|&e| doc.element(e).name == "path").count();
+    assert!(paths >= 1, "no paths traced");
+    let changed = changed_elements(baseline(&ink), output);
+    assert!(
+        changed.iter().all(|c| c.starts_with("photo") || c.starts_with("clipvg-photo")),
+        "something besides the bitmap changed: {changed:#?}"
+    );
+}

@@ -47,6 +47,8 @@ enum Command {
     },
     /// Edit the selected shapes of an SVG until they match a prompt (CLIPVG).
     Edit(clipvg::edit::cli::EditArgs),
+    /// Vectorize a bitmap (or an SVG's <image> elements) into stacked rounds of editable paths.
+    Vectorize(clipvg::vectorize::cli::VectorizeArgs),
     /// CLIP itself: embeddings of prompts and images.
     Clip {
         #[command(subcommand)]
@@ -91,6 +93,7 @@ fn run(cli: Cli) -> clipvg::Result<()> {
             Ok(())
         }
         Command::Edit(args) => clipvg::edit::cli::run(&args),
+        Command::Vectorize(args) => clipvg::vectorize::cli::run(&args),
         Command::Clip { command } => Ok(clipvg::clip::cli::run_clip(&command)?),
         Command::Weights { command } => Ok(clipvg::clip::cli::run_weights(&command)?),
         Command::Install(args) => clipvg::plugin::install::run_install(&args),

@@ -149,6 +149,10 @@ pub struct Request {
     /// An extra fine round restricted to this box `[x, y, width, height]` in bitmap pixels (the
     /// paper's face round). Default: none.
     pub detail_box: Option<[f64; 4]>,
+    /// The folder that relative `<image href>` file names resolve against (the document's own
+    /// folder; the Inkscape shim fills it from `DOCUMENT_PATH`). Default: none, so only
+    /// embedded (data URI) and absolute images can be read.
+    pub base_dir: Option<PathBuf>,
 
     // ---- per-run engine overrides ----
     /// The CLIP model for this run: a folder (config.json + model.safetensors) or a registry name
@@ -182,6 +186,7 @@ impl Default for Request {
             rounds: vec![Round::Coarse, Round::Medium, Round::Fine],
             refine_steps: 0,
             detail_box: None,
+            base_dir: None,
             model: None,
             backend: None,
         }

@@ -64,6 +64,8 @@ pub struct Element {
     pub(crate) end_name_range: Option<Range<usize>>,
     /// Where a new attribute is inserted: just after the last attribute (or the tag name).
     pub(crate) attr_insert_at: usize,
+    /// Byte range of the whole element, start tag to end tag.
+    pub(crate) range: Range<usize>,
 }
 
 impl Element {
@@ -96,6 +98,21 @@ impl Element {
     /// The element's `id`.
     pub fn id(&self) -> Option<&str> {
         self.attr("id")
+    }
+
+    /// Byte range of the whole element in the source, from `<` of its start tag to `>` of its
+    /// end tag.
+    pub fn source_range(&self) -> Range<usize> {
+        self.range.clone()
+    }
+
+    /// The namespace prefix its tag was written with, colon included (`"svg:"`), or `""`.
+    pub fn tag_prefix<'s>(&self, source: &'s str) -> &'s str {
+        let name = &source[self.name_range.clone()];
+        match name.find(':') {
+            Some(i) => &name[..=i],
+            None => "",
+        }
     }
 }
 
@@ -274,6 +291,7 @@ fn collect(
         name_range,
         end_name_range,
         attr_insert_at,
+        range: range.clone(),
     });
     for child in node.children().filter(|c| c.is_element()) {
         let c = collect(source, child, Some(me), out);
@@ -314,6 +332,9 @@ mod tests {
         assert_eq!(doc.element(u).href(), Some("#p"));
         let gel = doc.element(g);
         assert_eq!(&src[gel.end_name_range.clone().unwrap()], "g");
+        assert!(src[gel.source_range()].starts_with("<g inkscape:label") && src[gel.source_range()].ends_with("</g>"));
+        assert_eq!(&src[el.source_range()], "<path id=\"p\" d=\"M0 0L1 1\"/>");
+        assert_eq!(el.tag_prefix(src), "");
     }
 
     #[test]

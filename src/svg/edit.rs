@@ -1,8 +1,9 @@
 //! Write-back as splices into the original text.
 //!
 //! An [`Editor`] collects changes per element (set or remove an attribute, set a property inside
-//! the `style` attribute, rename the tag) and [`Editor::finish`] turns them into byte splices.
-//! Everything outside the touched attribute values and tag names is copied byte for byte.
+//! the `style` attribute, rename the tag, replace the whole element) and [`Editor::finish`]
+//! turns them into byte splices. Everything outside the touched attribute values, tag names and
+//! replaced elements is copied byte for byte.
 
 use std::collections::BTreeMap;
 use std::ops::Range;
@@ -18,6 +19,8 @@ struct ElementEdit {
     remove: Vec<String>,
     /// `style` properties to set (last value wins).
     style_set: Vec<(String, String)>,
+    /// New markup for the whole element (start tag to end tag); other edits of it are moot.
+    replace: Option<String>,
 }
 
 /// Accumulates changes to a [`Document`] and produces the new text.
@@ -72,12 +75,37 @@ impl<'a> Editor<'a> {
         self.edits.entry(el).or_default().rename = Some(new_name.to_string());
     }
 
+    /// Replaces the whole element, from its start tag to its end tag, by `markup` (which the
+    /// caller makes well-formed). Edits of the element or of its descendants are dropped.
+    pub fn replace_element(&mut self, el: ElementId, markup: impl Into<String>) {
+        self.edits.entry(el).or_default().replace = Some(markup.into());
+    }
+
     /// Applies every change and returns the new document text.
     pub fn finish(self) -> String {
         let src = self.doc.source();
         let mut splices: Vec<(Range<usize>, String)> = Vec::new();
+        let replaced: Vec<Range<usize>> = self
+            .edits
+            .iter()
+            .filter(|(_, e)| e.replace.is_some())
+            .map(|(&id, _)| self.doc.element(id).range.clone())
+            .collect();
+        // An element inside a replaced one (or replaced itself) has nothing left to edit.
+        let inside = |r: &Range<usize>, own: bool| {
+            replaced.iter().any(|o| o.start <= r.start && r.end <= o.end && (own || o != r))
+        };
         for (&id, edit) in &self.edits {
             let el = self.doc.element(id);
+            if let Some(markup) = &edit.replace {
+                if !inside(&el.range, false) {
+                    splices.push((el.range.clone(), markup.clone()));
+                }
+                continue;
+            }
+            if inside(&el.range, true) {
+                continue;
+            }
             if let Some(name) = &edit.rename {
                 let old = &src[el.name_range.clone()];
                 // Keep a namespace prefix the tag was written with (`svg:rect` → `svg:path`).
@@ -201,6 +229,28 @@ mod tests {
         );
         let re = Document::parse(out).unwrap();
         assert_eq!(re.element(re.by_id("r").unwrap()).name, "path");
+    }
+
+    #[test]
+    fn replace_element_keeps_every_other_byte() {
+        let doc = Document::parse(SRC).unwrap();
+        let (r, c) = (doc.by_id("r").unwrap(), doc.by_id("c").unwrap());
+        let mut ed = Editor::new(&doc);
+        ed.set_attribute(r, "x", "9"); // moot: the element is replaced
+        ed.replace_element(r, "<g id=\"r\"><path d=\"M0 0H1V1Z\"/></g>");
+        ed.set_attribute(c, "r", "2");
+        let out = ed.finish();
+        assert_eq!(
+            out,
+            "<svg xmlns=\"http://www.w3.org/2000/svg\">\n  <!-- keep me -->\n  <g id=\"r\"><path d=\"M0 0H1V1Z\"/></g>\n  <circle id=\"c\" r=\"2\"/>\n</svg>\n"
+        );
+        // Replacing an ancestor drops the replacement of a descendant.
+        let src = "<svg xmlns=\"http://www.w3.org/2000/svg\"><g id=\"g\"><image id=\"i\"/></g></svg>";
+        let doc = Document::parse(src).unwrap();
+        let mut ed = Editor::new(&doc);
+        ed.replace_element(doc.by_id("i").unwrap(), "<rect/>");
+        ed.replace_element(doc.by_id("g").unwrap(), "<circle/>");
+        assert_eq!(ed.finish(), "<svg xmlns=\"http://www.w3.org/2000/svg\"><circle/></svg>");
     }
 
     #[test]

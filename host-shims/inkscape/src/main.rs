@@ -45,7 +45,16 @@ fn run() -> Result<Option<String>, String> {
     let svg = std::fs::read(&invocation.document)
         .map_err(|e| format!("cannot read the document {} ({e})", invocation.document))?;
     let svg = String::from_utf8(svg).map_err(|_| "the document is not UTF-8 text".to_string())?;
-    let request = serde_json::Value::Object(invocation.request).to_string();
+    let mut request = invocation.request;
+    // Relative <image> links resolve against the document's own folder, which only the
+    // environment Inkscape sets up knows (the document argument is a temporary copy).
+    if let Some(dir) = std::env::var_os("DOCUMENT_PATH").map(PathBuf::from).and_then(|p| p.parent().map(PathBuf::from))
+        && invocation.action == "vectorize"
+        && !dir.as_os_str().is_empty()
+    {
+        request.insert("base_dir".into(), serde_json::Value::from(dir.to_string_lossy().into_owned()));
+    }
+    let request = serde_json::Value::Object(request).to_string();
     let library = own_dir()?.join(library_file_name());
 
     let mut window = ProgressWindow::from_env();
