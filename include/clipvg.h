@@ -180,7 +180,7 @@ void clipvg_engine_free(ClipvgEngine *engine);
  * Runs an action on a document.
  *
  * - `action`: `"inspect"`, `"render"`, `"edit"`, `"recolor"` or `"vectorize"` (UTF-8, `action_len` bytes).
- * - `request_json`: the request (see `Request` in the README / `src/plugin/request.rs`); NULL
+ * - `request_json`: the request (see `Request` in `src/plugin/request.rs`); NULL
  *   with length 0 means `{}` (every field at its default). Unknown fields are an error.
  * - `svg`: the whole document, UTF-8.
  * - `selected`: the ids of the selected objects in selection order, `selected_len` of them

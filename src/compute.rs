@@ -34,7 +34,7 @@ pub enum BackendChoice {
 pub enum ComputeError {
     /// `--backend gpu` on a machine where wgpu finds no adapter.
     #[error(
-        "--backend gpu: no GPU adapter found (wgpu sees none on Vulkan, Metal, DX12 or GL); install a GPU driver (on Linux without a GPU, Mesa's lavapipe: `apt-get install mesa-vulkan-drivers`), or use --backend cpu"
+        "--backend gpu: no GPU adapter found (wgpu sees none on Vulkan, Metal or DX12); install a GPU driver (on Linux without a GPU, Mesa's lavapipe: `apt-get install mesa-vulkan-drivers`), or use --backend cpu"
     )]
     NoGpuAdapter,
 }

@@ -1,4 +1,4 @@
-//! Small helpers shared by the commands: atomic file output.
+//! Small helpers shared by the commands: atomic file output, same-file checks.
 
 use std::io::Write;
 use std::path::Path;
@@ -25,6 +25,14 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
         return Err(Error::io(path, e));
     }
     Ok(())
+}
+
+/// Whether two paths name the same existing file (so that writing one destroys the other).
+pub fn same_file(a: &Path, b: &Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => false,
+    }
 }
 
 #[cfg(test)]

@@ -92,4 +92,9 @@ fn edit_with_the_tiny_model_and_its_errors() {
     assert_clean_error(&clipvg(&["edit", i, "-o", o2s, "--prompt", "a cat", "--select", "p", "--model", "/nonexistent/model"]), "--model");
     assert_clean_error(&clipvg(&["edit", i, "-o", o2s, "--prompt", "a cat", "--roi-box", "1,2,3=x", "--model", &model]), "four numbers");
     assert!(!o2.exists());
+    // -o naming the input (also through another spelling of the path) is refused, input intact.
+    let same = dir.path().join(".").join("in.svg");
+    assert_clean_error(&clipvg(&["edit", i, "-o", same.to_str().unwrap(), "--prompt", "a cat", "--select", "p", "--model", &model]), "is the input");
+    assert_clean_error(&clipvg(&["render", i, "-o", i]), "is the input");
+    assert_eq!(std::fs::read_to_string(&input).unwrap(), src);
 }

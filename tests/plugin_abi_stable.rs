@@ -62,8 +62,11 @@ fn rust_host_loads_the_module_and_runs_inspect() {
     let err = engine.run("paint".into(), "".into(), SVG.into(), (&[][..]).into(), RNone).unwrap_err();
     assert_eq!(err.status, ClipvgStatus::InvalidRequest);
     assert!(err.message.as_str().starts_with("unknown action \"paint\""), "{}", err.message);
-    let err = engine.run("edit".into(), r#"{"prompt":"gold"}"#.into(), SVG.into(), selected[..].into(), RNone).unwrap_err();
-    assert_eq!(err.message.as_str(), "the edit action is not in this build yet");
+    // An edit reaches the model loader: a missing model folder is a clear error naming it.
+    let err = engine
+        .run("edit".into(), r#"{"prompt":"gold","model":"/nonexistent/clip"}"#.into(), SVG.into(), selected[..].into(), RNone)
+        .unwrap_err();
+    assert!(err.message.as_str().contains("/nonexistent/clip"), "{}", err.message);
 
     let err = module.engine_new()(RStr::from(r#"{"modle":"x"}"#)).into_result().err().expect("bad options refused");
     assert_eq!(err.status, ClipvgStatus::InvalidRequest);

@@ -46,9 +46,11 @@ fn compile(compiler: &str, flags: &[&str], source: &Path, out: &Path) -> std::pr
         .unwrap_or_else(|e| panic!("cannot run the compiler `{compiler}` ({e}): install gcc/g++ or set CC/CXX"))
 }
 
-/// Runs a compiled host without the test's `LD_LIBRARY_PATH`.
+/// Runs a compiled host without the test's `LD_LIBRARY_PATH`, with the tiny CLIP model's folder
+/// as its argument.
 fn run_host(exe: &Path) -> std::process::Output {
-    Command::new(exe).env_remove("LD_LIBRARY_PATH").output().expect("the host runs")
+    let model = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/clip/A");
+    Command::new(exe).arg(model).env_remove("LD_LIBRARY_PATH").output().expect("the host runs")
 }
 
 #[test]

@@ -15,10 +15,11 @@ use crate::svg::Document;
 pub struct EditArgs {
     /// The SVG to edit (never modified).
     pub input: PathBuf,
-    /// Where to write the edited SVG.
+    /// Where to write the edited SVG (written whole or not at all; must not be the input).
     #[arg(short, long)]
     pub output: PathBuf,
-    /// The prompt of every ROI without its own.
+    /// The prompt of every ROI without its own (not needed when every ROI has one, or with
+    /// --target-image).
     #[arg(long)]
     pub prompt: Option<String>,
     /// Elements the optimizer may change (repeatable); each is also an ROI with the prompt.
@@ -33,12 +34,13 @@ pub struct EditArgs {
     /// Add the whole canvas as an ROI with the prompt (as the paper does).
     #[arg(long)]
     pub whole_canvas: bool,
-    /// What may change: all, shape (points only) or colour (colours only).
-    #[arg(long, value_enum, default_value_t = EditMode::All)]
-    pub mode: EditMode,
-    /// Defaults for iterations, patches and render size.
-    #[arg(long, value_enum, default_value_t = Preset::Paper)]
-    pub preset: Preset,
+    /// What may change: all, shape (points only) or colour (colours only) [default: all].
+    #[arg(long, value_enum)]
+    pub mode: Option<EditMode>,
+    /// Defaults for iterations, patches and render size: paper (150, 64, 512) or fast (40, 8,
+    /// 384) [default: paper, or the --request file's values].
+    #[arg(long, value_enum)]
+    pub preset: Option<Preset>,
     /// Iterations (overrides the preset).
     #[arg(long = "iters")]
     pub iterations: Option<usize>,
@@ -48,17 +50,22 @@ pub struct EditArgs {
     /// Long side of the render the loss sees (overrides the preset).
     #[arg(long)]
     pub size: Option<u32>,
+    /// Adam learning rate of the control points [default: 0.2]; 0 freezes shapes.
     #[arg(long)]
     pub shape_lr: Option<f32>,
-    #[arg(long)]
+    /// Adam learning rate of the colours [default: 0.01]; 0 freezes colours.
+    #[arg(long, alias = "colour-lr")]
     pub color_lr: Option<f32>,
     /// CLIP model: a registry name (fetched on first use) or a HuggingFace CLIP folder.
     #[arg(long, default_value = "clip-vit-base-patch32")]
     pub model: String,
+    /// Where CLIP and the rasterizer run: auto (a GPU through wgpu when there is one), cpu or gpu.
     #[arg(long, value_enum, default_value_t = BackendChoice::Auto)]
     pub backend: BackendChoice,
-    #[arg(long, default_value_t = 0)]
-    pub seed: u64,
+    /// Seed of every random choice (patches, warps); the same seed gives the same SVG
+    /// [default: 0].
+    #[arg(long)]
+    pub seed: Option<u64>,
     /// Add a trainable background path under everything (the paper's add_bg_layer), of this
     /// colour (default grey).
     #[arg(long, num_args = 0..=1, default_missing_value = "#808080", value_name = "COLOUR")]
@@ -75,7 +82,8 @@ pub struct EditArgs {
     /// Snapshot interval in iterations.
     #[arg(long, default_value_t = 10)]
     pub every: usize,
-    /// A whole edit request as JSON (the plugin's format); the options above override it.
+    /// A whole edit request as JSON (the fields of `EditRequest`, see the README); options given
+    /// on the command line override its values, and ROIs given here are added to its ROIs.
     #[arg(long)]
     pub request: Option<PathBuf>,
 }
@@ -83,7 +91,7 @@ pub struct EditArgs {
 fn split_prompt(s: &str) -> Result<(&str, &str)> {
     s.split_once('=')
         .filter(|(a, b)| !a.trim().is_empty() && !b.trim().is_empty())
-        .ok_or_else(|| Error::InvalidInput(format!("expected KEY=TEXT, got \"{s}\"")))
+        .ok_or_else(|| Error::InvalidInput(format!("expected ID=TEXT or X,Y,W,H=TEXT (a prompt after '='), got \"{s}\"")))
 }
 
 impl EditArgs {
@@ -93,10 +101,11 @@ impl EditArgs {
             Some(p) => EditRequest::from_json(&std::fs::read_to_string(p).map_err(|e| Error::io(p, e))?)?,
             None => EditRequest::default(),
         };
-        if self.request.is_none() {
-            self.preset.apply(&mut req);
+        let preset = self.preset.or(self.request.is_none().then_some(Preset::Paper));
+        if let Some(p) = preset {
+            p.apply(&mut req);
         }
-        let patches = self.patches.unwrap_or(if self.request.is_some() { 64 } else { self.preset.patches() });
+        let patches = self.patches.or(preset.map(Preset::patches)).unwrap_or(req.whole_canvas_patches);
         let roi = |element: Option<String>, rect: Option<[f64; 4]>, prompt: Option<String>| RoiRequest {
             element,
             rect,
@@ -126,13 +135,14 @@ impl EditArgs {
             req.rois.push(roi(None, Some([v[0], v[1], v[2], v[3]]), Some(text.trim().into())));
         }
         req.whole_canvas |= self.whole_canvas;
-        if self.mode != EditMode::All {
-            req.mode = self.mode;
+        if let Some(m) = self.mode {
+            req.mode = m;
         }
         if let Some(n) = self.iterations {
             req.iterations = n;
         }
         if let Some(n) = self.patches {
+            req.whole_canvas_patches = n;
             for r in &mut req.rois {
                 r.n_patches = n;
             }
@@ -146,7 +156,9 @@ impl EditArgs {
         if let Some(v) = self.color_lr {
             req.color_lr = v;
         }
-        req.seed = self.seed;
+        if let Some(s) = self.seed {
+            req.seed = s;
+        }
         if let Some(c) = &self.background_layer {
             let rgba = crate::svg::paint::parse_color(c)
                 .ok_or_else(|| Error::InvalidInput(format!("--background-layer: unknown colour \"{c}\"")))?;
@@ -166,13 +178,23 @@ impl EditArgs {
 /// Runs `clipvg edit`.
 pub fn run(args: &EditArgs) -> Result<()> {
     let req = args.request()?;
+    if crate::util::same_file(&args.input, &args.output) {
+        return Err(Error::InvalidInput(format!(
+            "the output {} is the input; clipvg never overwrites its input, choose another -o",
+            args.output.display()
+        )));
+    }
     let doc = Document::open(&args.input)?;
     let tty = std::io::stderr().is_terminal();
-    let model = Model::load(&args.model, args.backend, &mut |m| {
-        if tty {
-            eprint!("\rfetching {m}");
-        }
+    let mut fetching = false;
+    let mut show = crate::clip::cli::stderr_progress();
+    let model = Model::load(&args.model, args.backend, &mut |p| {
+        fetching = true;
+        show(p)
     })?;
+    if fetching {
+        eprintln!();
+    }
     if let Some(dir) = &args.snapshots {
         std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     }
@@ -274,4 +296,62 @@ pub fn write_gif(path: &std::path::Path, frames: &[image::RgbaImage]) -> Result<
         }
     }
     crate::util::write_atomic(path, &bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        edit: EditArgs,
+    }
+
+    fn request(args: &[&str]) -> Result<EditRequest> {
+        let mut v = vec!["clipvg", "in.svg", "-o", "out.svg"];
+        v.extend_from_slice(args);
+        Cli::try_parse_from(v).expect("arguments parse").edit.request()
+    }
+
+    #[test]
+    fn presets_reach_every_roi_including_the_whole_canvas() {
+        let r = request(&["--whole-canvas", "--prompt", "x", "--preset", "fast"]).unwrap();
+        assert_eq!((r.iterations, r.size, r.whole_canvas_patches), (40, 384, 8));
+        let r = request(&["--whole-canvas", "--prompt", "x", "--roi-box", "0,0,5,5=y", "--patches", "3"]).unwrap();
+        assert_eq!((r.iterations, r.whole_canvas_patches, r.rois[0].n_patches), (150, 3, 3));
+        let r = request(&["--whole-canvas", "--prompt", "x"]).unwrap();
+        assert_eq!((r.whole_canvas_patches, r.mode, r.seed), (64, EditMode::All, 0));
+    }
+
+    #[test]
+    fn a_request_file_is_overridden_only_by_options_given() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("r.json");
+        std::fs::write(
+            &path,
+            r#"{"prompt": "a cat", "whole_canvas": true, "whole_canvas_patches": 5, "iterations": 7,
+                "mode": "shape", "seed": 9, "rois": [{"rect": [0, 0, 4, 4], "n_patches": 6}]}"#,
+        )
+        .unwrap();
+        let p = path.to_str().unwrap();
+        let r = request(&["--request", p]).unwrap();
+        assert_eq!((r.iterations, r.mode, r.seed, r.whole_canvas_patches), (7, EditMode::Shape, 9, 5));
+        assert_eq!(r.rois[0].n_patches, 6);
+        let r = request(&["--request", p, "--seed", "3", "--mode", "all", "--roi", "g=z"]).unwrap();
+        assert_eq!((r.iterations, r.mode, r.seed, r.rois.len()), (7, EditMode::All, 3, 2));
+        assert_eq!(r.rois[1].n_patches, 5, "added ROIs take the file's patch count");
+        let r = request(&["--request", p, "--preset", "fast"]).unwrap();
+        assert_eq!((r.iterations, r.whole_canvas_patches, r.rois[0].n_patches), (40, 8, 8));
+        std::fs::write(&path, r#"{"prompt": "a cat", "whole_canvas": true, "iteratons": 3}"#).unwrap();
+        assert!(request(&["--request", p]).unwrap_err().to_string().contains("iteratons"));
+    }
+
+    #[test]
+    fn roi_syntax_errors_name_the_form() {
+        let e = request(&["--roi", "justtext"]).unwrap_err().to_string();
+        assert!(e.contains("ID=TEXT"), "{e}");
+    }
 }

@@ -39,9 +39,13 @@ pub struct Model {
 impl Model {
     /// Loads a registry name (fetched and verified on first use) or a local HuggingFace CLIP
     /// folder, on the chosen backend.
-    pub fn load(name_or_path: &str, backend: BackendChoice, on_fetch: &mut dyn FnMut(&str)) -> Result<Model> {
+    pub fn load(
+        name_or_path: &str,
+        backend: BackendChoice,
+        on_fetch: &mut dyn FnMut(&crate::clip::registry::FetchProgress),
+    ) -> Result<Model> {
         let device = device_for(backend)?;
-        let dir = resolve_model(name_or_path, &mut |p| on_fetch(&format!("{p:?}")))?;
+        let dir = resolve_model(name_or_path, on_fetch)?;
         Self::from_dir(&dir, device)
     }
 
@@ -120,7 +124,7 @@ pub fn edit(doc: &Document, req: &EditRequest, model: &Model, hooks: Hooks<'_>) 
     let canvas = kurbo::Rect::new(0.0, 0.0, built.canvas.width, built.canvas.height);
     let mut specs: Vec<(Option<String>, [f64; 4], &RoiRequest)> = Vec::new();
     let whole = RoiRequest::default();
-    let whole_req = RoiRequest { n_patches: req.rois.first().map_or(whole.n_patches, |r| r.n_patches), ..whole };
+    let whole_req = RoiRequest { n_patches: req.whole_canvas_patches, ..whole };
     if req.whole_canvas {
         specs.push((req.prompt.clone(), [0.0, 0.0, canvas.width(), canvas.height()], &whole_req));
     }

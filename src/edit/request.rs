@@ -62,6 +62,8 @@ pub struct EditRequest {
     pub select: Vec<String>,
     /// Add the whole canvas as ROI 0 (as the paper does), with the default prompt and weights.
     pub whole_canvas: bool,
+    /// Random patches per iteration of the whole-canvas ROI (paper: 64).
+    pub whole_canvas_patches: usize,
     /// The reference text `t_ref` of the directional loss.
     pub reference_text: String,
     /// Average each prompt over the 79 ImageNet prompt templates.
@@ -96,6 +98,7 @@ impl Default for EditRequest {
             rois: Vec::new(),
             select: Vec::new(),
             whole_canvas: false,
+            whole_canvas_patches: 64,
             reference_text: "A photo".into(),
             templates: true,
             iterations: 150,
@@ -119,8 +122,8 @@ impl Default for EditRequest {
 pub enum Preset {
     /// The paper's settings: 150 iterations, 64 patches per ROI, 512 px renders.
     Paper,
-    /// For CPUs: 40 iterations, 8 patches, 384 px (a ViT-B/32 edit of one ROI in a few minutes
-    /// on two cores; see the README's benchmark).
+    /// For CPUs: 40 iterations, 8 patches, 384 px (a ViT-B/32 edit of one ROI in about a
+    /// minute on two cores; see the README's benchmark).
     Fast,
 }
 
@@ -133,6 +136,7 @@ impl Preset {
         };
         req.iterations = iterations;
         req.size = size;
+        req.whole_canvas_patches = patches;
         for r in &mut req.rois {
             r.n_patches = patches;
         }
@@ -200,7 +204,7 @@ impl EditRequest {
                 return bad(format!("ROI {i} has invalid weights"));
             }
             if r.n_patches > 512 {
-                return bad(format!("ROI {i}: at most 512 patches per iteration, got {}", r.n_patches));
+                return bad(format!("ROI {i}: n_patches is at most 512 per iteration, got {}", r.n_patches));
             }
             if !(r.crop_ratio > 0.0 && r.crop_ratio <= 1.0) {
                 return bad(format!("ROI {i}: crop_ratio must be in (0, 1], got {}", r.crop_ratio));
@@ -210,6 +214,9 @@ impl EditRequest {
             {
                 return bad(format!("ROI {i} has an empty prompt"));
             }
+        }
+        if self.whole_canvas_patches > 512 {
+            return bad(format!("whole_canvas_patches: at most 512 patches per iteration, got {}", self.whole_canvas_patches));
         }
         if self.rois.is_empty() && !self.whole_canvas {
             return bad("nothing to edit: give a selection (--select ID), an ROI (--roi ID=TEXT, --roi-box X,Y,W,H=TEXT) or the whole canvas (--whole-canvas)".into());

@@ -75,8 +75,9 @@ fn run_edit(cx: &Context<'_>, request: &Request, plan: EditPlan, progress: &mut 
     let model = match cx.models {
         Some(cache) => {
             let mut cache = cache.lock().unwrap_or_else(|p| p.into_inner());
-            cache.get(&key, backend, &mut |m| {
-                progress.report(0.0, &format!("downloading {m}"));
+            cache.get(&key, backend, &mut |p| {
+                let size = p.total.map_or(String::new(), |t| format!(" of {} MB", t >> 20));
+                progress.report(0.0, &format!("downloading {} {}: {} MB{size}", p.model, p.file, p.done >> 20));
             })?
         }
         None => std::sync::Arc::new(crate::edit::Model::load(&key, backend, &mut |_| {})?),
@@ -326,6 +327,12 @@ impl EditPlan {
                 })
             })
             .collect::<Result<Vec<_>>>()?;
+        if request.render_size > 4096 {
+            return Err(Error::InvalidInput(format!(
+                "render_size: edits render at most 4096 pixels on the long side, got {}",
+                request.render_size
+            )));
+        }
         let req = EditRequest {
             prompt: request.prompt().map(str::to_string),
             rois,
@@ -341,7 +348,7 @@ impl EditPlan {
                 Mode::Shape => EditMode::Shape,
                 Mode::Colour => EditMode::Colour,
             },
-            size: request.render_size.clamp(16, 4096),
+            size: request.render_size,
             seed: request.seed,
             target_image: request.target_image.clone(),
             prompts_from_labels: false,

@@ -121,7 +121,7 @@ impl ModelCache {
         &mut self,
         key: &str,
         backend: crate::compute::BackendChoice,
-        on_fetch: &mut dyn FnMut(&str),
+        on_fetch: &mut dyn FnMut(&crate::clip::registry::FetchProgress),
     ) -> Result<std::sync::Arc<crate::edit::Model>> {
         if let Some((k, b, m)) = &self.loaded
             && k == key

@@ -121,7 +121,7 @@ pub struct Request {
     /// Default: 0.01.
     #[serde(alias = "color_lr")]
     pub colour_lr: f64,
-    /// Random patches per ROI and iteration. Default: 64. Range 0–1024.
+    /// Random patches per ROI and iteration. Default: 64. Range 0–512.
     pub n_patches: u32,
     /// Patch side as a fraction of the ROI's longer side. Default: 0.8. Range (0, 1].
     pub crop_ratio: f64,
@@ -130,7 +130,7 @@ pub struct Request {
     /// Weight of each ROI's patches in the loss. Default: 80.
     pub w_patch: f64,
     /// Long side of the rendered canvas in pixels, aspect kept (`edit`, `recolor`, `render`).
-    /// Default: 512. Range 16–8192.
+    /// Default: 512. Range 16–8192 (edits: at most 4096).
     pub render_size: u32,
     /// Put an extra grey background path under everything, trainable (the paper's option).
     /// Default: false.
@@ -259,8 +259,8 @@ impl Request {
         finite_non_negative("colour_lr", self.colour_lr)?;
         finite_non_negative("w_roi", self.w_roi)?;
         finite_non_negative("w_patch", self.w_patch)?;
-        if self.n_patches > 1024 {
-            return Err(bad("n_patches", "at most 1024", self.n_patches));
+        if self.n_patches > 512 {
+            return Err(bad("n_patches", "at most 512", self.n_patches));
         }
         if !(self.crop_ratio > 0.0 && self.crop_ratio <= 1.0) {
             return Err(bad("crop_ratio", "in (0, 1]", self.crop_ratio));
@@ -293,8 +293,8 @@ impl Request {
                     finite_non_negative(&format!("{field}.{name}"), v)?;
                 }
             }
-            if let Some(n) = roi.n_patches.filter(|&n| n > 1024) {
-                return Err(bad(&format!("{field}.n_patches"), "at most 1024", n));
+            if let Some(n) = roi.n_patches.filter(|&n| n > 512) {
+                return Err(bad(&format!("{field}.n_patches"), "at most 512", n));
             }
             if let Some(c) = roi.crop_ratio.filter(|&c| !(c > 0.0 && c <= 1.0)) {
                 return Err(bad(&format!("{field}.crop_ratio"), "in (0, 1]", c));

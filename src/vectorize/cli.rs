@@ -23,7 +23,7 @@ pub struct VectorizeArgs {
     pub output: PathBuf,
     /// The rounds, coarse (bottom) to fine (top): preset names with optional vtracer knobs,
     /// e.g. coarse,medium,fine:speckle=2,color=8,layer=8 (knobs: speckle, color, layer,
-    /// corner, length, splice).
+    /// corner, length, splice, hierarchical=stacked|cutout).
     #[arg(long, default_value = super::DEFAULT_ROUNDS)]
     pub rounds: String,
     /// An extra round traced only inside this box, in pixels of the input picture (repeatable).
@@ -89,7 +89,7 @@ fn is_svg(path: &Path) -> Result<bool> {
 /// Runs `clipvg vectorize`.
 pub fn run(args: &VectorizeArgs) -> Result<()> {
     let options = args.options()?;
-    if same_file(&args.input, &args.output) {
+    if crate::util::same_file(&args.input, &args.output) {
         return Err(Error::InvalidInput(format!(
             "the output {} is the input; clipvg never overwrites its input, choose another -o",
             args.output.display()
@@ -149,13 +149,6 @@ pub fn run(args: &VectorizeArgs) -> Result<()> {
     }
     eprintln!("wrote {}", args.output.display());
     Ok(())
-}
-
-fn same_file(a: &Path, b: &Path) -> bool {
-    match (a.canonicalize(), b.canonicalize()) {
-        (Ok(x), Ok(y)) => x == y,
-        _ => false,
-    }
 }
 
 /// The per-round table of one vectorized picture.

@@ -1,6 +1,7 @@
 /* A small C host of the clipvg C ABI, built against include/clipvg.h and linked with the cdylib
- * by tests/plugin_c_host.rs. It runs `inspect` and every error path a careless host can hit, and
- * prints one line per check; exit status 0 only when every check passed. */
+ * by tests/plugin_c_host.rs. It runs `inspect`, `render`, an `edit` with the tiny CLIP model
+ * whose folder is argv[1], and every error path a careless host can hit, and prints one line per
+ * check; exit status 0 only when every check passed. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,7 +66,12 @@ static ClipvgStatus run(ClipvgEngine *engine, const char *action, const char *re
   return status;
 }
 
-int main(void) {
+int main(int argc, char **argv) {
+  if (argc != 2) {
+    fprintf(stderr, "usage: host CLIP_MODEL_DIR\n");
+    return 2;
+  }
+  const char *model_dir = argv[1];
   char message[1024];
   ClipvgResult *result = NULL;
   ClipvgError *error = NULL;
@@ -168,15 +174,47 @@ int main(void) {
   CHECK(status == CLIPVG_STATUS_INVALID_SELECTION && strstr(message, "\"nope\"") != NULL,
         "unknown id: %d: %s", status, message);
 
-  /* Actions that are not in this build yet say so, after the user's own mistakes. */
+  /* render: a PNG of the document, the SVG unchanged. */
+  status = run(engine, "render", "{\"render_size\":32}", SVG, strlen(SVG), NULL, 0, NULL, &result, message,
+               sizeof message);
+  CHECK(status == CLIPVG_STATUS_OK && result != NULL, "render: status %d: %s", status, message);
+  if (result != NULL) {
+    size_t png_len = 0;
+    const uint8_t *png = clipvg_result_png(result, &png_len);
+    CHECK(png != NULL && png_len > 8 && memcmp(png, "\x89PNG\r\n\x1a\n", 8) == 0, "render made no PNG (%zu bytes)",
+          png_len);
+    CHECK(!clipvg_result_changed(result), "render changed the document");
+    clipvg_result_free(result);
+  }
+
+  /* edit: the user's mistakes first, then a missing model, then a real edit with the tiny model. */
   status = run(engine, "edit", "{\"prompt\":\"a gold statue\"}", SVG, strlen(SVG), NULL, 0, NULL, &result,
                message, sizeof message);
   CHECK(status == CLIPVG_STATUS_INVALID_SELECTION && strstr(message, "nothing is selected") != NULL,
         "edit without selection: %d: %s", status, message);
-  status = run(engine, "edit", "{\"prompt\":\"a gold statue\"}", SVG, strlen(SVG), selected, 2, NULL, &result,
-               message, sizeof message);
-  CHECK(status == CLIPVG_STATUS_INVALID_REQUEST && strcmp(message, "the edit action is not in this build yet") == 0,
-        "edit: %d: %s", status, message);
+  status = run(engine, "edit", "{\"prompt\":\"a gold statue\",\"model\":\"/nonexistent/clip\"}", SVG, strlen(SVG),
+               selected, 2, NULL, &result, message, sizeof message);
+  CHECK(status != CLIPVG_STATUS_OK && result == NULL && strstr(message, "/nonexistent/clip") != NULL,
+        "edit with a missing model: %d: %s", status, message);
+  char edit_request[4096];
+  snprintf(edit_request, sizeof edit_request,
+           "{\"prompt\":\"a gold statue\",\"model\":\"%s\",\"backend\":\"cpu\",\"iterations\":2,"
+           "\"n_patches\":2,\"render_size\":64,\"prompt_templates\":false}",
+           model_dir);
+  progress = (struct progress_state){0, -1.0, false};
+  status = run(engine, "edit", edit_request, SVG, strlen(SVG), selected, 2, &progress, &result, message,
+               sizeof message);
+  CHECK(status == CLIPVG_STATUS_OK && result != NULL, "edit: status %d: %s", status, message);
+  if (result != NULL) {
+    size_t svg_len = 0;
+    const char *svg = clipvg_result_svg(result, &svg_len);
+    const char *report = clipvg_result_report(result, NULL);
+    CHECK(clipvg_result_changed(result) && !clipvg_result_cancelled(result), "edit changed nothing");
+    CHECK(svg_len > 0 && strstr(svg, "id=\"a\"") != NULL && strcmp(svg, SVG) != 0, "edited svg: %s", svg);
+    CHECK(strstr(report, "\"action\":\"edit\"") != NULL, "edit report: %s", report);
+    clipvg_result_free(result);
+  }
+  CHECK(progress.calls >= 2 && progress.calls < 1000, "edit progress: %d calls", progress.calls);
 
   /* Accessors and frees accept NULL. */
   size_t len = 42;
