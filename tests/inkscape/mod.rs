@@ -54,12 +54,17 @@ pub fn target_profile_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_clipvg")).parent().expect("target profile folder").to_path_buf()
 }
 
-/// Builds `clipvg`, the plugin library and the shim into the target folder the tests run from
-/// (`cargo test` builds the library only as a dependency of the tests and does not put it next
-/// to `clipvg`; the shim is a separate workspace member it does not build at all), then copies
-/// the three into a private folder, so that a build from another checkout sharing the target
-/// folder cannot swap them during the tests. Returns that folder's `clipvg`. Same profile as the
-/// tests; the builds are no-ops when everything is fresh.
+/// Gathers `clipvg` and the plugin library that `cargo test` built for this run, builds the shim
+/// (a separate workspace member that `cargo test` does not build as a program), and copies the
+/// three into a private folder, so that a build from another checkout sharing the target folder
+/// cannot swap them during the tests. Returns that folder's `clipvg`.
+///
+/// `clipvg` and the library are taken from the test build (`CARGO_BIN_EXE_clipvg`, and
+/// `deps/libclipvg.so`, which cargo writes when it builds the library for the tests) instead of
+/// running `cargo build -p clipvg`: without the dev-dependencies that build resolves some shared
+/// crates' features differently (indexmap's `std`, which reaches naga, wgpu and all of burn), so
+/// it compiled the whole stack a second time, ~10 minutes of CI. The shim does not depend on
+/// clipvg, so building it is cheap.
 pub fn build_plugin() -> PathBuf {
     static DIST: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
     let dist = DIST.get_or_init(|| {
@@ -86,7 +91,8 @@ fn build_and_copy(dist: &Path) {
     let profile_dir = target_profile_dir();
     let target_dir = profile_dir.parent().expect("target folder");
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    for package in [&["-p", "clipvg", "--lib", "--bin", "clipvg"][..], &["-p", "clipvg-inkscape"]] {
+    {
+        let package = ["-p", "clipvg-inkscape"];
         let mut cmd = Command::new(&cargo);
         cmd.args(["build", "--quiet"]).args(package).arg("--target-dir").arg(target_dir);
         cmd.current_dir(env!("CARGO_MANIFEST_DIR"));
@@ -102,9 +108,19 @@ fn build_and_copy(dist: &Path) {
         let out = cmd.output().expect("cargo runs");
         assert!(out.status.success(), "building {package:?} failed:\n{}", String::from_utf8_lossy(&out.stderr));
     }
-    for name in ["clipvg", "clipvg-inkscape", &library_file_name()] {
-        std::fs::copy(profile_dir.join(name), dist.join(name))
-            .unwrap_or_else(|e| panic!("{} was not built: {e}", profile_dir.join(name).display()));
+    let lib = library_file_name();
+    // The newer of deps/ (written by the test build) and the profile folder (by `cargo build`).
+    let library = [profile_dir.join("deps").join(&lib), profile_dir.join(&lib)]
+        .into_iter()
+        .filter(|p| p.is_file())
+        .max_by_key(|p| p.metadata().and_then(|m| m.modified()).ok())
+        .unwrap_or_else(|| panic!("{lib} was not built into {}", profile_dir.display()));
+    for (from, name) in [
+        (PathBuf::from(env!("CARGO_BIN_EXE_clipvg")), "clipvg"),
+        (profile_dir.join("clipvg-inkscape"), "clipvg-inkscape"),
+        (library, lib.as_str()),
+    ] {
+        std::fs::copy(&from, dist.join(name)).unwrap_or_else(|e| panic!("{} was not built: {e}", from.display()));
     }
 }
 
