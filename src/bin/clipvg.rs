@@ -89,6 +89,14 @@ fn run(cli: Cli) -> clipvg::Result<()> {
             let doc = Document::open(&input)?;
             let built = clipvg::scene::build(&doc, &Default::default())?;
             let (w, h) = clipvg::raster::output_size(built.canvas.width, built.canvas.height, width, height)?;
+            if width.is_none() && height.is_none() && clipvg::raster::canvas_exceeds_max(built.canvas.width, built.canvas.height) {
+                eprintln!(
+                    "note: the canvas is {:.0}×{:.0} px, more than {} px per side; rendering at {w}×{h} (choose with --width/--height)",
+                    built.canvas.width,
+                    built.canvas.height,
+                    clipvg::raster::MAX_SIDE
+                );
+            }
             let bg = clipvg::raster::parse_background(&background)?;
             let img = clipvg::raster::render_with(&built.scene, w, h, bg, backend)?;
             let mut png = Vec::new();

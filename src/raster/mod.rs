@@ -152,17 +152,27 @@ pub fn render(scene: &Scene, width: u32, height: u32, background: [f32; 4]) -> R
 }
 
 /// Output size of a render: both sides, one side (the other from the canvas aspect), or the
-/// canvas size itself.
+/// canvas size itself — scaled down, aspect kept, to at most [`MAX_SIDE`] pixels per side when
+/// the canvas is larger (see [`canvas_exceeds_max`]). A side derived from the aspect that
+/// exceeds the limit is an error, never a distorted image.
 pub fn output_size(canvas_w: f64, canvas_h: f64, width: Option<u32>, height: Option<u32>) -> Result<(u32, u32)> {
-    let round = |v: f64| (v.round().max(1.0)).min(MAX_SIDE as f64) as u32;
+    let round = |v: f64| v.round().clamp(1.0, u32::MAX as f64) as u32;
     let (w, h) = match (width, height) {
         (Some(w), Some(h)) => (w, h),
         (Some(w), None) => (w, round(w as f64 * canvas_h / canvas_w)),
         (None, Some(h)) => (round(h as f64 * canvas_w / canvas_h), h),
-        (None, None) => (round(canvas_w), round(canvas_h)),
+        (None, None) => {
+            let fit = (MAX_SIDE as f64 / canvas_w.max(canvas_h)).min(1.0);
+            (round(canvas_w * fit).min(MAX_SIDE), round(canvas_h * fit).min(MAX_SIDE))
+        }
     };
     check_size(w, h)?;
     Ok((w, h))
+}
+
+/// Whether a render at the canvas size had to be scaled down to [`MAX_SIDE`].
+pub fn canvas_exceeds_max(canvas_w: f64, canvas_h: f64) -> bool {
+    canvas_w.max(canvas_h).round() > MAX_SIDE as f64
 }
 
 /// Parses a background: `white`, `none`/`transparent`, or any SVG colour (`#rrggbb`, names,
@@ -186,6 +196,10 @@ mod tests {
         assert_eq!(output_size(36.0, 18.0, None, None).unwrap(), (36, 18));
         assert!(output_size(36.0, 18.0, Some(0), None).is_err());
         assert!(output_size(36.0, 18.0, Some(20_000), Some(1)).is_err());
+        // A huge canvas is fitted with its aspect kept; a derived side too large is an error.
+        assert_eq!(output_size(100_000.0, 50_000.0, None, None).unwrap(), (MAX_SIDE, MAX_SIDE / 2));
+        assert!(canvas_exceeds_max(100_000.0, 50_000.0) && !canvas_exceeds_max(36.0, 18.0));
+        assert!(output_size(100.0, 10_000.0, Some(200), None).is_err());
         assert_eq!(parse_background("white").unwrap(), [1.0; 4]);
         assert_eq!(parse_background("none").unwrap(), [0.0; 4]);
         assert_eq!(parse_background("#ff0000").unwrap(), [1.0, 0.0, 0.0, 1.0]);
