@@ -1,4 +1,4 @@
-//! Small helpers shared by the commands: atomic file output, same-file checks.
+//! Small helpers shared by the commands: atomic file output, the never-overwrite-the-input check.
 
 use std::io::Write;
 use std::path::Path;
@@ -27,11 +27,15 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     Ok(())
 }
 
-/// Whether two paths name the same existing file (so that writing one destroys the other).
-pub fn same_file(a: &Path, b: &Path) -> bool {
-    match (a.canonicalize(), b.canonicalize()) {
-        (Ok(x), Ok(y)) => x == y,
-        _ => false,
+/// Refuses an output path that names the input file (also through another spelling of the
+/// path): clipvg never writes over its input.
+pub fn refuse_overwriting_input(input: &Path, output: &Path) -> Result<()> {
+    match (input.canonicalize(), output.canonicalize()) {
+        (Ok(x), Ok(y)) if x == y => Err(Error::InvalidInput(format!(
+            "the output {} is the input; clipvg never overwrites its input, choose another -o",
+            output.display()
+        ))),
+        _ => Ok(()),
     }
 }
 

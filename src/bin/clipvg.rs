@@ -80,12 +80,7 @@ fn run(cli: Cli) -> clipvg::Result<()> {
             Ok(())
         }
         Command::Render { input, output, width, height, background, backend } => {
-            if clipvg::util::same_file(&input, &output) {
-                return Err(clipvg::Error::InvalidInput(format!(
-                    "the output {} is the input; clipvg never overwrites its input, choose another -o",
-                    output.display()
-                )));
-            }
+            clipvg::util::refuse_overwriting_input(&input, &output)?;
             let doc = Document::open(&input)?;
             let built = clipvg::scene::build(&doc, &Default::default())?;
             let (w, h) = clipvg::raster::output_size(built.canvas.width, built.canvas.height, width, height)?;

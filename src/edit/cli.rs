@@ -178,12 +178,7 @@ impl EditArgs {
 /// Runs `clipvg edit`.
 pub fn run(args: &EditArgs) -> Result<()> {
     let req = args.request()?;
-    if crate::util::same_file(&args.input, &args.output) {
-        return Err(Error::InvalidInput(format!(
-            "the output {} is the input; clipvg never overwrites its input, choose another -o",
-            args.output.display()
-        )));
-    }
+    crate::util::refuse_overwriting_input(&args.input, &args.output)?;
     let doc = Document::open(&args.input)?;
     let tty = std::io::stderr().is_terminal();
     let mut fetching = false;

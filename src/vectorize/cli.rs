@@ -89,12 +89,7 @@ fn is_svg(path: &Path) -> Result<bool> {
 /// Runs `clipvg vectorize`.
 pub fn run(args: &VectorizeArgs) -> Result<()> {
     let options = args.options()?;
-    if crate::util::same_file(&args.input, &args.output) {
-        return Err(Error::InvalidInput(format!(
-            "the output {} is the input; clipvg never overwrites its input, choose another -o",
-            args.output.display()
-        )));
-    }
+    crate::util::refuse_overwriting_input(&args.input, &args.output)?;
     let tty = std::io::stderr().is_terminal();
     let bar = tty.then(indicatif::ProgressBar::new_spinner);
     let mut progress = |p: Progress<'_>| {
