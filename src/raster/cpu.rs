@@ -12,7 +12,7 @@ use rayon::prelude::*;
 
 use super::coverage::{accumulate, accumulate_backward, coverage, coverage_grad};
 use super::paint::blend_at;
-use super::prepare::Prepared;
+use super::prepare::{Layer, Prepared};
 use super::rows::Rows;
 use crate::scene::Scene;
 
@@ -51,6 +51,20 @@ fn to_straight(p: [f32; 4]) -> [f32; 4] {
     if p[3] > 1e-12 { [p[0] / p[3], p[1] / p[3], p[2] / p[3], p[3]] } else { [0.0; 4] }
 }
 
+/// Composites one layer over pixel `(x, y)` given its winding-weighted area `a`. Shared by the
+/// forward and the backward's re-run of it, which must composite exactly alike.
+#[inline]
+fn composite_cell(scene: &Scene, layer: &Layer, a: f32, x: i32, y: usize, inv_scale: [f32; 2], q: &mut [f32; 4]) {
+    let cov = coverage(a, layer.rule);
+    if cov <= 0.0 {
+        return;
+    }
+    if let Some(b) = blend_at(scene, layer.paint, x as f32 + 0.5, y as f32 + 0.5, inv_scale) {
+        let c = b.color(&scene.colors);
+        over(q, c, c[3] * cov);
+    }
+}
+
 /// Renders straight RGBA rows into `out` (`height × width × 4`).
 pub fn forward(scene: &Scene, p: &Prepared, rows: &Rows, background: [f32; 4], out: &mut [f32]) {
     let w = p.width as usize;
@@ -64,15 +78,7 @@ pub fn forward(scene: &Scene, p: &Prepared, rows: &Rows, background: [f32; 4], o
             scratch.acc.resize((xr - xl + 1) as usize, 0.0);
             accumulate(lines_of(p, rows, it), y as i32, xl, xr, &mut scratch.acc);
             for x in xl..xr {
-                let cov = coverage(scratch.acc[(x - xl) as usize], layer.rule);
-                if cov <= 0.0 {
-                    continue;
-                }
-                let Some(b) = blend_at(scene, layer.paint, x as f32 + 0.5, y as f32 + 0.5, inv_scale) else {
-                    continue;
-                };
-                let c = b.color(&scene.colors);
-                over(&mut px[x as usize], c, c[3] * cov);
+                composite_cell(scene, layer, scratch.acc[(x - xl) as usize], x, y, inv_scale, &mut px[x as usize]);
             }
         }
         for (x, q) in px.iter().enumerate() {
@@ -136,15 +142,7 @@ pub fn backward(scene: &Scene, p: &Prepared, rows: &Rows, background: [f32; 4], 
                     for x in xl..xr {
                         let q = &mut px[x as usize];
                         s.saved_p.push(*q);
-                        let cov = coverage(s.acc[(x - xl) as usize], layer.rule);
-                        if cov <= 0.0 {
-                            continue;
-                        }
-                        let Some(b) = blend_at(scene, layer.paint, x as f32 + 0.5, y as f32 + 0.5, inv_scale) else {
-                            continue;
-                        };
-                        let c = b.color(&scene.colors);
-                        over(q, c, c[3] * cov);
+                        composite_cell(scene, layer, s.acc[(x - xl) as usize], x, y, inv_scale, q);
                     }
                 }
                 // dL/dP at the end, from dL/d straight output.
