@@ -105,7 +105,9 @@ impl EditArgs {
         if let Some(p) = preset {
             p.apply(&mut req);
         }
-        let patches = self.patches.or(preset.map(Preset::patches)).unwrap_or(req.whole_canvas_patches);
+        // ROIs added here take `--patches`, else the preset's or the file's count (the preset has
+        // just set `whole_canvas_patches`).
+        let patches = self.patches.unwrap_or(req.whole_canvas_patches);
         let roi = |element: Option<String>, rect: Option<[f64; 4]>, prompt: Option<String>| RoiRequest {
             element,
             rect,

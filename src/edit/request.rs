@@ -141,14 +141,6 @@ impl Preset {
             r.n_patches = patches;
         }
     }
-
-    /// The patch count of the preset (for ROIs added after [`Preset::apply`]).
-    pub fn patches(self) -> usize {
-        match self {
-            Preset::Paper => 64,
-            Preset::Fast => 8,
-        }
-    }
 }
 
 impl EditRequest {
