@@ -2,25 +2,14 @@
 //! abi_stable (which checks every type's layout against this host's at load time) and runs
 //! `inspect`, progress included, and an error.
 
+mod cdylib;
+
 use abi_stable::library::RootModule;
 use abi_stable::std_types::{RNone, RSome, RStr, RString};
 use abi_stable::type_level::downcasting::TD_Opaque;
 use clipvg::plugin::abi::{ClipvgModRef, ClipvgStatus, ProgressSink, ProgressSink_TO};
 
 const SVG: &str = r#"<svg xmlns="http://www.w3.org/2000/svg" width="40" height="20"><path id="a" d="M1 1 L9 1 L9 9 Z" fill="red"/></svg>"#;
-
-/// `libclipvg.so` built for this test run (the test binary lives in `deps/`, cargo copies the
-/// cdylib one level up; take the newer).
-fn cdylib() -> std::path::PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let deps = exe.parent().unwrap();
-    let name = format!("{}clipvg{}", std::env::consts::DLL_PREFIX, std::env::consts::DLL_SUFFIX);
-    [deps.join(&name), deps.parent().unwrap().join(&name)]
-        .into_iter()
-        .filter(|p| p.is_file())
-        .max_by_key(|p| p.metadata().and_then(|m| m.modified()).ok())
-        .unwrap_or_else(|| panic!("{name} not found next to {}", exe.display()))
-}
 
 struct Recorder {
     fractions: Vec<f64>,
@@ -35,7 +24,7 @@ impl ProgressSink for Recorder {
 
 #[test]
 fn rust_host_loads_the_module_and_runs_inspect() {
-    let path = cdylib();
+    let path = cdylib::cdylib_path();
     let module = ClipvgModRef::load_from_file(&path)
         .unwrap_or_else(|e| panic!("abi_stable refused {}: {e}", path.display()));
     assert_eq!(module.abi_version()(), clipvg::plugin::ABI_VERSION);

@@ -4,22 +4,10 @@
 //! compiled warning-free, ran, and reported every check passed. The header is compiled as C++ as
 //! well (`$CXX`, else `c++`) when such a compiler exists, since it promises `extern "C"` guards.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+mod cdylib;
 
-/// The folder holding `libclipvg.so` built for this test run (the test binary lives in its `deps/`).
-fn cdylib_dir() -> PathBuf {
-    let exe = std::env::current_exe().expect("test executable path");
-    let deps = exe.parent().expect("deps folder");
-    let lib = format!("{}clipvg{}", std::env::consts::DLL_PREFIX, std::env::consts::DLL_SUFFIX);
-    // cargo builds the cdylib into deps/ and copies it one level up; take the newer of the two.
-    let candidates = [deps.to_path_buf(), deps.parent().expect("target profile folder").to_path_buf()];
-    candidates
-        .into_iter()
-        .filter(|d| d.join(&lib).is_file())
-        .max_by_key(|d| d.join(&lib).metadata().and_then(|m| m.modified()).ok())
-        .unwrap_or_else(|| panic!("{lib} not found next to {}: cargo builds it with the tests", exe.display()))
-}
+use std::path::Path;
+use std::process::Command;
 
 fn compiler(var: &str, default: &str) -> String {
     std::env::var(var).ok().filter(|s| !s.is_empty()).unwrap_or_else(|| default.to_string())
@@ -30,7 +18,8 @@ fn compiler(var: &str, default: &str) -> String {
 /// `LD_LIBRARY_PATH`, so the program loads exactly that library.
 fn compile(compiler: &str, flags: &[&str], source: &Path, out: &Path) -> std::process::Output {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let lib_dir = cdylib_dir();
+    let lib = cdylib::cdylib_path();
+    let lib_dir = lib.parent().expect("library folder");
     Command::new(compiler)
         .args(flags)
         .arg(source)

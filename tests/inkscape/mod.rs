@@ -20,6 +20,9 @@
 
 #![allow(dead_code, reason = "each test binary that includes the harness uses a different part of it")]
 
+#[path = "../cdylib/mod.rs"]
+mod cdylib;
+
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -91,34 +94,25 @@ fn build_and_copy(dist: &Path) {
     let profile_dir = target_profile_dir();
     let target_dir = profile_dir.parent().expect("target folder");
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    {
-        let package = ["-p", "clipvg-inkscape"];
-        let mut cmd = Command::new(&cargo);
-        cmd.args(["build", "--quiet"]).args(package).arg("--target-dir").arg(target_dir);
-        cmd.current_dir(env!("CARGO_MANIFEST_DIR"));
-        match profile_dir.file_name().and_then(|n| n.to_str()) {
-            Some("release") => {
-                cmd.arg("--release");
-            }
-            Some("debug") | None => {}
-            Some(other) => {
-                cmd.args(["--profile", other]);
-            }
+    let mut cmd = Command::new(&cargo);
+    cmd.args(["build", "--quiet", "-p", "clipvg-inkscape", "--target-dir"]).arg(target_dir);
+    cmd.current_dir(env!("CARGO_MANIFEST_DIR"));
+    match profile_dir.file_name().and_then(|n| n.to_str()) {
+        Some("release") => {
+            cmd.arg("--release");
         }
-        let out = cmd.output().expect("cargo runs");
-        assert!(out.status.success(), "building {package:?} failed:\n{}", String::from_utf8_lossy(&out.stderr));
+        Some("debug") | None => {}
+        Some(other) => {
+            cmd.args(["--profile", other]);
+        }
     }
+    let out = cmd.output().expect("cargo runs");
+    assert!(out.status.success(), "building the shim (clipvg-inkscape) failed:\n{}", String::from_utf8_lossy(&out.stderr));
     let lib = library_file_name();
-    // The newer of deps/ (written by the test build) and the profile folder (by `cargo build`).
-    let library = [profile_dir.join("deps").join(&lib), profile_dir.join(&lib)]
-        .into_iter()
-        .filter(|p| p.is_file())
-        .max_by_key(|p| p.metadata().and_then(|m| m.modified()).ok())
-        .unwrap_or_else(|| panic!("{lib} was not built into {}", profile_dir.display()));
     for (from, name) in [
         (PathBuf::from(env!("CARGO_BIN_EXE_clipvg")), "clipvg"),
         (profile_dir.join("clipvg-inkscape"), "clipvg-inkscape"),
-        (library, lib.as_str()),
+        (cdylib::cdylib_path(), lib.as_str()),
     ] {
         std::fs::copy(&from, dist.join(name)).unwrap_or_else(|e| panic!("{} was not built: {e}", from.display()));
     }
@@ -132,10 +126,7 @@ fn is_ours(dist: &Path) -> bool {
     install_help.is_ok_and(|o| o.status.success()) && library.windows(symbol.len()).any(|w| w == symbol)
 }
 
-/// The plugin library's file name on this platform.
-pub fn library_file_name() -> String {
-    format!("{}clipvg{}", std::env::consts::DLL_PREFIX, std::env::consts::DLL_SUFFIX)
-}
+pub use cdylib::library_file_name;
 
 /// An installed extension in a throw-away profile.
 pub struct Inkscape {
