@@ -64,6 +64,20 @@ impl From<crate::compute::ComputeError> for Error {
     }
 }
 
+impl From<clipvg_document::Error> for Error {
+    fn from(e: clipvg_document::Error) -> Self {
+        use clipvg_document::Error as D;
+        match e {
+            D::Io { path, source } => Error::Io { path, source },
+            D::Xml(m) => Error::Xml(m),
+            D::NotSvg(m) => Error::NotSvg(m),
+            D::UnknownId(m) => Error::UnknownId(m),
+            D::EmptySelection(m) => Error::EmptySelection(m),
+            D::ParamMismatch(m) => Error::ParamMismatch(m),
+        }
+    }
+}
+
 impl Error {
     /// An [`Error::Io`] for `path`.
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {

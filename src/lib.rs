@@ -10,9 +10,8 @@ pub mod error;
 pub mod inspect;
 pub mod raster;
 pub mod plugin;
-pub mod scene;
-pub mod svg;
 pub mod util;
 pub mod vectorize;
 
+pub use clipvg_document::{scene, svg};
 pub use error::{Error, Result};
