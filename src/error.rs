@@ -50,6 +50,10 @@ pub enum Error {
     #[error(transparent)]
     Clip(#[from] crate::clip::ClipError),
 
+    /// A budget of [`clipvg_document::Limits`] would be exceeded.
+    #[error("{0}")]
+    Limit(clipvg_document::LimitExceeded),
+
     /// The run was cancelled by the caller.
     #[error("cancelled")]
     Cancelled,
@@ -74,6 +78,8 @@ impl From<clipvg_document::Error> for Error {
             D::UnknownId(m) => Error::UnknownId(m),
             D::EmptySelection(m) => Error::EmptySelection(m),
             D::ParamMismatch(m) => Error::ParamMismatch(m),
+            D::Limit(l) => Error::Limit(l),
+            D::Cancelled => Error::Cancelled,
         }
     }
 }

@@ -24,6 +24,14 @@ pub enum Error {
     #[error("{0}")]
     EmptySelection(String),
 
+    /// A budget of [`crate::Limits`] would be exceeded; nothing was allocated for it.
+    #[error("{0}")]
+    Limit(crate::LimitExceeded),
+
+    /// The caller cancelled the work through its progress callback.
+    #[error("cancelled")]
+    Cancelled,
+
     /// A parameter array handed to write-back does not fit the scene it came from.
     #[error("parameter mismatch: {0}")]
     ParamMismatch(String),

@@ -6,7 +6,9 @@
 //! tested and fuzzed on its own (see `tests/fuzz`).
 
 pub mod error;
+pub mod limits;
 pub mod scene;
 pub mod svg;
 
 pub use error::{Error, Result};
+pub use limits::{LimitExceeded, Limits};
