@@ -32,6 +32,13 @@ pub enum Error {
     #[error("cancelled")]
     Cancelled,
 
+    /// The result cannot be written back into the document text safely: a shape is defined
+    /// inside a DTD entity (or elsewhere outside one plain element of the file), or the new
+    /// text failed its check (not well-formed, an untouched element changed, an edited id
+    /// lost). Nothing was output.
+    #[error("cannot write the result back: {0}")]
+    WriteBack(String),
+
     /// A parameter array handed to write-back does not fit the scene it came from.
     #[error("parameter mismatch: {0}")]
     ParamMismatch(String),

@@ -7,8 +7,10 @@
 
 pub mod error;
 pub mod limits;
+pub mod progress;
 pub mod scene;
 pub mod svg;
 
 pub use error::{Error, Result};
 pub use limits::{LimitExceeded, Limits};
+pub use progress::{Observer, Stage, no_progress};

@@ -19,6 +19,9 @@ pub struct Limits {
     pub nodes: u64,
     /// Element nesting depth.
     pub depth: u64,
+    /// Attributes on one element (the XML parser checks duplicates pairwise, so this keeps
+    /// its work linear in the document size).
+    pub attributes: u64,
     /// Bytes of text produced by expanding internal DTD entities.
     pub entity_bytes: u64,
     /// CSS work: `<style>` rules × elements they are matched against.
@@ -41,6 +44,7 @@ impl Default for Limits {
             document_bytes: 256 << 20,
             nodes: 4_000_000,
             depth: 1024,
+            attributes: 1000,
             entity_bytes: 16 << 20,
             css_matches: 50_000_000,
             shapes: 1_000_000,
@@ -87,6 +91,7 @@ impl Limits {
             "document_bytes" => &mut self.document_bytes,
             "nodes" => &mut self.nodes,
             "depth" => &mut self.depth,
+            "attributes" => &mut self.attributes,
             "entity_bytes" => &mut self.entity_bytes,
             "css_matches" => &mut self.css_matches,
             "shapes" => &mut self.shapes,
@@ -96,7 +101,7 @@ impl Limits {
             "memory_bytes" => &mut self.memory_bytes,
             _ => {
                 return Err(format!(
-                    "unknown limit \"{}\" (known: document_bytes, nodes, depth, entity_bytes, css_matches, shapes, segments, flattened_lines, render_pixels, memory_bytes)",
+                    "unknown limit \"{}\" (known: document_bytes, nodes, depth, attributes, entity_bytes, css_matches, shapes, segments, flattened_lines, render_pixels, memory_bytes)",
                     field.escape_debug().to_string().chars().take(64).collect::<String>()
                 ));
             }
