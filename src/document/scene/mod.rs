@@ -9,8 +9,8 @@
 mod build;
 mod writeback;
 
-pub use build::{BuildOptions, Built, Diagnostic, Trainable, build};
-pub use writeback::{WriteBack, write_back};
+pub use build::{BuildOptions, Built, Diagnostic, Trainable, build, build_with};
+pub use writeback::{WriteBack, write_back, write_back_with};
 
 use kurbo::{Affine, Rect};
 use serde::Serialize;
