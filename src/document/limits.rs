@@ -13,23 +13,39 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Limits {
-    /// Bytes of SVG text.
+    /// Bytes of SVG text. Default 256 MiB: the largest real drawings we know are tens of MB.
     pub document_bytes: u64,
-    /// XML nodes (elements, text, comments) after entity expansion.
+    /// XML nodes (elements, text, comments) after entity expansion; the scene builder also
+    /// holds the element instances it will draw after `<use>` expansion to it (counted before
+    /// building). Default 4 million: a 256 MiB document of tiny elements, about 1 GB indexed.
     pub nodes: u64,
-    /// Element nesting depth.
+    /// Element nesting depth. Default 1024: editors write a few dozen levels. Nothing recurses
+    /// on depth (any depth works on a 256 KB stack when raised); the limit bounds the work of
+    /// per-ancestor steps such as CSS descendant selectors.
     pub depth: u64,
-    /// Attributes on one element (the XML parser checks duplicates pairwise, so this keeps
-    /// its work linear in the document size).
+    /// Attributes on one element. Default 1000 (real elements have a few dozen): the XML parser
+    /// checks duplicates pairwise, quadratic in one element's attributes, so this keeps its
+    /// work linear in the document size. Checked by a pre-scan before the parser runs.
     pub attributes: u64,
-    /// Bytes of text produced by expanding internal DTD entities.
+    /// Bytes of text produced by expanding internal DTD entities, computed from the
+    /// declarations before anything is expanded. Default 16 MiB: real files use entities for
+    /// namespace URIs and short strings (Illustrator's `&ns_svg;`).
     pub entity_bytes: u64,
-    /// CSS work: `<style>` rules × elements they are matched against.
+    /// CSS work: `<style>` rules × elements they are matched against (checked before
+    /// matching), plus every ancestor or sibling a selector visits. Default 50 million: about a
+    /// second of matching.
     pub css_matches: u64,
-    /// Shapes in the scene after `<use>` expansion (breadth × depth of `<use>` chains).
+    /// Shapes in the scene after `<use>` expansion (breadth × depth of `<use>` chains, counted
+    /// before building). Default 1 million: vectorized photos have tens of thousands.
     pub shapes: u64,
-    /// Cubic segments in the scene (paths, arcs and basic shapes after conversion).
+    /// Cubic segments in the scene (paths, arcs and basic shapes after conversion), counted
+    /// before they are stored. Default 10 million (about 400 MB of points and gradients).
     pub segments: u64,
+    /// Colours in the scene: solid paints and gradient stops, once per shape that uses them
+    /// (a gradient of many stops on many shapes multiplies). Default 4 million: each costs about
+    /// 100 bytes with its write-back record, so about 400 MB; real scenes have one or two per
+    /// shape.
+    pub colors: u64,
     /// Line pieces after flattening curves and outlining strokes, for the rasterizer.
     pub flattened_lines: u64,
     /// Pixels of one render.
@@ -49,6 +65,7 @@ impl Default for Limits {
             css_matches: 50_000_000,
             shapes: 1_000_000,
             segments: 10_000_000,
+            colors: 4_000_000,
             flattened_lines: 50_000_000,
             render_pixels: 16384 * 16384,
             memory_bytes: 8 << 30,
@@ -96,12 +113,13 @@ impl Limits {
             "css_matches" => &mut self.css_matches,
             "shapes" => &mut self.shapes,
             "segments" => &mut self.segments,
+            "colors" => &mut self.colors,
             "flattened_lines" => &mut self.flattened_lines,
             "render_pixels" => &mut self.render_pixels,
             "memory_bytes" => &mut self.memory_bytes,
             _ => {
                 return Err(format!(
-                    "unknown limit \"{}\" (known: document_bytes, nodes, depth, attributes, entity_bytes, css_matches, shapes, segments, flattened_lines, render_pixels, memory_bytes)",
+                    "unknown limit \"{}\" (known: document_bytes, nodes, depth, attributes, entity_bytes, css_matches, shapes, segments, colors, flattened_lines, render_pixels, memory_bytes)",
                     field.escape_debug().to_string().chars().take(64).collect::<String>()
                 ));
             }

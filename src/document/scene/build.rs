@@ -656,7 +656,7 @@ impl Builder<'_> {
         // Fill.
         let fill_value = inh.value("fill").unwrap_or("black").to_string();
         let fill_opacity = inh.value("fill-opacity").and_then(parse_opacity).unwrap_or(1.0);
-        let fill = self.paint(el, &fill_value, current_color, ctx, t, user_bbox, fill_opacity, "fill", &mut colors);
+        let fill = self.paint(el, &fill_value, current_color, ctx, t, user_bbox, fill_opacity, "fill", &mut colors)?;
         let fill_rule = match inh.value("fill-rule") {
             Some("evenodd") => FillRule::EvenOdd,
             _ => FillRule::NonZero,
@@ -672,7 +672,7 @@ impl Builder<'_> {
         let mut stroke = None;
         if stroke_width > 0.0 && stroke_value != "none" {
             let paint =
-                self.paint(el, &stroke_value, current_color, ctx, t, user_bbox, stroke_opacity, "stroke", &mut colors);
+                self.paint(el, &stroke_value, current_color, ctx, t, user_bbox, stroke_opacity, "stroke", &mut colors)?;
             if paint != Paint::None {
                 if !non_scaling && s2 > 0.0 && s1 / s2 > 1.01 {
                     self.report(el, "stroke under a non-uniform transform drawn with its mean width");
@@ -753,14 +753,26 @@ impl Builder<'_> {
         paint_opacity: f64,
         property: &'static str,
         colors: &mut Vec<(u32, ColorSource)>,
-    ) -> Paint {
+    ) -> Result<Paint> {
         let mut warnings = Vec::new();
         let resolved = resolve_paint(self.doc, self.styles, value, current_color, ctx.viewport, &mut warnings);
         for w in warnings {
             self.report(el, w);
         }
         let opacity_property = if property == "fill" { "fill-opacity" } else { "stroke-opacity" };
-        match resolved {
+        let needed = match &resolved {
+            ResolvedPaint::None => 0,
+            ResolvedPaint::Color(_) => 1,
+            ResolvedPaint::Gradient(g) => g.stops.len() as u64,
+        };
+        Limits::check(
+            "colors",
+            "colours in the scene (solid paints and gradient stops, per shape)",
+            (self.scene.colors.len() as u64).saturating_add(needed),
+            self.options.limits.colors,
+        )
+        .map_err(Error::Limit)?;
+        Ok(match resolved {
             ResolvedPaint::None => Paint::None,
             ResolvedPaint::Color(mut c) => {
                 c[3] *= paint_opacity * ctx.opacity;
@@ -797,7 +809,7 @@ impl Builder<'_> {
                 }
                 None => Paint::None,
             },
-        }
+        })
     }
 
     fn push_color(&mut self, c: Rgba) -> u32 {
