@@ -116,6 +116,7 @@ pub fn build_with(doc: &Document, options: &BuildOptions, observer: &mut Observe
         selected,
         plan: &plan,
         segments: 0,
+        paint_work: 0,
         scene: Scene { width: canvas.width as f32, height: canvas.height as f32, ..Scene::default() },
         map: SceneMap::default(),
         diagnostics: warnings
@@ -356,6 +357,8 @@ struct Builder<'a> {
     plan: &'a UsePlan,
     /// Cubic segments stored so far.
     segments: u64,
+    /// Colours (solid and gradient stops) resolved so far, stored or not.
+    paint_work: u64,
     scene: Scene,
     map: SceneMap,
     diagnostics: Vec<Diagnostic>,
@@ -494,12 +497,15 @@ impl Builder<'_> {
         let e = self.doc.element(el);
         ctx.to_canvas *= Affine::translate((x, y));
         ctx.viewport = Vec2::new(w, h);
-        if let Some(vb) = e.attr("viewBox").and_then(|v| v.parse::<svgtypes::ViewBox>().ok()) {
-            if vb.w > 0.0 && vb.h > 0.0 && w > 0.0 && h > 0.0 {
-                let aspect = e.attr("preserveAspectRatio").and_then(|s| s.parse().ok()).unwrap_or_default();
-                ctx.to_canvas *= view_box_transform(vb, aspect, w, h);
-                ctx.viewport = Vec2::new(vb.w, vb.h);
-            }
+        if let Some(vb) = e.attr("viewBox").and_then(|v| v.parse::<svgtypes::ViewBox>().ok())
+            && vb.w > 0.0
+            && vb.h > 0.0
+            && w > 0.0
+            && h > 0.0
+        {
+            let aspect = e.attr("preserveAspectRatio").and_then(|s| s.parse().ok()).unwrap_or_default();
+            ctx.to_canvas *= view_box_transform(vb, aspect, w, h);
+            ctx.viewport = Vec2::new(vb.w, vb.h);
         }
     }
 
@@ -553,6 +559,15 @@ impl Builder<'_> {
             }
             return Ok((!sp.is_empty()).then_some((SourceKind::Path, sp)));
         }
+        if e.name == "polyline" || e.name == "polygon" {
+            let left = self.options.limits.segments.saturating_sub(self.segments);
+            let points = geometry::parse_points_with(e.attr("points").unwrap_or(""), left).map_err(|l| {
+                Error::Limit(LimitExceeded { needed: self.segments.saturating_add(l.needed), limit: self.options.limits.segments, ..l })
+            })?;
+            let (kind, closed) = if e.name == "polygon" { (SourceKind::Polygon, true) } else { (SourceKind::Polyline, false) };
+            let subpaths = geometry::poly(&points, closed);
+            return Ok((!subpaths.is_empty()).then_some((kind, subpaths)));
+        }
         Ok(self.basic_outline(el, vp))
     }
 
@@ -601,8 +616,6 @@ impl Builder<'_> {
                 };
                 (SourceKind::Line, geometry::poly(&[p("x1", "y1"), p("x2", "y2")], false))
             }
-            "polyline" => (SourceKind::Polyline, geometry::poly(&geometry::parse_points(e.attr("points")?), false)),
-            "polygon" => (SourceKind::Polygon, geometry::poly(&geometry::parse_points(e.attr("points")?), true)),
             _ => return None,
         };
         (!subpaths.is_empty()).then_some((kind, subpaths))
@@ -765,10 +778,13 @@ impl Builder<'_> {
             ResolvedPaint::Color(_) => 1,
             ResolvedPaint::Gradient(g) => g.stops.len() as u64,
         };
+        // Counted when resolved, whether or not they are stored (a degenerate gradient is
+        // resolved and dropped), so a gradient of many stops on many shapes stays bounded.
+        self.paint_work = self.paint_work.saturating_add(needed);
         Limits::check(
             "colors",
             "colours in the scene (solid paints and gradient stops, per shape)",
-            (self.scene.colors.len() as u64).saturating_add(needed),
+            self.paint_work,
             self.options.limits.colors,
         )
         .map_err(Error::Limit)?;

@@ -167,7 +167,7 @@ impl<'a> Editor<'a> {
                 continue;
             }
             let el = doc.element(id);
-            if replaced.iter().any(|r| *r == el.range) {
+            if replaced.contains(&el.range) {
                 skip_until = doc.subtree_end(id);
                 continue;
             }

@@ -107,10 +107,7 @@ impl Builder {
 /// the error is returned beside them. No limit on the number of segments (the text bounds
 /// it); see [`path_from_d_with`].
 pub fn path_from_d(d: &str) -> (Vec<Subpath>, Option<String>) {
-    match path_from_d_with(d, u64::MAX) {
-        Ok(r) => r,
-        Err(_) => (Vec::new(), None), // unreachable with no limit
-    }
+    path_from_d_with(d, u64::MAX).unwrap_or_default() // no limit: never an error
 }
 
 /// Like [`path_from_d`], but refuses path data that makes more than `max_segments` cubic
@@ -364,6 +361,25 @@ pub fn parse_length(s: Option<&str>, axis: Axis, viewport: Vec2) -> Option<f64> 
 /// Parses a `points` list of `polyline`/`polygon`. A trailing odd number is ignored, as SVG says.
 pub fn parse_points(s: &str) -> Vec<Point> {
     svgtypes::PointsParser::from(s).map(|(x, y)| Point::new(x, y)).collect()
+}
+
+/// Like [`parse_points`], but refuses a list that would make more than `max_segments` line
+/// segments before storing it (the `segments` budget).
+pub fn parse_points_with(s: &str, max_segments: u64) -> Result<Vec<Point>, LimitExceeded> {
+    let mut out = Vec::new();
+    for (x, y) in svgtypes::PointsParser::from(s) {
+        // A polygon's n points make n segments (with the closing one), a polyline's n − 1.
+        if out.len() as u64 >= max_segments {
+            return Err(LimitExceeded {
+                field: "segments",
+                what: "cubic segments",
+                needed: out.len() as u64 + 1,
+                limit: max_segments,
+            });
+        }
+        out.push(Point::new(x, y));
+    }
+    Ok(out)
 }
 
 #[cfg(test)]

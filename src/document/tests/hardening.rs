@@ -149,6 +149,10 @@ fn long_runs_of_path_commands() {
     let small = Limits { segments: 1000, ..Limits::default() };
     let r = hostile("l-run-limited", move || round_trip(doc, small));
     assert_eq!(limit_field(&r), Some("segments"), "{r:?}");
+    let points: String = (0..100_000).map(|i| format!(" {} {}", i % 100, i % 7)).collect();
+    let doc = svg(&format!("<polygon points=\"{points}\"/>"));
+    let r = hostile("polygon-limited", move || round_trip(doc, small));
+    assert_eq!(limit_field(&r), Some("segments"), "{r:?}");
 }
 
 /// `levels` of `<g>` each holding `fan` `<use>` of the level below; a path at the bottom.
