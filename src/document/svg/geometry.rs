@@ -170,7 +170,7 @@ pub fn path_from_d_with(d: &str, max_segments: u64) -> Result<(Vec<Subpath>, Opt
             }
             PathSegment::SmoothCurveTo { abs, x2, y2, x, y } => {
                 count(1)?;
-                let c1 = last_cubic_c2.map_or(cur, |c| cur + (cur - c));
+                let c1 = last_cubic_c2.map_or(cur, |c| reflect(c, cur));
                 let (c2, p) = (at(abs, x2, y2), at(abs, x, y));
                 b.cubic_to(c1, c2, p);
                 cur = p;
@@ -185,7 +185,7 @@ pub fn path_from_d_with(d: &str, max_segments: u64) -> Result<(Vec<Subpath>, Opt
             }
             PathSegment::SmoothQuadratic { abs, x, y } => {
                 count(1)?;
-                let c = last_quad_c.map_or(cur, |q| cur + (cur - q));
+                let c = last_quad_c.map_or(cur, |q| reflect(q, cur));
                 let p = at(abs, x, y);
                 b.quad_to(c, p);
                 cur = p;
@@ -202,6 +202,7 @@ pub fn path_from_d_with(d: &str, max_segments: u64) -> Result<(Vec<Subpath>, Opt
                     sweep,
                 };
                 let cubics = arc_cubics(&arc);
+                cur = p;
                 if cubics.is_empty() {
                     count(1)?;
                     b.line_to(p);
@@ -209,9 +210,11 @@ pub fn path_from_d_with(d: &str, max_segments: u64) -> Result<(Vec<Subpath>, Opt
                     count(cubics.len() as u64)?;
                     for (c1, c2, q) in cubics {
                         b.cubic_to(c1, c2, q);
+                        // The current point is where the last cubic ends (within rounding of
+                        // the arc's end point), as svgtypes had it: scenes stay bit-identical.
+                        cur = q;
                     }
                 }
-                cur = p;
             }
             PathSegment::ClosePath { .. } => {
                 b.close();
@@ -225,6 +228,11 @@ pub fn path_from_d_with(d: &str, max_segments: u64) -> Result<(Vec<Subpath>, Opt
     // A trailing lone moveto after Z was pushed by `close`; `finish` dropped it already.
     out.retain(|s| s.points.iter().all(|p| p.x.is_finite() && p.y.is_finite()));
     Ok((out, error))
+}
+
+/// `c` mirrored about `about` (computed as `2·about − c`, the rounding svgtypes used).
+fn reflect(c: Point, about: Point) -> Point {
+    Point::new(about.x * 2.0 - c.x, about.y * 2.0 - c.y)
 }
 
 /// An SVG arc as at most [`MAX_ARC_CUBICS`] cubics; empty when it is a straight line (a zero

@@ -102,7 +102,8 @@ fn round_trip(text: String, limits: Limits) -> Result<String, Error> {
     for p in &mut updated.points {
         p[0] += 0.5;
     }
-    let out = write_back_with(&doc, &built.scene, &built.map, &updated, WriteBack::default(), &limits, &mut no_progress())?;
+    let out =
+        write_back_with(&doc, &built.scene, &built.map, &updated, WriteBack::default(), &limits, &mut no_progress())?;
     Document::parse_with(out.as_str(), &limits, &mut no_progress())?;
     Ok(out)
 }
@@ -388,9 +389,15 @@ fn cancel_stops_every_stage() {
     assert!(seen.iter().any(|s| s.0 == Stage::Style) && seen.iter().any(|s| s.0 == Stage::Build));
     // Write-back.
     let built = build(&doc, &options).unwrap();
-    let r = write_back_with(&doc, &built.scene, &built.map, &built.scene, WriteBack { force: true }, &limits, &mut |stage, _| {
-        stage != Stage::WriteBack
-    });
+    let r = write_back_with(
+        &doc,
+        &built.scene,
+        &built.map,
+        &built.scene,
+        WriteBack { force: true },
+        &limits,
+        &mut |stage, _| stage != Stage::WriteBack,
+    );
     assert!(matches!(r, Err(Error::Cancelled)));
     // Reports are frequent: thousands of shapes give several calls per stage.
     let mut reports = 0;
@@ -404,7 +411,8 @@ fn cancel_stops_every_stage() {
 
 #[test]
 fn gradient_stops_times_shapes_are_budgeted() {
-    let stops: String = (0..20_000).map(|i| format!("<stop offset=\"{}\" stop-color=\"#{:06x}\"/>", i as f64 / 20_000.0, i)).collect();
+    let stops: String =
+        (0..20_000).map(|i| format!("<stop offset=\"{}\" stop-color=\"#{:06x}\"/>", i as f64 / 20_000.0, i)).collect();
     let shapes: String = (0..2_000).map(|_| "<rect width=\"1\" height=\"1\" fill=\"url(#g)\"/>").collect();
     let text = svg(&format!("<defs><linearGradient id=\"g\">{stops}</linearGradient></defs>{shapes}"));
     let r = hostile("gradient-stops", move || round_trip(text, Limits::default()));
