@@ -3,7 +3,7 @@
 //! A host (the C ABI, the Inkscape shim, the CLI) must be able to stop any load or scene
 //! build, whatever the input: a hostile document can be large enough to take seconds even
 //! within the [`crate::Limits`]. So every loop over elements, shapes or path commands calls a
-//! [`Ticker`] now and then (every [`Ticker::EVERY`] units of work, a few microseconds to a
+//! `Ticker` now and then (every 4096 units of work, a few microseconds to a
 //! millisecond apart), and the ticker calls the caller's observer with the stage and a rough
 //! fraction. The observer returns `false` to stop; the stage then returns
 //! [`crate::Error::Cancelled`] promptly, with nothing half-built handed out.

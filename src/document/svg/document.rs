@@ -197,13 +197,23 @@ impl Document {
         Ok(Document { source, elements, ids })
     }
 
-    /// Reads and parses a file.
+    /// Reads and parses a file with the default [`Limits`].
     pub fn open(path: impl AsRef<std::path::Path>) -> Result<Self> {
+        Self::open_with(path, &Limits::default(), &mut no_progress())
+    }
+
+    /// Reads and parses a file within `limits` (a file over `document_bytes` is refused before
+    /// it is read), reporting progress to `observer`.
+    pub fn open_with(path: impl AsRef<std::path::Path>, limits: &Limits, observer: &mut Observer<'_>) -> Result<Self> {
         let path = path.as_ref();
+        if let Ok(meta) = std::fs::metadata(path) {
+            Limits::check("document_bytes", "bytes of SVG text", meta.len(), limits.document_bytes)
+                .map_err(Error::Limit)?;
+        }
         let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
         let text = String::from_utf8(bytes)
             .map_err(|_| Error::Xml(format!("{} is not UTF-8 text", path.display())))?;
-        Self::parse(text)
+        Self::parse_with(text, limits, observer)
     }
 
     /// The original text.
