@@ -64,6 +64,22 @@ pub(super) fn check(source: &str, limits: &Limits, ticker: &mut Ticker<'_, '_>) 
                 } else if rest.len() > 1 && is_name_start(rest[1]) {
                     let (count, next) = count_attributes(bytes, i + 1);
                     max_attributes = max_attributes.max(count);
+                    // References in attribute values expand too.
+                    if i >= body_start && !by_name.is_empty() {
+                        let mut j = i;
+                        while j < next {
+                            if bytes[j] == b'&'
+                                && let Some((name, after)) = reference_at(bytes, j)
+                            {
+                                if let Some(&k) = by_name.get(name) {
+                                    entity_bytes = entity_bytes.saturating_add(expanded[k]);
+                                }
+                                j = after;
+                            } else {
+                                j += 1;
+                            }
+                        }
+                    }
                     if count > limits.attributes {
                         return Err(Error::Limit(LimitExceeded {
                             field: "attributes",

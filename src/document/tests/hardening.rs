@@ -236,14 +236,31 @@ fn entity_bombs_are_refused_before_expansion() {
     let r = hostile("entity-1mb-x4000", move || Document::parse(text).map(|d| d.len()));
     assert_eq!(limit_field(&r), Some("entity_bytes"), "{r:?}");
 
+    // Ten levels of ten (roxmltree's own loop detector stops nesting deeper than 10) and five
+    // levels of 200 (within its 255 references per level: 200⁴ × 9 bytes = 14 GB).
     let mut dtd = String::from("<!ENTITY l0 \"lol\">");
     for i in 1..10 {
         dtd.push_str(&format!("<!ENTITY l{i} \"{}\">", format!("&l{};", i - 1).repeat(10)));
+    }
+    let mut wide = String::from("<!ENTITY w0 \"lollollol\">");
+    for i in 1..5 {
+        wide.push_str(&format!("<!ENTITY w{i} \"{}\">", format!("&w{};", i - 1).repeat(200)));
     }
     let text = format!(
         "<?xml version=\"1.0\"?><!DOCTYPE svg [{dtd}]><svg xmlns=\"http://www.w3.org/2000/svg\"><desc>&l9;</desc><rect fill=\"&l9;\"/></svg>"
     );
     let r = hostile("billion-laughs", move || Document::parse(text).map(|d| d.len()));
+    assert_eq!(limit_field(&r), Some("entity_bytes"), "{r:?}");
+    let text = format!(
+        "<?xml version=\"1.0\"?><!DOCTYPE svg [{wide}]><svg xmlns=\"http://www.w3.org/2000/svg\"><desc>&w4;</desc></svg>"
+    );
+    let r = hostile("wide-laughs", move || Document::parse(text).map(|d| d.len()));
+    assert_eq!(limit_field(&r), Some("entity_bytes"), "{r:?}");
+    // The same through an attribute value only.
+    let attrs = format!(
+        "<?xml version=\"1.0\"?><!DOCTYPE svg [{wide}]><svg xmlns=\"http://www.w3.org/2000/svg\"><rect fill=\"&w4;\"/></svg>"
+    );
+    let r = hostile("billion-laughs-attribute", move || Document::parse(attrs).map(|d| d.len()));
     assert_eq!(limit_field(&r), Some("entity_bytes"), "{r:?}");
 
     // Small entities still work.
