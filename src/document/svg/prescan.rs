@@ -200,8 +200,21 @@ fn internal_entities(bytes: &[u8]) -> (Vec<Entity<'_>>, usize) {
         i += 1;
     }
     i += 1;
-    // The internal subset, up to `]`.
-    while i < bytes.len() {
+    // The internal subset, up to `]`, tokenized as roxmltree does (its grammar decides which
+    // entities exist): whitespace, `<!ENTITY` (general and parameter entities alike: roxmltree
+    // makes both referable as `&name;`), comments, PIs, and `<!ELEMENT`/`<!ATTLIST`/`<!NOTATION`
+    // up to the first `>` (quotes not honoured). Anything else is an error there, so the scan
+    // stops.
+    let skip_ws = |i: &mut usize| {
+        while *i < bytes.len() && bytes[*i].is_ascii_whitespace() {
+            *i += 1;
+        }
+    };
+    loop {
+        skip_ws(&mut i);
+        if i >= bytes.len() {
+            return (out, bytes.len());
+        }
         let rest = &bytes[i..];
         if rest[0] == b']' {
             return (out, skip_past(bytes, i, b">"));
@@ -211,15 +224,8 @@ fn internal_entities(bytes: &[u8]) -> (Vec<Entity<'_>>, usize) {
             i = skip_past(bytes, i + 2, b"?>");
         } else if rest.starts_with(b"<!ENTITY") {
             i += b"<!ENTITY".len();
-            let mut parameter = false;
-            let skip_ws = |i: &mut usize| {
-                while *i < bytes.len() && bytes[*i].is_ascii_whitespace() {
-                    *i += 1;
-                }
-            };
             skip_ws(&mut i);
             if bytes.get(i) == Some(&b'%') {
-                parameter = true;
                 i += 1;
                 skip_ws(&mut i);
             }
@@ -235,19 +241,25 @@ fn internal_entities(bytes: &[u8]) -> (Vec<Entity<'_>>, usize) {
                     .iter()
                     .position(|&b| b == q)
                     .map_or(bytes.len(), |p| value_start + p);
-                if !parameter && !name.is_empty() {
+                if !name.is_empty() {
                     out.push(Entity { name, value: &bytes[value_start.min(value_end)..value_end] });
                 }
                 i = value_end + 1;
+                skip_ws(&mut i);
+                if bytes.get(i) != Some(&b'>') {
+                    return (out, bytes.len()); // the parser refuses it
+                }
+                i += 1;
+            } else {
+                // An external entity: never loaded, so never expanded.
+                i = skip_declaration(bytes, i);
             }
-            i = skip_declaration(bytes, i);
-        } else if rest.starts_with(b"<!") {
-            i = skip_declaration(bytes, i + 2);
+        } else if rest.starts_with(b"<!ELEMENT") || rest.starts_with(b"<!ATTLIST") || rest.starts_with(b"<!NOTATION") {
+            i = skip_past(bytes, i, b">");
         } else {
-            i += 1;
+            return (out, bytes.len()); // the parser refuses it
         }
     }
-    (out, bytes.len())
 }
 
 /// Index after the `>` that ends a markup declaration, quotes honoured.
@@ -349,16 +361,17 @@ mod tests {
           <!ENTITY a "0123456789">
           <!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">
           <!ENTITY c '&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;'>
-          <!ENTITY % p "ignored">
-          <!ATTLIST svg x CDATA "a>b">
+          <!ENTITY % p "&c;">
+          <!ATTLIST svg x CDATA "ab">
         ]><svg/>"#;
         let (entities, body) = internal_entities(src);
-        assert_eq!(entities.iter().map(|e| e.name).collect::<Vec<_>>(), [&b"a"[..], b"b", b"c"]);
+        assert_eq!(entities.iter().map(|e| e.name).collect::<Vec<_>>(), [&b"a"[..], b"b", b"c", b"p"]);
         assert!(src[body..].starts_with(b"<svg/>"));
         let len = expanded_lengths(&entities);
         assert_eq!(len[0], 10);
         assert_eq!(len[1], 10 * 10 + 30);
         assert_eq!(len[2], 10 * 130 + 30);
+        assert_eq!(len[3], 3 + len[2]);
     }
 
     #[test]

@@ -262,6 +262,13 @@ fn entity_bombs_are_refused_before_expansion() {
     );
     let r = hostile("billion-laughs-attribute", move || Document::parse(attrs).map(|d| d.len()));
     assert_eq!(limit_field(&r), Some("entity_bytes"), "{r:?}");
+    // Declared as parameter entities (roxmltree makes them referable as `&name;` too).
+    let pe = wide.replace("<!ENTITY w", "<!ENTITY % w");
+    let text = format!(
+        "<?xml version=\"1.0\"?><!DOCTYPE svg [{pe}]><svg xmlns=\"http://www.w3.org/2000/svg\"><desc>&w4;</desc></svg>"
+    );
+    let r = hostile("parameter-entity-laughs", move || Document::parse(text).map(|d| d.len()));
+    assert_eq!(limit_field(&r), Some("entity_bytes"), "{r:?}");
 
     // Small entities still work.
     let text = "<?xml version=\"1.0\"?><!DOCTYPE svg [<!ENTITY c \"#00ff00\"><!ENTITY two \"&c;&c;\">]><svg xmlns=\"http://www.w3.org/2000/svg\"><rect id=\"r\" fill=\"&c;\" width=\"1\" height=\"1\"/><desc>&two;</desc></svg>";
