@@ -121,8 +121,9 @@ pub fn build_with(doc: &Document, options: &BuildOptions, observer: &mut Observe
         map: SceneMap::default(),
         diagnostics: warnings
             .into_iter()
-            .map(|m| Diagnostic { id: None, tag: "svg".into(), message: m })
+            .map(|m| Diagnostic { id: None, tag: "svg".into(), message: crate::error::quote_input(&m, 300) })
             .collect(),
+        suppressed: 0,
     };
     let ctx = Ctx {
         to_canvas: canvas.user_to_canvas,
@@ -144,6 +145,10 @@ pub fn build_with(doc: &Document, options: &BuildOptions, observer: &mut Observe
         }
     }
     b.freeze_shared_stops();
+    if b.suppressed > 0 {
+        let message = format!("{} more diagnostics not listed", b.suppressed);
+        b.diagnostics.push(Diagnostic { id: None, tag: "svg".into(), message });
+    }
     ticker.report(1.0)?;
     Ok(Built { canvas, scene: b.scene, map: b.map, diagnostics: b.diagnostics })
 }
@@ -359,10 +364,15 @@ struct Builder<'a> {
     segments: u64,
     /// Colours (solid and gradient stops) resolved so far, stored or not.
     paint_work: u64,
+    /// Diagnostics not recorded because there were already [`MAX_DIAGNOSTICS`].
+    suppressed: u64,
     scene: Scene,
     map: SceneMap,
     diagnostics: Vec<Diagnostic>,
 }
+
+/// Most diagnostics one build records (the rest are counted).
+pub const MAX_DIAGNOSTICS: usize = 1000;
 
 /// Elements that never draw by themselves.
 const NON_RENDERING: &[&str] = &[
@@ -392,12 +402,20 @@ pub(super) fn geometry_attributes(kind: SourceKind) -> &'static [&'static str] {
 }
 
 impl Builder<'_> {
+    /// Records a diagnostic. Input text in it is escaped and shortened, and past
+    /// [`MAX_DIAGNOSTICS`] they are only counted (one line says how many were left out), so a
+    /// document of a million unknown elements cannot make a million messages.
     fn report(&mut self, el: ElementId, message: impl Into<String>) {
+        use crate::error::quote_input;
+        if self.diagnostics.len() >= MAX_DIAGNOSTICS {
+            self.suppressed += 1;
+            return;
+        }
         let e = self.doc.element(el);
         self.diagnostics.push(Diagnostic {
-            id: e.id().map(str::to_string),
-            tag: e.name.clone(),
-            message: message.into(),
+            id: e.id().map(|i| quote_input(i, 64)),
+            tag: quote_input(&e.name, 64),
+            message: quote_input(&message.into(), 300),
         });
     }
 

@@ -174,14 +174,14 @@ impl Document {
                 needed: limits.nodes.saturating_add(1),
                 limit: limits.nodes,
             }),
-            e => Error::Xml(e.to_string()),
+            e => Error::Xml(crate::error::quote_input(&e.to_string(), 300)),
         })?;
         ticker.report(0.5)?;
         let root = tree.root_element();
         if root.tag_name().name() != "svg" {
             return Err(Error::NotSvg(format!(
                 "the root element is <{}>, not <svg>",
-                root.tag_name().name().chars().take(64).collect::<String>()
+                crate::error::quote_input(root.tag_name().name(), 64)
             )));
         }
         let elements = collect(&source, root, limits, &mut ticker)?;
@@ -306,11 +306,13 @@ impl Document {
     }
 
     /// A short human label for messages: `<path id="x">` or `<path> #17`.
+    /// Input text in it is escaped and shortened (see [`crate::error::quote_input`]).
     pub fn describe(&self, id: ElementId) -> String {
+        use crate::error::quote_input;
         let el = self.element(id);
         match el.id() {
-            Some(i) => format!("<{} id=\"{}\">", el.name, i),
-            None => format!("<{}> #{}", el.name, id.0),
+            Some(i) => format!("<{} id=\"{}\">", quote_input(&el.name, 64), quote_input(i, 64)),
+            None => format!("<{}> #{}", quote_input(&el.name, 64), id.0),
         }
     }
 }

@@ -466,3 +466,20 @@ fn many_nested_selected_elements_have_rois_quickly() {
     });
     assert_eq!(rois.unwrap(), 21_000);
 }
+
+#[test]
+fn messages_stay_short_and_diagnostics_bounded() {
+    let texts: String = (0..20_000).map(|_| "<text>x</text>").collect();
+    let long_id = "\t\n".to_string() + &"i".repeat(1 << 20);
+    let text = svg(&format!("{texts}<path id=\"{long_id}\" d=\"M0 0 L1 1\" transform=\"{}\"/>", "x".repeat(1 << 20)));
+    let built =
+        hostile("diagnostics", move || build(&Document::parse(text).unwrap(), &BuildOptions::default()).unwrap());
+    assert!(built.diagnostics.len() <= 1001, "{}", built.diagnostics.len());
+    assert!(built.diagnostics.last().unwrap().message.contains("more diagnostics"));
+    let doc = Document::parse(svg(&format!("<path id=\"{}\"/>", "\t".repeat(100_000)))).unwrap();
+    let d = doc.describe(doc.element(doc.root()).children[0]);
+    assert!(d.len() < 600 && !d.contains('\t'), "{d}");
+    let bad = Document::parse(format!("<svg xmlns=\"http://www.w3.org/2000/svg\">&{};</svg>", "n".repeat(1 << 20)));
+    let m = bad.unwrap_err().to_string();
+    assert!(m.len() < 1000, "{} bytes", m.len());
+}
