@@ -29,6 +29,12 @@ pub struct Limits {
     /// checks duplicates pairwise, quadratic in one element's attributes, so this keeps its
     /// work linear in the document size. Checked by a pre-scan before the parser runs.
     pub attributes: u64,
+    /// Namespace work of the XML parser: for each element that declares a namespace, the
+    /// bindings then in scope, squared (roxmltree copies and checks them pairwise), and where
+    /// more than 32 bindings are in scope, that many per element or prefixed attribute name
+    /// (each is looked up one by one). Counted by the pre-scan before parsing. Default 50
+    /// million (a few tenths of a second); an Inkscape drawing needs a few hundred.
+    pub namespaces: u64,
     /// Bytes of text produced by expanding internal DTD entities, computed from the
     /// declarations before anything is expanded. Default 16 MiB: real files use entities for
     /// namespace URIs and short strings (Illustrator's `&ns_svg;`).
@@ -63,6 +69,7 @@ impl Default for Limits {
             nodes: 4_000_000,
             depth: 1024,
             attributes: 1000,
+            namespaces: 50_000_000,
             entity_bytes: 16 << 20,
             css_matches: 50_000_000,
             shapes: 1_000_000,
@@ -111,6 +118,7 @@ impl Limits {
             "nodes" => &mut self.nodes,
             "depth" => &mut self.depth,
             "attributes" => &mut self.attributes,
+            "namespaces" => &mut self.namespaces,
             "entity_bytes" => &mut self.entity_bytes,
             "css_matches" => &mut self.css_matches,
             "shapes" => &mut self.shapes,
@@ -121,7 +129,7 @@ impl Limits {
             "memory_bytes" => &mut self.memory_bytes,
             _ => {
                 return Err(format!(
-                    "unknown limit \"{}\" (known: document_bytes, nodes, depth, attributes, entity_bytes, css_matches, shapes, segments, colors, flattened_lines, render_pixels, memory_bytes)",
+                    "unknown limit \"{}\" (known: document_bytes, nodes, depth, attributes, namespaces, entity_bytes, css_matches, shapes, segments, colors, flattened_lines, render_pixels, memory_bytes)",
                     field.escape_debug().to_string().chars().take(64).collect::<String>()
                 ));
             }

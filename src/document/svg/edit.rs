@@ -132,6 +132,7 @@ impl<'a> Editor<'a> {
             nodes: u64::MAX,
             depth: u64::MAX,
             attributes: u64::MAX,
+            namespaces: u64::MAX,
             entity_bytes: u64::MAX,
             ..Limits::default()
         };

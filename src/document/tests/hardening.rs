@@ -483,3 +483,33 @@ fn messages_stay_short_and_diagnostics_bounded() {
     let m = bad.unwrap_err().to_string();
     assert!(m.len() < 1000, "{} bytes", m.len());
 }
+
+#[test]
+fn namespace_declarations_stay_linear() {
+    // 999 prefixes on the root, then elements that each declare one more: the XML parser
+    // copies and checks the 1000 bindings in scope pairwise for every one of them.
+    let decls: String = (0..999).map(|i| format!(" xmlns:p{i}=\"u{i}\"")).collect();
+    let kids: String = (0..100_000).map(|_| "<g xmlns:q=\"v\"/>").collect();
+    let text = format!("<svg xmlns=\"http://www.w3.org/2000/svg\"{decls}>{kids}</svg>");
+    let r = hostile("namespace-copies", move || Document::parse(text).map(|d| d.len()));
+    assert_eq!(limit_field(&r), Some("namespaces"), "{r:?}");
+    // Through an entity.
+    let text = format!(
+        "<!DOCTYPE svg [<!ENTITY k \"{}\">]><svg xmlns=\"http://www.w3.org/2000/svg\"{decls}>{}</svg>",
+        "<g xmlns:q='v'/>".repeat(100),
+        "&k;".repeat(1000)
+    );
+    let r = hostile("namespace-copies-entity", move || Document::parse(text).map(|d| d.len()));
+    assert_eq!(limit_field(&r), Some("namespaces"), "{r:?}");
+    // No new declarations, but every name looked up among 1000 bindings.
+    let kids: String = (0..100_000).map(|_| "<p998:g p1:a=\"1\" p2:b=\"2\"/>").collect();
+    let text = format!("<svg xmlns=\"http://www.w3.org/2000/svg\"{decls}>{kids}</svg>");
+    let r = hostile("namespace-lookups", move || Document::parse(text).map(|d| d.len()));
+    assert_eq!(limit_field(&r), Some("namespaces"), "{r:?}");
+    // Ordinary use: a few prefixes on the root, nested documents redeclaring the default.
+    let nested: String = (0..2000).map(|_| "<svg xmlns=\"http://www.w3.org/2000/svg\"><rect/></svg>").collect();
+    let text = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" xmlns:xlink=\"http://www.w3.org/1999/xlink\" xmlns:inkscape=\"i\" xmlns:sodipodi=\"s\">{nested}</svg>"
+    );
+    hostile("namespace-ordinary", move || Document::parse(text).map(|d| d.len())).expect("ordinary namespaces");
+}
