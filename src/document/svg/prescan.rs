@@ -42,7 +42,7 @@ pub(super) fn check(source: &str, limits: &Limits, ticker: &mut Ticker<'_, '_>) 
     let mut i = 0;
     while i < bytes.len() {
         steps += 1;
-        if steps % 65536 == 0 {
+        if steps.is_multiple_of(65536) {
             ticker.tick(65536, || 0.25 * (i as f32 / total))?;
         }
         match bytes[i] {
