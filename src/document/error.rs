@@ -32,6 +32,13 @@ pub enum Error {
     #[error("cancelled")]
     Cancelled,
 
+    /// The result cannot be written back into the document text safely: a shape is defined
+    /// inside a DTD entity (or elsewhere outside one plain element of the file), or the new
+    /// text failed its check (not well-formed, an untouched element changed, an edited id
+    /// lost). Nothing was output.
+    #[error("cannot write the result back: {0}")]
+    WriteBack(String),
+
     /// A parameter array handed to write-back does not fit the scene it came from.
     #[error("parameter mismatch: {0}")]
     ParamMismatch(String),
@@ -39,6 +46,24 @@ pub enum Error {
 
 /// Shorthand used across the crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Text from the input for a message: control characters escaped and at most `max` characters
+/// kept (then `…`), so a hostile name cannot make a message huge or garble a terminal.
+pub fn quote_input(text: &str, max: usize) -> String {
+    let mut out = String::new();
+    for (n, c) in text.chars().enumerate() {
+        if n == max {
+            out.push('…');
+            break;
+        }
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
 
 impl Error {
     /// An [`Error::Io`] for `path`.

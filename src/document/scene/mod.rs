@@ -9,8 +9,8 @@
 mod build;
 mod writeback;
 
-pub use build::{BuildOptions, Built, Diagnostic, Trainable, build};
-pub use writeback::{WriteBack, write_back};
+pub use build::{BuildOptions, Built, Diagnostic, Trainable, build, build_with};
+pub use writeback::{WriteBack, write_back, write_back_with};
 
 use kurbo::{Affine, Rect};
 use serde::Serialize;
@@ -244,6 +244,10 @@ pub struct Roi {
 
 /// The ROIs of selected elements: each element's box is the union of the boxes of the shapes it
 /// produced (itself or its descendants). Elements that produced no visible shape are an error.
+///
+/// Every shape's box is computed once; shapes are sorted by element, so an element's subtree is
+/// one run of them, and a segment tree gives the union of any run in O(log n): the cost is
+/// O((shapes + selected) log shapes) however many or nested the selected elements are.
 pub fn rois_of(
     doc: &crate::svg::Document,
     scene: &Scene,
@@ -251,17 +255,53 @@ pub fn rois_of(
     selected: &[ElementId],
 ) -> crate::Result<Vec<Roi>> {
     let canvas = Rect::new(0.0, 0.0, scene.width as f64, scene.height as f64);
+    let mut boxes: Vec<(usize, Option<Rect>)> = scene
+        .shapes
+        .iter()
+        .zip(&map.shapes)
+        .map(|(shape, src)| (src.element.index(), scene.shape_bounds(shape)))
+        .collect();
+    boxes.sort_by_key(|b| b.0);
+    let union = |a: Option<Rect>, b: Option<Rect>| match (a, b) {
+        (Some(a), Some(b)) => Some(a.union(b)),
+        (a, None) => a,
+        (None, b) => b,
+    };
+    let size = boxes.len().next_power_of_two().max(1);
+    let mut tree: Vec<Option<Rect>> = vec![None; 2 * size];
+    for (i, b) in boxes.iter().enumerate() {
+        tree[size + i] = b.1;
+    }
+    for i in (1..size).rev() {
+        tree[i] = union(tree[2 * i], tree[2 * i + 1]);
+    }
+    let query = |mut l: usize, mut r: usize| {
+        let mut acc = None;
+        l += size;
+        r += size;
+        while l < r {
+            if l & 1 == 1 {
+                acc = union(acc, tree[l]);
+                l += 1;
+            }
+            if r & 1 == 1 {
+                r -= 1;
+                acc = union(acc, tree[r]);
+            }
+            l /= 2;
+            r /= 2;
+        }
+        acc
+    };
     selected
         .iter()
         .map(|&el| {
-            let bounds = scene
-                .shapes
-                .iter()
-                .zip(&map.shapes)
-                .filter(|(_, src)| doc.is_ancestor_or_self(el, src.element))
-                .filter_map(|(shape, _)| scene.shape_bounds(shape))
-                .reduce(|a, b| a.union(b));
-            let b = bounds.map(|b| b.intersect(canvas)).filter(|b| b.width() > 0.0 && b.height() > 0.0);
+            if el.index() >= doc.len() {
+                return Err(crate::Error::UnknownId(format!("#{}", el.index())));
+            }
+            let l = boxes.partition_point(|b| b.0 < el.index());
+            let r = boxes.partition_point(|b| b.0 < doc.subtree_end(el));
+            let b = query(l, r).map(|b| b.intersect(canvas)).filter(|b| b.width() > 0.0 && b.height() > 0.0);
             match b {
                 Some(b) => Ok(Roi { element: Some(el), rect: [b.x0, b.y0, b.width(), b.height()] }),
                 None => Err(crate::Error::EmptySelection(format!(

@@ -7,10 +7,16 @@
 //! * Colours: `#rrggbb` plus the matching opacity property, written where the element's own
 //!   value was (attribute or `style`); a value that came from a CSS rule or an ancestor becomes an
 //!   inline `style` property of the element, which overrides both.
+//!
+//! The text is produced by [`Editor::finish_checked`]: a shape whose element is not one plain
+//! element of the file (it came from a DTD entity) is refused with an error naming it, and the
+//! result is re-parsed and compared with the original before it is returned.
 
 use super::build::geometry_attributes;
 use super::{Scene, SceneMap, SourceKind};
 use crate::error::{Error, Result};
+use crate::limits::Limits;
+use crate::progress::{Observer, Stage, Ticker, no_progress};
 use crate::svg::style::{Origin, Styles};
 use crate::svg::{Document, Editor, ElementId};
 
@@ -31,15 +37,36 @@ pub fn write_back(
     updated: &Scene,
     options: WriteBack,
 ) -> Result<String> {
+    write_back_with(doc, original, map, updated, options, &Limits::default(), &mut no_progress())
+}
+
+/// [`write_back`] with the [`Limits`] the scene was built with (the style cascade is run again
+/// to find where each value lives) and progress reports ([`Stage::WriteBack`]) that may cancel.
+pub fn write_back_with(
+    doc: &Document,
+    original: &Scene,
+    map: &SceneMap,
+    updated: &Scene,
+    options: WriteBack,
+    limits: &Limits,
+    observer: &mut Observer<'_>,
+) -> Result<String> {
     check_same_structure(original, updated)?;
     if map.shapes.len() != original.shapes.len() {
         return Err(Error::ParamMismatch("scene map does not belong to this scene".into()));
     }
-    let styles = Styles::compute(doc);
+    let mut ticker = Ticker::new(observer, Stage::WriteBack);
+    let styles = Styles::compute_ticking(doc, limits, &mut ticker)?;
+    ticker.stage(Stage::WriteBack)?;
+    let total = original.shapes.len().max(1) as f32;
     let mut ed = Editor::new(doc);
-    for (shape, src) in original.shapes.iter().zip(&map.shapes) {
+    for (k, (shape, src)) in original.shapes.iter().zip(&map.shapes).enumerate() {
+        ticker.tick(1, || k as f32 / total)?;
         if !shape.trainable || src.via_use {
             continue;
+        }
+        if src.element.index() >= doc.len() {
+            return Err(Error::ParamMismatch("scene map does not belong to this document".into()));
         }
         let range = shape.subpaths.start as usize..shape.subpaths.end as usize;
         let subpaths = &original.subpaths[range];
@@ -61,6 +88,9 @@ pub fn write_back(
         }
         for (ci, c) in &src.colors {
             let ci = *ci as usize;
+            if c.element.index() >= doc.len() || ci >= original.colors.len() {
+                return Err(Error::ParamMismatch("scene map does not belong to this document".into()));
+            }
             if !original.color_trainable[ci] {
                 continue;
             }
@@ -82,7 +112,9 @@ pub fn write_back(
             }
         }
     }
-    Ok(ed.finish())
+    let text = ed.finish_checked()?;
+    ticker.report(1.0)?;
+    Ok(text)
 }
 
 fn check_same_structure(a: &Scene, b: &Scene) -> Result<()> {

@@ -9,6 +9,8 @@ use std::collections::HashMap;
 use std::ops::Range;
 
 use crate::error::{Error, Result};
+use crate::limits::{LimitExceeded, Limits};
+use crate::progress::{Observer, Stage, Ticker, no_progress};
 
 /// The SVG namespace.
 pub const SVG_NS: &str = "http://www.w3.org/2000/svg";
@@ -66,6 +68,14 @@ pub struct Element {
     pub(crate) attr_insert_at: usize,
     /// Byte range of the whole element, start tag to end tag.
     pub(crate) range: Range<usize>,
+    /// One past the index of the last descendant: the subtree is `self..subtree_end`
+    /// (elements are in document order).
+    pub(crate) subtree_end: u32,
+    /// Position among the parent's element children.
+    pub(crate) sibling_index: u32,
+    /// Whether the element's text lies outside one plain element of the file (it came from
+    /// expanding a DTD entity): its ranges point into the entity's declaration.
+    pub(crate) from_entity: bool,
 }
 
 impl Element {
@@ -106,6 +116,12 @@ impl Element {
         self.range.clone()
     }
 
+    /// Whether the element was produced by expanding an internal DTD entity (its text is the
+    /// entity's declaration, shared by every reference), so it cannot be edited by splices.
+    pub fn is_from_entity(&self) -> bool {
+        self.from_entity
+    }
+
     /// The namespace prefix its tag was written with, colon included (`"svg:"`), or `""`.
     pub fn tag_prefix<'s>(&self, source: &'s str) -> &'s str {
         let name = &source[self.name_range.clone()];
@@ -124,25 +140,52 @@ pub struct Document {
     ids: HashMap<String, ElementId>,
 }
 
-/// Documents with more elements than this are refused rather than exhausting memory.
-const MAX_NODES: u32 = 5_000_000;
-
 impl Document {
-    /// Parses SVG text. Fails on malformed XML or a root that is not `<svg>`.
+    /// Parses SVG text with the default [`Limits`] and no progress reports. Fails on malformed
+    /// XML, a root that is not `<svg>`, or a document over a limit.
     pub fn parse(source: impl Into<String>) -> Result<Self> {
+        Self::parse_with(source, &Limits::default(), &mut no_progress())
+    }
+
+    /// Parses SVG text within `limits`, reporting [`Stage::Parse`] progress to `observer`
+    /// (which may cancel).
+    ///
+    /// Before the XML parser runs, one linear pre-scan of the text checks what the parser
+    /// itself would let grow without bound: the expanded size of internal DTD entities
+    /// (`entity_bytes`, computed from the declarations, so an entity bomb is refused before
+    /// anything is expanded) and the attributes of one element (`attributes`). The parser
+    /// then stops at `nodes`; indexing is one iterative pass that stops at `depth`.
+    pub fn parse_with(source: impl Into<String>, limits: &Limits, observer: &mut Observer<'_>) -> Result<Self> {
         let source = source.into();
-        let options = roxmltree::ParsingOptions { allow_dtd: true, nodes_limit: MAX_NODES, ..Default::default() };
-        let tree = roxmltree::Document::parse_with_options(&source, options)
-            .map_err(|e| Error::Xml(e.to_string()))?;
+        let mut ticker = Ticker::new(observer, Stage::Parse);
+        ticker.report(0.0)?;
+        Limits::check("document_bytes", "bytes of SVG text", source.len() as u64, limits.document_bytes)
+            .map_err(Error::Limit)?;
+        super::prescan::check(&source, limits, &mut ticker)?;
+        let options = roxmltree::ParsingOptions {
+            allow_dtd: true,
+            nodes_limit: u32::try_from(limits.nodes).unwrap_or(u32::MAX),
+            ..Default::default()
+        };
+        let tree = roxmltree::Document::parse_with_options(&source, options).map_err(|e| match e {
+            roxmltree::Error::NodesLimitReached => Error::Limit(LimitExceeded {
+                field: "nodes",
+                what: "XML nodes",
+                needed: limits.nodes.saturating_add(1),
+                limit: limits.nodes,
+            }),
+            e => Error::Xml(crate::error::quote_input(&e.to_string(), 300)),
+        })?;
+        ticker.report(0.5)?;
         let root = tree.root_element();
         if root.tag_name().name() != "svg" {
             return Err(Error::NotSvg(format!(
                 "the root element is <{}>, not <svg>",
-                root.tag_name().name()
+                crate::error::quote_input(root.tag_name().name(), 64)
             )));
         }
-        let mut elements = Vec::new();
-        collect(&source, root, None, &mut elements);
+        let elements = collect(&source, root, limits, &mut ticker)?;
+        drop(tree);
         let mut ids = HashMap::new();
         for (i, el) in elements.iter().enumerate() {
             if let Some(id) = el.id() {
@@ -150,16 +193,27 @@ impl Document {
                 ids.entry(id.to_string()).or_insert(ElementId(i as u32));
             }
         }
+        ticker.report(1.0)?;
         Ok(Document { source, elements, ids })
     }
 
-    /// Reads and parses a file.
+    /// Reads and parses a file with the default [`Limits`].
     pub fn open(path: impl AsRef<std::path::Path>) -> Result<Self> {
+        Self::open_with(path, &Limits::default(), &mut no_progress())
+    }
+
+    /// Reads and parses a file within `limits` (a file over `document_bytes` is refused before
+    /// it is read), reporting progress to `observer`.
+    pub fn open_with(path: impl AsRef<std::path::Path>, limits: &Limits, observer: &mut Observer<'_>) -> Result<Self> {
         let path = path.as_ref();
+        if let Ok(meta) = std::fs::metadata(path) {
+            Limits::check("document_bytes", "bytes of SVG text", meta.len(), limits.document_bytes)
+                .map_err(Error::Limit)?;
+        }
         let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
         let text = String::from_utf8(bytes)
             .map_err(|_| Error::Xml(format!("{} is not UTF-8 text", path.display())))?;
-        Self::parse(text)
+        Self::parse_with(text, limits, observer)
     }
 
     /// The original text.
@@ -212,14 +266,20 @@ impl Document {
 
     /// Whether `ancestor` is `el` or one of its ancestors.
     pub fn is_ancestor_or_self(&self, ancestor: ElementId, el: ElementId) -> bool {
-        let mut cur = Some(el);
-        while let Some(c) = cur {
-            if c == ancestor {
-                return true;
-            }
-            cur = self.element(c).parent;
-        }
-        false
+        // Document order: a subtree is one contiguous run of indices.
+        ancestor.0 <= el.0 && el.0 < self.element(ancestor).subtree_end
+    }
+
+    /// One past the last descendant of `el`: its subtree is `el.index()..subtree_end(el)`.
+    pub fn subtree_end(&self, el: ElementId) -> usize {
+        self.element(el).subtree_end as usize
+    }
+
+    /// The element just before `el` among its parent's element children.
+    pub fn prev_sibling(&self, el: ElementId) -> Option<ElementId> {
+        let e = self.element(el);
+        let parent = self.element(e.parent?);
+        parent.children.get((e.sibling_index as usize).checked_sub(1)?).copied()
     }
 
     /// `el` and all its descendants, in document order.
@@ -246,58 +306,110 @@ impl Document {
     }
 
     /// A short human label for messages: `<path id="x">` or `<path> #17`.
+    /// Input text in it is escaped and shortened (see [`crate::error::quote_input`]).
     pub fn describe(&self, id: ElementId) -> String {
+        use crate::error::quote_input;
         let el = self.element(id);
         match el.id() {
-            Some(i) => format!("<{} id=\"{}\">", el.name, i),
-            None => format!("<{}> #{}", el.name, id.0),
+            Some(i) => format!("<{} id=\"{}\">", quote_input(&el.name, 64), quote_input(i, 64)),
+            None => format!("<{}> #{}", quote_input(&el.name, 64), id.0),
         }
     }
 }
 
+/// Indexes the element tree in one iterative pre-order pass (no recursion: the depth of the
+/// input must not decide the stack the host thread needs), refusing nesting beyond
+/// `limits.depth`.
 fn collect(
     source: &str,
-    node: roxmltree::Node<'_, '_>,
-    parent: Option<ElementId>,
-    out: &mut Vec<Element>,
-) -> ElementId {
-    let me = ElementId(out.len() as u32);
-    let range = node.range();
-    let name_start = range.start + 1;
-    let name_len = source[name_start..]
-        .find(|c: char| c.is_whitespace() || c == '/' || c == '>')
-        .unwrap_or(0);
-    let name_range = name_start..name_start + name_len;
-    let attributes: Vec<Attribute> = node
-        .attributes()
-        .map(|a| Attribute {
-            namespace: a.namespace().map(str::to_string),
-            name: a.name().to_string(),
-            value: a.value().to_string(),
-            range: a.range(),
-            value_range: a.range_value(),
-        })
-        .collect();
-    let attr_insert_at = attributes.iter().map(|a| a.range.end).max().unwrap_or(name_range.end);
-    let end_name_range = end_tag_name(source, range.clone(), name_len);
-    let text: String = node.children().filter(|c| c.is_text()).filter_map(|c| c.text()).collect();
-    out.push(Element {
-        name: node.tag_name().name().to_string(),
-        namespace: node.tag_name().namespace().map(str::to_string),
-        attributes,
-        parent,
-        children: Vec::new(),
-        text,
-        name_range,
-        end_name_range,
-        attr_insert_at,
-        range: range.clone(),
-    });
-    for child in node.children().filter(|c| c.is_element()) {
-        let c = collect(source, child, Some(me), out);
-        out[me.index()].children.push(c);
+    root: roxmltree::Node<'_, '_>,
+    limits: &Limits,
+    ticker: &mut Ticker<'_, '_>,
+) -> Result<Vec<Element>> {
+    let mut out: Vec<Element> = Vec::new();
+    let root_start = root.range().start;
+    let total = source.len().max(1) as f32;
+    // (node, parent, depth of the node)
+    let mut stack: Vec<(roxmltree::Node<'_, '_>, Option<ElementId>, u64)> = vec![(root, None, 1)];
+    while let Some((node, parent, depth)) = stack.pop() {
+        if depth > limits.depth {
+            return Err(Error::Limit(LimitExceeded {
+                field: "depth",
+                what: "levels of nested elements",
+                needed: depth,
+                limit: limits.depth,
+            }));
+        }
+        let Ok(index) = u32::try_from(out.len()) else {
+            return Err(Error::Limit(LimitExceeded {
+                field: "nodes",
+                what: "elements",
+                needed: out.len() as u64,
+                limit: limits.nodes,
+            }));
+        };
+        let me = ElementId(index);
+        let range = node.range();
+        ticker.tick(1, || 0.5 + 0.5 * (range.start as f32 / total))?;
+        let from_entity = range.start < root_start
+            || parent.is_some_and(|p| {
+                let pr = &out[p.index()];
+                pr.from_entity || range.start < pr.range.start || range.end > pr.range.end
+            });
+        let name_start = (range.start + 1).min(source.len());
+        let name_len = source[name_start..]
+            .find(|c: char| c.is_whitespace() || c == '/' || c == '>')
+            .unwrap_or(0);
+        let name_range = name_start..name_start + name_len;
+        let attributes: Vec<Attribute> = node
+            .attributes()
+            .map(|a| Attribute {
+                namespace: a.namespace().map(str::to_string),
+                name: a.name().to_string(),
+                value: a.value().to_string(),
+                range: a.range(),
+                value_range: a.range_value(),
+            })
+            .collect();
+        let attr_insert_at = attributes.iter().map(|a| a.range.end).max().unwrap_or(name_range.end);
+        let end_name_range = end_tag_name(source, range.clone(), name_len);
+        let text: String = node.children().filter(|c| c.is_text()).filter_map(|c| c.text()).collect();
+        let sibling_index = match parent {
+            Some(p) => {
+                let siblings = &mut out[p.index()].children;
+                siblings.push(me);
+                (siblings.len() - 1) as u32
+            }
+            None => 0,
+        };
+        out.push(Element {
+            name: node.tag_name().name().to_string(),
+            namespace: node.tag_name().namespace().map(str::to_string),
+            attributes,
+            parent,
+            children: Vec::new(),
+            text,
+            name_range,
+            end_name_range,
+            attr_insert_at,
+            range,
+            subtree_end: index + 1,
+            sibling_index,
+            from_entity,
+        });
+        // Reversed, so that popping visits the children in document order.
+        let children: Vec<_> = node.children().filter(|c| c.is_element()).collect();
+        for child in children.into_iter().rev() {
+            stack.push((child, Some(me), depth + 1));
+        }
     }
-    me
+    // Children have larger indices than their parent: one backward pass closes every subtree.
+    for i in (0..out.len()).rev() {
+        if let Some(&last) = out[i].children.last() {
+            out[i].subtree_end = out[last.index()].subtree_end;
+        }
+    }
+    Ok(out)
 }
 
 /// Finds the tag name in `</name >` at the end of an element's range; `None` if self-closing.

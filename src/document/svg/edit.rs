@@ -4,12 +4,23 @@
 //! the `style` attribute, rename the tag, replace the whole element) and [`Editor::finish`]
 //! turns them into byte splices. Everything outside the touched attribute values, tag names and
 //! replaced elements is copied byte for byte.
+//!
+//! [`Editor::finish_checked`] is what write-back uses: splices cannot be trusted blindly,
+//! because an element's text may not be its own (an element expanded from a DTD entity has the
+//! entity's declaration as its text, shared by every reference; two edits of it overlap). So it
+//! refuses edits of such elements up front, refuses overlapping splices, and re-parses the
+//! result to check it: well-formed, every element it did not edit still there with its tag name
+//! and attributes byte-identical, every edited element still there with its id. A failed check
+//! is an [`Error::WriteBack`], never output.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::ops::Range;
 
 use super::document::{Document, ElementId};
 use super::style::parse_declarations;
+use crate::error::{Error, Result};
+use crate::limits::Limits;
+use crate::progress::no_progress;
 
 #[derive(Default, Debug)]
 struct ElementEdit {
@@ -81,8 +92,116 @@ impl<'a> Editor<'a> {
         self.edits.entry(el).or_default().replace = Some(markup.into());
     }
 
-    /// Applies every change and returns the new document text.
+    /// Applies every change and returns the new document text, unchecked (overlapping
+    /// changes are clamped). Prefer [`finish_checked`](Self::finish_checked).
     pub fn finish(self) -> String {
+        let splices = self.splices();
+        apply(self.doc.source(), &splices).0
+    }
+
+    /// Applies every change, then verifies the result (see the module docs): an edit of an
+    /// element that is not one plain element of the file, overlapping changes, or a result
+    /// that fails the check give [`Error::WriteBack`] naming the element.
+    pub fn finish_checked(self) -> Result<String> {
+        let doc = self.doc;
+        for &id in self.edits.keys() {
+            if doc.element(id).is_from_entity() {
+                return Err(Error::WriteBack(format!(
+                    "{} is defined inside a DTD entity (<!ENTITY ...> in the DOCTYPE), so its text is shared by every reference to the entity and cannot be edited in place; replace the entity reference by the element itself in the file",
+                    doc.describe(id)
+                )));
+            }
+        }
+        let splices = self.splices();
+        let (out, overlap) = apply(doc.source(), &splices);
+        if let Some(at) = overlap {
+            return Err(Error::WriteBack(format!("two changes overlap at byte {at} of the document; nothing was written")));
+        }
+        self.verify(&out, &splices)?;
+        Ok(out)
+    }
+
+    /// Re-parses `out` and compares it with the original (see the module docs).
+    fn verify(&self, out: &str, splices: &[(Range<usize>, String)]) -> Result<()> {
+        let doc = self.doc;
+        let src = doc.source();
+        // The result has the structure of a document already accepted within the caller's
+        // limits; only edited values differ, so it is re-read without them.
+        let unlimited = Limits {
+            document_bytes: u64::MAX,
+            nodes: u64::MAX,
+            depth: u64::MAX,
+            attributes: u64::MAX,
+            namespaces: u64::MAX,
+            entity_bytes: u64::MAX,
+            ..Limits::default()
+        };
+        let new = Document::parse_with(out, &unlimited, &mut no_progress())
+            .map_err(|e| Error::WriteBack(format!("the edited document does not parse ({e}); nothing was written")))?;
+        let new_src = new.source();
+        // Old offset → new offset, for offsets outside every splice.
+        let mut ends = Vec::with_capacity(splices.len());
+        let mut shift = Vec::with_capacity(splices.len() + 1);
+        shift.push(0i64);
+        for (r, text) in splices {
+            ends.push(r.end);
+            let d = text.len() as i64 - r.len() as i64;
+            shift.push(shift.last().copied().unwrap_or(0) + d);
+        }
+        let map = |p: usize| -> usize {
+            let k = ends.partition_point(|&e| e <= p);
+            (p as i64 + shift[k]) as usize
+        };
+        let mut at: HashMap<usize, ElementId> = HashMap::with_capacity(new.len());
+        for id in new.element_ids() {
+            at.entry(new.element(id).range.start).or_insert(id);
+        }
+        let replaced: Vec<Range<usize>> = self
+            .edits
+            .iter()
+            .filter(|(_, e)| e.replace.is_some())
+            .map(|(&id, _)| doc.element(id).range.clone())
+            .collect();
+        let mut skip_until = 0usize; // element index: inside a replaced subtree
+        for id in doc.element_ids() {
+            if id.index() < skip_until {
+                continue;
+            }
+            let el = doc.element(id);
+            if replaced.contains(&el.range) {
+                skip_until = doc.subtree_end(id);
+                continue;
+            }
+            let fail = |what: &str| {
+                Err(Error::WriteBack(format!("checking the edited document: {} {what}; nothing was written", doc.describe(id))))
+            };
+            let Some(&nid) = at.get(&map(el.range.start)) else { return fail("is missing") };
+            let ne = new.element(nid);
+            match self.edits.get(&id) {
+                Some(_) => {
+                    if el.id().is_some() && ne.id() != el.id() {
+                        return fail("lost its id");
+                    }
+                }
+                None => {
+                    let same = src[el.name_range.clone()] == new_src[ne.name_range.clone()]
+                        && el.attributes.len() == ne.attributes.len()
+                        && el
+                            .attributes
+                            .iter()
+                            .zip(&ne.attributes)
+                            .all(|(a, b)| src[a.range.clone()] == new_src[b.range.clone()]);
+                    if !same {
+                        return fail("changed although it was not edited");
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The byte splices of every change, sorted by position.
+    fn splices(&self) -> Vec<(Range<usize>, String)> {
         let src = self.doc.source();
         let mut splices: Vec<(Range<usize>, String)> = Vec::new();
         let replaced: Vec<Range<usize>> = self
@@ -151,18 +270,27 @@ impl<'a> Editor<'a> {
             }
         }
         splices.sort_by_key(|(r, _)| (r.start, r.end));
-        let mut out = String::with_capacity(src.len() + splices.iter().map(|s| s.1.len()).sum::<usize>());
-        let mut pos = 0;
-        for (range, text) in splices {
-            debug_assert!(range.start >= pos, "overlapping splices");
-            let start = range.start.max(pos);
-            out.push_str(&src[pos..start]);
-            out.push_str(&text);
-            pos = range.end.max(pos);
-        }
-        out.push_str(&src[pos..]);
-        out
+        splices
     }
+}
+
+/// Applies sorted splices to `src`; also returns where the first overlap was, if any (the
+/// overlapping part is then clamped).
+fn apply(src: &str, splices: &[(Range<usize>, String)]) -> (String, Option<usize>) {
+    let mut out = String::with_capacity(src.len() + splices.iter().map(|s| s.1.len()).sum::<usize>());
+    let mut pos = 0;
+    let mut overlap = None;
+    for (range, text) in splices {
+        if range.start < pos && overlap.is_none() {
+            overlap = Some(range.start);
+        }
+        let start = range.start.max(pos);
+        out.push_str(&src[pos..start]);
+        out.push_str(text);
+        pos = range.end.max(pos);
+    }
+    out.push_str(&src[pos..]);
+    (out, overlap)
 }
 
 /// The quote character that opens the value starting at `value_start`.

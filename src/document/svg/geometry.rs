@@ -4,10 +4,22 @@
 //! A subpath with `n` segments is stored as its control polygon: `3n + 1` points when open
 //! (`p0 c1 c2 p1 c1 c2 p2 …`), `3n` points when closed (the last segment ends at `p0`).
 //! Lines and quadratics are elevated to cubics exactly (a line's handles sit at 1/3 and 2/3);
-//! arcs are converted by `svgtypes` (via kurbo) with an error far below a pixel.
+//! arcs are converted by kurbo with an error far below a pixel, and never more than
+//! [`MAX_ARC_CUBICS`] cubics per arc whatever its radius.
+//!
+//! Path data is read with `svgtypes`' token-level [`svgtypes::PathParser`] and simplified here
+//! (relative → absolute, `H`/`V`, smooth curves, quadratics, arcs) in one loop: svgtypes' own
+//! simplifying parser recurses once per command in some runs (a long run of `z` overflowed the
+//! stack), and its arc conversion uses an absolute tolerance, so a huge radius made millions of
+//! cubics. Every cubic produced is counted against a caller's budget before it is stored.
 
 use kurbo::{Affine, Point, Vec2};
-use svgtypes::{Length, LengthUnit, SimplePathSegment};
+use svgtypes::{Length, LengthUnit, PathSegment};
+
+use crate::limits::LimitExceeded;
+
+/// Most cubics one elliptical arc command becomes (a full ellipse at the finest tolerance).
+pub const MAX_ARC_CUBICS: usize = 16;
 
 /// One subpath as a cubic control polygon (see the module docs).
 #[derive(Clone, Debug, PartialEq)]
@@ -92,31 +104,164 @@ impl Builder {
 }
 
 /// Parses path data. On a syntax error the segments before it are kept (as SVG requires) and
-/// the error is returned beside them.
+/// the error is returned beside them. No limit on the number of segments (the text bounds
+/// it); see [`path_from_d_with`].
 pub fn path_from_d(d: &str) -> (Vec<Subpath>, Option<String>) {
+    path_from_d_with(d, u64::MAX).unwrap_or_default() // no limit: never an error
+}
+
+/// Like [`path_from_d`], but refuses path data that makes more than `max_segments` cubic
+/// segments (the `segments` budget) before storing them.
+pub fn path_from_d_with(d: &str, max_segments: u64) -> Result<(Vec<Subpath>, Option<String>), LimitExceeded> {
     let mut b = Builder::new();
     let mut error = None;
-    for seg in svgtypes::SimplifyingPathParser::from(d) {
-        match seg {
-            Ok(SimplePathSegment::MoveTo { x, y }) => b.move_to(Point::new(x, y)),
-            Ok(SimplePathSegment::LineTo { x, y }) => b.line_to(Point::new(x, y)),
-            Ok(SimplePathSegment::Quadratic { x1, y1, x, y }) => {
-                b.quad_to(Point::new(x1, y1), Point::new(x, y))
-            }
-            Ok(SimplePathSegment::CurveTo { x1, y1, x2, y2, x, y }) => {
-                b.cubic_to(Point::new(x1, y1), Point::new(x2, y2), Point::new(x, y))
-            }
-            Ok(SimplePathSegment::ClosePath) => b.close(),
+    // Current point, start of the current subpath, and the reflected control points of the
+    // previous segment (`S` reflects a cubic's, `T` a quadratic's).
+    let mut cur = Point::ZERO;
+    let mut start = Point::ZERO;
+    let mut last_cubic_c2: Option<Point> = None;
+    let mut last_quad_c: Option<Point> = None;
+    let mut segments: u64 = 0;
+    let mut count = |n: u64| -> Result<(), LimitExceeded> {
+        segments = segments.saturating_add(n);
+        if segments > max_segments {
+            Err(LimitExceeded { field: "segments", what: "cubic segments", needed: segments, limit: max_segments })
+        } else {
+            Ok(())
+        }
+    };
+    for seg in svgtypes::PathParser::from(d) {
+        let seg = match seg {
+            Ok(s) => s,
             Err(e) => {
                 error = Some(format!("path data error: {e}"));
                 break;
             }
+        };
+        let at = |abs: bool, x: f64, y: f64| if abs { Point::new(x, y) } else { Point::new(cur.x + x, cur.y + y) };
+        let (mut next_cubic, mut next_quad) = (None, None);
+        match seg {
+            PathSegment::MoveTo { abs, x, y } => {
+                cur = at(abs, x, y);
+                start = cur;
+                b.move_to(cur);
+            }
+            PathSegment::LineTo { abs, x, y } => {
+                count(1)?;
+                cur = at(abs, x, y);
+                b.line_to(cur);
+            }
+            PathSegment::HorizontalLineTo { abs, x } => {
+                count(1)?;
+                cur = Point::new(if abs { x } else { cur.x + x }, cur.y);
+                b.line_to(cur);
+            }
+            PathSegment::VerticalLineTo { abs, y } => {
+                count(1)?;
+                cur = Point::new(cur.x, if abs { y } else { cur.y + y });
+                b.line_to(cur);
+            }
+            PathSegment::CurveTo { abs, x1, y1, x2, y2, x, y } => {
+                count(1)?;
+                let (c1, c2, p) = (at(abs, x1, y1), at(abs, x2, y2), at(abs, x, y));
+                b.cubic_to(c1, c2, p);
+                cur = p;
+                next_cubic = Some(c2);
+            }
+            PathSegment::SmoothCurveTo { abs, x2, y2, x, y } => {
+                count(1)?;
+                let c1 = last_cubic_c2.map_or(cur, |c| reflect(c, cur));
+                let (c2, p) = (at(abs, x2, y2), at(abs, x, y));
+                b.cubic_to(c1, c2, p);
+                cur = p;
+                next_cubic = Some(c2);
+            }
+            PathSegment::Quadratic { abs, x1, y1, x, y } => {
+                count(1)?;
+                let (c, p) = (at(abs, x1, y1), at(abs, x, y));
+                b.quad_to(c, p);
+                cur = p;
+                next_quad = Some(c);
+            }
+            PathSegment::SmoothQuadratic { abs, x, y } => {
+                count(1)?;
+                let c = last_quad_c.map_or(cur, |q| reflect(q, cur));
+                let p = at(abs, x, y);
+                b.quad_to(c, p);
+                cur = p;
+                next_quad = Some(c);
+            }
+            PathSegment::EllipticalArc { abs, rx, ry, x_axis_rotation, large_arc, sweep, x, y } => {
+                let p = at(abs, x, y);
+                let arc = kurbo::SvgArc {
+                    from: cur,
+                    to: p,
+                    radii: Vec2::new(rx.abs(), ry.abs()),
+                    x_rotation: x_axis_rotation.to_radians(),
+                    large_arc,
+                    sweep,
+                };
+                let cubics = arc_cubics(&arc);
+                cur = p;
+                if cubics.is_empty() {
+                    count(1)?;
+                    b.line_to(p);
+                } else {
+                    count(cubics.len() as u64)?;
+                    for (c1, c2, q) in cubics {
+                        b.cubic_to(c1, c2, q);
+                        // The current point is where the last cubic ends (within rounding of
+                        // the arc's end point), as svgtypes had it: scenes stay bit-identical.
+                        cur = q;
+                    }
+                }
+            }
+            PathSegment::ClosePath { .. } => {
+                b.close();
+                cur = start;
+            }
         }
+        last_cubic_c2 = next_cubic;
+        last_quad_c = next_quad;
     }
     let mut out = b.finish();
     // A trailing lone moveto after Z was pushed by `close`; `finish` dropped it already.
     out.retain(|s| s.points.iter().all(|p| p.x.is_finite() && p.y.is_finite()));
-    (out, error)
+    Ok((out, error))
+}
+
+/// `c` mirrored about `about` (computed as `2·about − c`, the rounding svgtypes used).
+fn reflect(c: Point, about: Point) -> Point {
+    Point::new(about.x * 2.0 - c.x, about.y * 2.0 - c.y)
+}
+
+/// An SVG arc as at most [`MAX_ARC_CUBICS`] cubics; empty when it is a straight line (a zero
+/// radius, equal ends) or not finite, which the caller draws as a line.
+///
+/// The tolerance is 0.1 user units (what svgtypes used, so ordinary arcs convert exactly as
+/// before) but never below a 10⁻⁷ of the radius: kurbo's count grows as (radius /
+/// tolerance)^(1/6), so this bounds it (≤ 15 for a full ellipse) whatever the radius.
+fn arc_cubics(arc: &kurbo::SvgArc) -> Vec<(Point, Point, Point)> {
+    let finite = arc.from.is_finite() && arc.to.is_finite() && arc.radii.is_finite() && arc.x_rotation.is_finite();
+    if !finite {
+        return Vec::new();
+    }
+    let Some(a) = kurbo::Arc::from_svg_arc(arc) else { return Vec::new() };
+    if !(a.center.is_finite() && a.radii.is_finite() && a.start_angle.is_finite() && a.sweep_angle.is_finite()) {
+        return Vec::new();
+    }
+    let r = a.radii.x.abs().max(a.radii.y.abs());
+    let tolerance = (r * 1e-7).max(0.1);
+    let mut out = Vec::new();
+    for el in a.append_iter(tolerance) {
+        if out.len() >= MAX_ARC_CUBICS {
+            break; // cannot happen with the tolerance above; a guard, not a rule
+        }
+        if let kurbo::PathEl::CurveTo(c1, c2, p) = el {
+            out.push((c1, c2, p));
+        }
+    }
+    out
 }
 
 /// A rectangle with optional rounded corners (`rx`, `ry` already clamped to half the sides).
@@ -224,6 +369,25 @@ pub fn parse_length(s: Option<&str>, axis: Axis, viewport: Vec2) -> Option<f64> 
 /// Parses a `points` list of `polyline`/`polygon`. A trailing odd number is ignored, as SVG says.
 pub fn parse_points(s: &str) -> Vec<Point> {
     svgtypes::PointsParser::from(s).map(|(x, y)| Point::new(x, y)).collect()
+}
+
+/// Like [`parse_points`], but refuses a list that would make more than `max_segments` line
+/// segments before storing it (the `segments` budget).
+pub fn parse_points_with(s: &str, max_segments: u64) -> Result<Vec<Point>, LimitExceeded> {
+    let mut out = Vec::new();
+    for (x, y) in svgtypes::PointsParser::from(s) {
+        // A polygon's n points make n segments (with the closing one), a polyline's n − 1.
+        if out.len() as u64 >= max_segments {
+            return Err(LimitExceeded {
+                field: "segments",
+                what: "cubic segments",
+                needed: out.len() as u64 + 1,
+                limit: max_segments,
+            });
+        }
+        out.push(Point::new(x, y));
+    }
+    Ok(out)
 }
 
 #[cfg(test)]

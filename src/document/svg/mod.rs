@@ -2,6 +2,7 @@
 //! write changes back as minimal splices of the original text.
 
 mod document;
+mod prescan;
 pub mod edit;
 pub mod geometry;
 pub mod paint;

@@ -6,9 +6,19 @@
 //! Every specified value remembers where it came from ([`Origin`]) so that write-back can put a
 //! new colour back in the same place.
 
+use std::cell::Cell;
+
 use serde::Serialize;
 
 use super::document::{Document, ElementId};
+use crate::error::{Error, Result};
+use crate::limits::{LimitExceeded, Limits};
+use crate::progress::{Observer, Stage, Ticker, no_progress};
+
+/// Selectors with more compound parts than this are skipped: `simplecss` matches them by
+/// recursion (one level per part) with backtracking over ancestors, so their stack and time
+/// would grow with the input. Real style sheets use a handful.
+pub const MAX_SELECTOR_PARTS: usize = 32;
 
 /// One `name: value` declaration.
 #[derive(Clone, Debug, PartialEq)]
@@ -85,8 +95,28 @@ pub struct Styles {
 }
 
 impl Styles {
-    /// Runs the cascade for every element of `doc`.
+    /// Runs the cascade for every element of `doc`, within the default [`Limits`]. A style
+    /// sheet over the CSS budget is left out (its rules do not apply); use
+    /// [`compute_with`](Self::compute_with) to get the error instead.
     pub fn compute(doc: &Document) -> Styles {
+        match Self::compute_with(doc, &Limits::default(), &mut no_progress()) {
+            Ok(s) => s,
+            Err(_) => Self::compute_with(doc, &Limits { css_matches: 0, ..Limits::default() }, &mut no_progress())
+                .unwrap_or_default(),
+        }
+    }
+
+    /// Runs the cascade within `limits.css_matches` (rules × elements, checked before any
+    /// matching, and every step of selector matching counted against the same budget, so a
+    /// backtracking selector cannot run away), reporting [`Stage::Style`] progress.
+    /// With `css_matches == 0` the style sheets are ignored rather than refused.
+    pub fn compute_with(doc: &Document, limits: &Limits, observer: &mut Observer<'_>) -> Result<Styles> {
+        let mut ticker = Ticker::new(observer, Stage::Style);
+        Self::compute_ticking(doc, limits, &mut ticker)
+    }
+
+    pub(crate) fn compute_ticking(doc: &Document, limits: &Limits, ticker: &mut Ticker<'_, '_>) -> Result<Styles> {
+        ticker.stage(Stage::Style)?;
         let css: String = doc
             .element_ids()
             .filter(|&e| {
@@ -95,13 +125,28 @@ impl Styles {
                     && el.is_svg()
                     && el.attr("type").is_none_or(|t| t.trim().is_empty() || t.trim() == "text/css")
             })
-            .map(|e| doc.element(e).text.clone())
+            .map(|e| doc.element(e).text.as_str())
             .collect::<Vec<_>>()
             .join("\n");
-        let sheet = simplecss::StyleSheet::parse(&css);
+        let mut sheet = if limits.css_matches == 0 { simplecss::StyleSheet::new() } else { parse_sheet(&css, ticker)? };
+        // Over-counts the parts (a combinator character inside an attribute selector's value
+        // counts too); that only errs on the side of skipping.
+        sheet.rules.retain(|r| {
+            let text = r.selector.to_string();
+            text.bytes().filter(|&b| b == b' ' || b == b'>' || b == b'+').count() < MAX_SELECTOR_PARTS
+        });
+        let total = doc.len() as u64;
+        let planned = (sheet.rules.len() as u64).saturating_mul(total);
+        if !sheet.rules.is_empty() {
+            Limits::check("css_matches", "style rule × element matches", planned, limits.css_matches)
+                .map_err(Error::Limit)?;
+        }
+        let work = Cell::new(0u64);
+        let budget = limits.css_matches;
         let mut per_element = Vec::with_capacity(doc.len());
         for id in doc.element_ids() {
             let el = doc.element(id);
+            ticker.tick(1 + sheet.rules.len() as u64, || id.index() as f32 / total.max(1) as f32)?;
             // (priority, value): larger priority wins; equal priority → later wins.
             let mut slots: Vec<(&'static str, u8, Specified)> = Vec::new();
             let mut put = |name: &str, value: &str, prio: u8, origin: Origin| {
@@ -119,13 +164,22 @@ impl Styles {
                 }
             }
             if !sheet.rules.is_empty() {
-                let handle = CssElement { doc, id };
+                let handle = CssElement { doc, id, work: &work, budget };
                 for rule in &sheet.rules {
+                    work.set(work.get().saturating_add(1));
                     if rule.selector.matches(&handle) {
                         for d in &rule.declarations {
                             put(d.name, d.value, if d.important { 3 } else { 1 }, Origin::Css);
                         }
                     }
+                }
+                if work.get() > budget {
+                    return Err(Error::Limit(LimitExceeded {
+                        field: "css_matches",
+                        what: "style rule × element matches (counting each ancestor a selector visits)",
+                        needed: work.get(),
+                        limit: budget,
+                    }));
                 }
             }
             if let Some(style) = el.attr("style") {
@@ -135,7 +189,7 @@ impl Styles {
             }
             per_element.push(slots.into_iter().map(|(p, _, s)| (p, s)).collect());
         }
-        Styles { per_element }
+        Ok(Styles { per_element })
     }
 
     /// The element's own specified value of `property`, if any.
@@ -171,23 +225,88 @@ impl Styles {
     }
 }
 
+/// Parses a style sheet rule by rule. `simplecss` computes a line/column (by scanning from the
+/// start of its text) for every recoverable error, and a rule without a final `;` is one, so
+/// one `parse` of a whole sheet is quadratic in its size (100,000 rules: minutes). Each rule
+/// is therefore parsed on its own slice, and the rules are then sorted by specificity with a
+/// stable sort, which keeps source order among equals exactly as one `parse` would.
+fn parse_sheet<'a>(css: &'a str, ticker: &mut Ticker<'_, '_>) -> Result<simplecss::StyleSheet<'a>> {
+    let mut rules = Vec::new();
+    let bytes = css.as_bytes();
+    let total = bytes.len().max(1) as f32;
+    let (mut start, mut depth, mut i) = (0usize, 0usize, 0usize);
+    let mut quote: Option<u8> = None;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if let Some(q) = quote {
+            if b == b'\\' {
+                i += 1;
+            } else if b == q {
+                quote = None;
+            }
+        } else if b == b'/' && bytes.get(i + 1) == Some(&b'*') {
+            i = css[i + 2..].find("*/").map_or(bytes.len(), |p| i + 2 + p + 1);
+        } else {
+            match b {
+                b'"' | b'\'' => quote = Some(b),
+                b'{' => depth += 1,
+                b'}' => {
+                    depth = depth.saturating_sub(1);
+                    if depth == 0 {
+                        rules.extend(simplecss::StyleSheet::parse(&css[start..=i]).rules);
+                        start = i + 1;
+                        ticker.tick(1, || i as f32 / total)?;
+                    }
+                }
+                b';' if depth == 0 => {
+                    rules.extend(simplecss::StyleSheet::parse(&css[start..=i]).rules);
+                    start = i + 1;
+                }
+                _ => {}
+            }
+        }
+        i += 1;
+    }
+    if start < bytes.len() {
+        rules.extend(simplecss::StyleSheet::parse(&css[start..]).rules);
+    }
+    rules.sort_by_cached_key(|r| r.selector.specificity());
+    Ok(simplecss::StyleSheet { rules })
+}
+
 /// Adapter that lets simplecss match selectors against our elements.
 #[derive(Clone, Copy)]
+///
+/// Every step to a parent or sibling is counted in `work`; past `budget` there are no more
+/// parents or siblings, so matching ends at once (and the caller reports the limit).
 struct CssElement<'a> {
     doc: &'a Document,
     id: ElementId,
+    work: &'a Cell<u64>,
+    budget: u64,
+}
+
+impl CssElement<'_> {
+    fn step(&self) -> bool {
+        let w = self.work.get().saturating_add(1);
+        self.work.set(w);
+        w <= self.budget
+    }
 }
 
 impl simplecss::Element for CssElement<'_> {
     fn parent_element(&self) -> Option<Self> {
-        Some(CssElement { doc: self.doc, id: self.doc.element(self.id).parent? })
+        if !self.step() {
+            return None;
+        }
+        Some(CssElement { id: self.doc.element(self.id).parent?, ..*self })
     }
 
     fn prev_sibling_element(&self) -> Option<Self> {
-        let parent = self.doc.element(self.id).parent?;
-        let siblings = &self.doc.element(parent).children;
-        let pos = siblings.iter().position(|&s| s == self.id)?;
-        Some(CssElement { doc: self.doc, id: *siblings.get(pos.checked_sub(1)?)? })
+        if !self.step() {
+            return None;
+        }
+        Some(CssElement { id: self.doc.prev_sibling(self.id)?, ..*self })
     }
 
     fn has_local_name(&self, name: &str) -> bool {
