@@ -36,7 +36,7 @@ fn main() {
     let ad = device.clone().autodiff();
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let doc = Document::open(root.join("examples/horseriding.svg")).unwrap();
-    let scene = build(&doc, &BuildOptions { trainable: Trainable::All }).unwrap().scene;
+    let scene = build(&doc, &BuildOptions { trainable: Trainable::All, ..Default::default() }).unwrap().scene;
     let clip = ClipConfig::default().init(&ad);
     let s = clip.image_size();
     let job = RasterJob { scene: Arc::new(scene.clone()), width: size, height: size, background: [1.0; 4] };

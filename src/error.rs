@@ -54,6 +54,10 @@ pub enum Error {
     #[error("{0}")]
     Limit(clipvg_document::LimitExceeded),
 
+    /// The result could not be written back into the document safely (checked, never output).
+    #[error("cannot write the result back: {0}")]
+    WriteBack(String),
+
     /// The run was cancelled by the caller.
     #[error("cancelled")]
     Cancelled,
@@ -80,6 +84,7 @@ impl From<clipvg_document::Error> for Error {
             D::ParamMismatch(m) => Error::ParamMismatch(m),
             D::Limit(l) => Error::Limit(l),
             D::Cancelled => Error::Cancelled,
+            D::WriteBack(m) => Error::WriteBack(m),
         }
     }
 }

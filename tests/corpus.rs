@@ -50,7 +50,7 @@ fn compare(path: &Path, a: &Scene, b: &Scene) {
 /// Returns the number of shapes, so callers can check the corpus was not empty.
 fn round_trip(path: &Path) -> usize {
     let doc = Document::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let options = BuildOptions { trainable: Trainable::All };
+    let options = BuildOptions { trainable: Trainable::All, ..Default::default() };
     let first = build(&doc, &options).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let text = write_back(&doc, &first.scene, &first.map, &first.scene, WriteBack { force: true }).unwrap();
     let doc2 = Document::parse(text).unwrap_or_else(|e| panic!("{}: rewritten file does not parse: {e}", path.display()));

@@ -30,7 +30,7 @@ fn adam_fits_points_and_colours_to_a_target_render() {
         <path d="M 26 24 L 40 36 L 24 40 Z" fill="#a0a0a0" fill-opacity="0.8"/>
         <polyline points="12,54 30,40 52,54" fill="none" stroke="#606060" stroke-width="4"/>
     </svg>"##;
-    let options = BuildOptions { trainable: Trainable::All };
+    let options = BuildOptions { trainable: Trainable::All, ..Default::default() };
     let target_scene = build(&Document::parse(target_svg).unwrap(), &options).unwrap().scene;
     let start = build(&Document::parse(start_svg).unwrap(), &options).unwrap().scene;
     let bg = [1.0, 1.0, 1.0, 1.0];

@@ -30,7 +30,7 @@ fn gpu_device() -> Device {
 
 fn scene_of(path: &std::path::Path) -> Scene {
     let doc = Document::open(path).unwrap();
-    build(&doc, &BuildOptions { trainable: Trainable::All }).unwrap().scene
+    build(&doc, &BuildOptions { trainable: Trainable::All, ..Default::default() }).unwrap().scene
 }
 
 fn to_vec<const D: usize>(t: Tensor<D>) -> Vec<f32> {

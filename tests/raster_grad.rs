@@ -101,7 +101,7 @@ struct Case {
 impl Case {
     fn new(seed: u64) -> Case {
         let doc = Document::parse(scene_svg(seed)).unwrap();
-        let scene = build(&doc, &BuildOptions { trainable: Trainable::All }).unwrap().scene;
+        let scene = build(&doc, &BuildOptions { trainable: Trainable::All, ..Default::default() }).unwrap().scene;
         let mut rng = Rng(seed ^ 0x9e37_79b9);
         let weights = (0..SIZE * SIZE * 4).map(|_| rng.range(-1.0, 1.0) as f32).collect();
         Case { scene, weights }

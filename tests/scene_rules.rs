@@ -178,7 +178,7 @@ fn selection_marks_trainable_shapes_and_rois() {
            <path id="p3" d="M0 0 H5 V5 Z"/><path id="far" d="M500 500 H600 V600 Z"/>"#,
     );
     let sel = vec![d.require_id("grp").unwrap()];
-    let b = build(&d, &BuildOptions { trainable: Trainable::Elements(sel.clone()) }).unwrap();
+    let b = build(&d, &BuildOptions { trainable: Trainable::Elements(sel.clone()), ..Default::default() }).unwrap();
     let t: Vec<bool> = b.scene.shapes.iter().map(|s| s.trainable).collect();
     assert_eq!(t, vec![true, true, false, false]);
     let mask = b.scene.point_trainable();

@@ -25,7 +25,7 @@ const DOC: &str = r##"<?xml version="1.0" encoding="UTF-8"?>
 
 fn built(doc: &Document, ids: &[&str]) -> Built {
     let sel: Vec<ElementId> = ids.iter().map(|i| doc.require_id(i).unwrap()).collect();
-    build(doc, &BuildOptions { trainable: Trainable::Elements(sel) }).unwrap()
+    build(doc, &BuildOptions { trainable: Trainable::Elements(sel), ..Default::default() }).unwrap()
 }
 
 fn shape_index(doc: &Document, b: &Built, id: &str) -> usize {

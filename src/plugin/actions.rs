@@ -179,14 +179,14 @@ pub fn test_mark(cx: &Context<'_>, _request: &Request, progress: &mut Progress<'
     for (n, &el) in resolve_ids(&doc, cx.selection)?.iter().enumerate() {
         editor.set_attribute(el, "data-clipvg-test-mark", (n + 1).to_string());
     }
-    let svg = editor.finish();
+    let svg = editor.finish_checked()?;
     progress.report(1.0, "done");
     Ok(Outcome { svg, details: json!({ "marked": cx.selection }), png: None, changed: true, cancelled: false })
 }
 
 /// The elements of `ids`, in order; an error naming the first id that is not in the document.
 pub fn resolve_ids(doc: &Document, ids: &[String]) -> Result<Vec<ElementId>> {
-    ids.iter().map(|id| doc.require_id(id)).collect()
+    ids.iter().map(|id| Ok(doc.require_id(id)?)).collect()
 }
 
 /// One region of interest of an edit, resolved against the document.
@@ -224,7 +224,7 @@ impl EditPlan {
         let roi_elements: Vec<Option<ElementId>> = request
             .rois
             .iter()
-            .map(|r| r.id.as_deref().map(|id| doc.require_id(id)).transpose())
+            .map(|r| r.id.as_deref().map(|id| Ok(doc.require_id(id)?)).transpose())
             .collect::<Result<_>>()?;
         let mut trainable = selected.clone();
         for el in roi_elements.iter().flatten() {
@@ -245,7 +245,7 @@ impl EditPlan {
         {
             return Err(Error::InvalidInput(format!("target image {} does not exist", path.display())));
         }
-        let built = build(&doc, &BuildOptions { trainable: Trainable::Elements(trainable.clone()) })?;
+        let built = build(&doc, &BuildOptions { trainable: Trainable::Elements(trainable.clone()), ..Default::default() })?;
         let canvas = [0.0, 0.0, built.canvas.width, built.canvas.height];
         let text_guided = request.target_image.is_none();
         let prompt_for = |el: Option<ElementId>, own: Option<&str>| -> Result<Option<String>> {

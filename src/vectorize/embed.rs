@@ -94,7 +94,7 @@ pub fn vectorize_images(
         editor.replace_element(el, group_markup(doc, el, &v.svg, to_user, tag_prefix)?);
         images.push(EmbeddedImage { element: name, id_prefix: ids.prefix, report: v.report });
     }
-    Ok(EmbeddedOutcome { svg: editor.finish(), images })
+    Ok(EmbeddedOutcome { svg: editor.finish_checked()?, images })
 }
 
 /// The encoded bitmap of an `<image>` and the name to use for it in messages.

@@ -49,7 +49,7 @@ pub fn refine(
 ) -> Result<(String, RefineReport)> {
     let start = Instant::now();
     let doc = Document::parse(svg)?;
-    let built = scene::build(&doc, &BuildOptions { trainable: Trainable::All })?;
+    let built = scene::build(&doc, &BuildOptions { trainable: Trainable::All, ..Default::default() })?;
     let original = built.scene;
     let before = crate::raster::render(&original, w, h, WHITE)?;
     let psnr_before_db = psnr(&before.data, target);

@@ -299,7 +299,7 @@ fn quote_of(src: &str, value_start: usize) -> char {
 }
 
 /// Escapes a value for an attribute delimited by `quote`.
-pub(crate) fn escape_attr(value: &str, quote: char) -> String {
+pub fn escape_attr(value: &str, quote: char) -> String {
     let mut s = String::with_capacity(value.len());
     for c in value.chars() {
         match c {
