@@ -190,7 +190,7 @@ fn selection_marks_trainable_shapes_and_rois() {
     // Outside the canvas: a clear error, not an empty ROI.
     let far = vec![d.require_id("far").unwrap()];
     assert!(rois_of(&d, &b.scene, &b.map, &far).is_err());
-    assert!(matches!(d.require_id("nope"), Err(clipvg::Error::UnknownId(_))));
+    assert!(matches!(d.require_id("nope"), Err(clipvg_document::Error::UnknownId(_))));
 }
 
 #[test]

@@ -183,7 +183,7 @@ fn mismatched_parameters_are_an_error() {
     bad.points.pop();
     assert!(matches!(
         write_back(&doc, &b.scene, &b.map, &bad, WriteBack::default()),
-        Err(clipvg::Error::ParamMismatch(_))
+        Err(clipvg_document::Error::ParamMismatch(_))
     ));
     let mut nan = b.scene.clone();
     nan.points[0][0] = f32::NAN;
