@@ -125,6 +125,13 @@ fn name_max(dir: &Path) -> usize {
     255
 }
 
+/// Writes `text` to stdout; a closed or full stdout (`clipvg … | head -c1`, a full disk) is an
+/// error naming standard output, never a panic as `print!` would give.
+pub fn print_stdout(text: &str) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes()).and_then(|()| out.flush()).map_err(|e| Error::io("standard output", e))
+}
+
 /// Refuses an output path that names the input file (also through another spelling of the
 /// path): clipvg never writes over its input.
 pub fn refuse_overwriting_input(input: &Path, output: &Path) -> Result<()> {

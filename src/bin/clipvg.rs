@@ -140,14 +140,6 @@ fn render_size(canvas: (f64, f64), width: Option<u32>, height: Option<u32>, limi
     Ok((w, h))
 }
 
-/// Writes `text` to stdout; a closed or full stdout is an error, never a panic.
-fn print_stdout(text: &str) -> clipvg::Result<()> {
-    let mut out = std::io::stdout().lock();
-    out.write_all(text.as_bytes())
-        .and_then(|()| out.flush())
-        .map_err(|e| clipvg::Error::io("standard output", e))
-}
-
 /// Checks the output before any work.
 fn check_output(input: &Path, output: &Path) -> clipvg::Result<()> {
     clipvg::util::refuse_overwriting_input(input, output)?;
@@ -163,9 +155,9 @@ fn run(cli: Cli) -> clipvg::Result<()> {
             if json {
                 let text = serde_json::to_string_pretty(&report)
                     .map_err(|e| clipvg::Error::InvalidInput(format!("report: {e}")))?;
-                print_stdout(&format!("{text}\n"))
+                clipvg::util::print_stdout(&format!("{text}\n"))
             } else {
-                print_stdout(&report.to_text(50))
+                clipvg::util::print_stdout(&report.to_text(50))
             }
         }
         Command::Render { input, output, width, height, background, backend, limits } => {

@@ -76,7 +76,8 @@ mod sabi_traits {
     /// A progress sink borrowed for one run: `ProgressSink_TO::from_ptr(&mut sink, TD_Opaque)`.
     pub type ProgressRef<'a> = ProgressSink_TO<'a, RMut<'a, ()>>;
 
-    /// An engine (see `ClipvgEngine` in the C header): thread-safe, runs serialised.
+    /// An engine (see `ClipvgEngine` in the C header): thread-safe; a run on an engine that is
+    /// running returns a `ClipvgStatus::Busy` error at once.
     #[sabi_trait]
     pub trait AbiEngine: Send + Sync {
         /// Runs `action` (`inspect`, `render`, `edit`, `recolor`, `vectorize`) with a JSON request

@@ -184,9 +184,10 @@ pub fn host_message(message: &str) -> String {
     escaped
 }
 
-/// The message of an internal error (a caught panic).
+/// The message of an internal error (a caught panic): "internal error: " and the panic's own
+/// message (the status, `CLIPVG_STATUS_PANIC`, says it is a bug to report).
 pub fn internal_message(panic: &str) -> String {
-    format!("internal error: {panic} (a bug in clipvg; please report it)")
+    format!("internal error: {panic}")
 }
 
 #[cfg(test)]
