@@ -149,7 +149,7 @@ fn check_output(input: &Path, output: &Path) -> clipvg::Result<()> {
 fn run(cli: Cli) -> clipvg::Result<()> {
     match cli.command {
         Command::Inspect { file, json, limits } => {
-            let _limits = limits.limits()?; // TODO(#10): see `Request::limits`
+            let _limits = limits.limits()?; // parsed and checked; handed on once wired (see the TODO at `Request::limits`)
             let doc = Document::open(&file)?;
             let report = clipvg::inspect::inspect(&doc)?;
             if json {
@@ -176,12 +176,12 @@ fn run(cli: Cli) -> clipvg::Result<()> {
             Ok(())
         }
         Command::Edit { args, limits } => {
-            let _limits = limits.limits()?; // TODO(#10): see `Request::limits`
+            let _limits = limits.limits()?; // parsed and checked; handed on once wired (see the TODO at `Request::limits`)
             check_output(&args.input, &args.output)?;
             clipvg::edit::cli::run(&args)
         }
         Command::Vectorize { args, limits } => {
-            let _limits = limits.limits()?; // TODO(#10): see `Request::limits`
+            let _limits = limits.limits()?; // parsed and checked; handed on once wired (see the TODO at `Request::limits`)
             check_output(&args.input, &args.output)?;
             clipvg::vectorize::cli::run(&args)
         }
