@@ -15,15 +15,57 @@
  * (all accept NULL). Pointers returned by accessors are borrowed from their handle and die with it.
  * Static strings (clipvg_version, clipvg_manifest_json) are never freed.
  *
- * Errors: fallible calls return a ClipvgStatus (CLIPVG_STATUS_OK = 0) and, if out_error is not
- * NULL, set *out_error to NULL on success or to an owned ClipvgError with a one-sentence message
- * for the user. NULL where a value is required and invalid UTF-8 are errors
- * (CLIPVG_STATUS_INVALID_ARGUMENT), never crashes. No call unwinds or aborts on an internal
- * error: it returns CLIPVG_STATUS_PANIC.
+ * THE CONTRACT
  *
- * Threads: a ClipvgEngine may be shared by threads; runs on one engine are serialised. Results
- * and errors are immutable and may be read from any thread. The progress callback runs on the
- * thread that called clipvg_run. The library writes nothing to stdout or stderr.
+ * 1. Nothing crosses the boundary. No call unwinds into the host or aborts the process on an
+ *    internal error: a panic inside clipvg is caught and returned as CLIPVG_STATUS_PANIC with a
+ *    message "internal error: ..."; the engine stays usable. NULL where a value is required and
+ *    invalid UTF-8 are CLIPVG_STATUS_INVALID_ARGUMENT, never crashes.
+ *
+ * 2. The library prints nothing, ever, on stdout or stderr. Caught panics are not printed: the
+ *    library installs, once, a panic hook that chains to the one before it and stays silent only
+ *    for panics raised inside a clipvg call (a Rust host's own panics still reach its hook).
+ *    GPU probing is kept quiet: Mesa's Vulkan device-select layer makes libwayland print
+ *    "XDG_RUNTIME_DIR is invalid" when neither WAYLAND_DISPLAY is an absolute path nor
+ *    XDG_RUNTIME_DIR is set; only then, and only for the milliseconds of the probe (at most twice
+ *    per process), WAYLAND_DISPLAY is set to a path that cannot exist and then restored. That is
+ *    the library's one change to the process environment; it installs no signal handlers.
+ *
+ * 3. One run at a time per engine, never a wait: clipvg_run on an engine that is already running
+ *    (called from its own progress callback, or from another thread) returns CLIPVG_STATUS_BUSY
+ *    at once and does nothing. Use one engine per thread to run in parallel. A ClipvgEngine may
+ *    be shared by threads; results and errors are immutable and may be read from any thread.
+ *    The progress callback runs on the thread that called clipvg_run, never after it returned.
+ *
+ * 4. Statuses say the cause, so a host can act without parsing messages: the request
+ *    (INVALID_REQUEST), the document (INVALID_DOCUMENT), the selection (INVALID_SELECTION), a
+ *    budget (LIMIT_EXCEEDED: raise it in the request), the model (MODEL_MISSING: fetch it;
+ *    MODEL_DOWNLOAD: retry when online; MODEL_INVALID: fetch it again), files (IO), the GPU (GPU:
+ *    retry with "backend": "cpu"), the user (CANCELLED), the engine (BUSY), clipvg itself (PANIC:
+ *    a bug, please report it). Treat any other non-zero value as a failure.
+ *
+ * 5. Messages are for people: UTF-8, one line, control characters and invisible Unicode
+ *    controls escaped as \u{..}, at most 2048 bytes; input echoed in a message (action names,
+ *    ids, model names, JSON field names) is cut to 100 characters.
+ *
+ * 6. Limits. Everything a document can make clipvg expand or allocate has a budget; a document
+ *    over one fails with CLIPVG_STATUS_LIMIT_EXCEEDED naming the budget, before the work or the
+ *    allocation, on any host thread with a stack of 256 KB or more (nothing recurses on the
+ *    input's depth). A request raises any of them with "limits": {"NAME": N, ...}; the clipvg
+ *    command with --limit NAME=N. Defaults (clipvg_document::Limits):
+ *      document_bytes   268435456  (256 MiB of SVG text)
+ *      nodes              4000000  (XML nodes after entity expansion)
+ *      depth                 1024  (element nesting)
+ *      attributes            1000  (attributes on one element)
+ *      namespaces        50000000  (namespace work of the XML parser)
+ *      entity_bytes      16777216  (16 MiB of expanded internal entities)
+ *      css_matches       50000000  (<style> rules x elements matched)
+ *      shapes             1000000  (shapes after <use> expansion)
+ *      segments          10000000  (cubic segments in the scene)
+ *      colors             4000000  (solid paints and gradient stops, per shape)
+ *      flattened_lines   50000000  (line pieces for the rasterizer)
+ *      render_pixels    268435456  (16384 x 16384 pixels in one render)
+ *      memory_bytes    8589934592  (8 GiB of large buffers, estimated before allocating)
  *
  * The request JSON and the actions are documented in src/plugin/request.rs (struct Request) and
  * in the host-neutral manifest (clipvg_manifest_json, plugin-manifest/clipvg.json).
@@ -46,7 +88,9 @@
 
 /**
  * What a call returned. `CLIPVG_STATUS_OK` is 0; every other value comes with a
- * `ClipvgError` (when the caller asked for one) whose message says what to do.
+ * `ClipvgError` (when the caller asked for one) whose message says what to do. The status says
+ * what kind of thing went wrong, so a host can act on it without reading the message; a host
+ * must treat a value it does not know as a failure (later versions may add statuses).
  */
 typedef enum {
   /**
@@ -60,7 +104,7 @@ typedef enum {
   CLIPVG_STATUS_INVALID_ARGUMENT = 1,
   /**
    * The request is wrong: malformed JSON, an unknown field or action, a value out of range, an
-   * empty prompt, an unknown model, an action not in this build.
+   * empty prompt, an unknown model name or a model folder that does not exist.
    */
   CLIPVG_STATUS_INVALID_REQUEST = 2,
   /**
@@ -80,20 +124,50 @@ typedef enum {
    */
   CLIPVG_STATUS_IO = 6,
   /**
-   * The GPU was asked for and cannot be used, or failed while running.
+   * The GPU was asked for and cannot be used, or failed while running (on the GPU, a failure
+   * inside the tensor runtime is reported as this too). Retrying with `"backend": "cpu"` may work.
    */
   CLIPVG_STATUS_GPU = 7,
   /**
-   * An internal error (a bug in clipvg); the message says what happened.
+   * An internal error: a bug in clipvg (a caught panic); the message starts with
+   * "internal error:" and says what happened. The engine stays usable.
    */
   CLIPVG_STATUS_PANIC = 8,
+  /**
+   * The engine is already running an action: a call from its own progress callback, or from
+   * another thread while a run is under way. Returned at once; nothing was done. Runs on one
+   * engine never wait for each other: use one engine per thread to run in parallel.
+   */
+  CLIPVG_STATUS_BUSY = 9,
+  /**
+   * The document (or the request) needs more than a budget of the limits allows (nesting
+   * depth, nodes, shapes, segments, pixels, memory, ...). The message names the limit and how
+   * to raise it (`"limits": {"NAME": N}` in the request). Nothing was allocated for it.
+   */
+  CLIPVG_STATUS_LIMIT_EXCEEDED = 10,
+  /**
+   * The CLIP model is not on this machine: a model folder lacks `config.json` or
+   * `model.safetensors`. A host can offer to fetch it (`clipvg weights fetch NAME`).
+   */
+  CLIPVG_STATUS_MODEL_MISSING = 11,
+  /**
+   * Downloading the CLIP model failed (offline, server error). Retrying later may work.
+   */
+  CLIPVG_STATUS_MODEL_DOWNLOAD = 12,
+  /**
+   * The CLIP model's files are not usable: a download or cached file failed verification
+   * (size or SHA-256; the file was removed), or the weights, config or tokenizer are corrupt or
+   * not a CLIP checkpoint. Fetching the model again may work.
+   */
+  CLIPVG_STATUS_MODEL_INVALID = 13,
 } ClipvgStatus;
 
 /**
  * An engine: options fixed at creation (model, backend), and later the loaded model.
  * Created by `clipvg_engine_new`, owned by the caller, freed with `clipvg_engine_free`.
- * Thread-safe: it may be used from any thread and shared between threads; runs on one engine
- * are serialised (use one engine per thread to run in parallel).
+ * Thread-safe: it may be used from any thread and shared between threads; a run on an engine
+ * that is already running returns `CLIPVG_STATUS_BUSY` at once (use one engine per thread to run
+ * in parallel).
  */
 typedef struct ClipvgEngine ClipvgEngine;
 
@@ -169,7 +243,8 @@ ClipvgStatus clipvg_engine_new(const char *options_json,
                                ClipvgError **out_error);
 
 /**
- * Frees an engine. NULL is ignored. The engine must not be in use by another thread.
+ * Frees an engine. NULL is ignored. The engine must not be in use by another thread. Called
+ * from the engine's own progress callback, it takes effect when that run returns.
  *
  * # Safety
  * `engine` must be NULL or come from `clipvg_engine_new` and not have been freed.
@@ -190,7 +265,9 @@ void clipvg_engine_free(ClipvgEngine *engine);
  * - `out_result`: on success receives a result the caller frees with `clipvg_result_free`; NULL on failure.
  * - `out_error`: may be NULL; on failure receives an error the caller frees with `clipvg_error_free`.
  *
- * The engine is borrowed for the call. Nothing is kept after the call returns.
+ * The engine is borrowed for the call. Nothing is kept after the call returns. On an engine
+ * that is already running (a call from its own progress callback, or from another thread) it
+ * returns `CLIPVG_STATUS_BUSY` at once and does nothing.
  *
  * # Safety
  * `engine` must come from `clipvg_engine_new`; every pointer must be NULL or valid for the

@@ -5,6 +5,8 @@
 //! Software adapters (lavapipe, llvmpipe, WARP) count as adapters for an explicit `gpu` request
 //! (CI runs the GPU path on lavapipe) but not for `auto`, where the native CPU backend is faster.
 
+use std::sync::{Mutex, Once, OnceLock};
+
 use burn::tensor::{Device, DeviceKind};
 use serde::{Deserialize, Serialize};
 
@@ -51,21 +53,36 @@ pub struct AdapterSummary {
 /// Lists the adapters wgpu can open on this machine through the primary APIs (Vulkan, Metal,
 /// DX12). GL is left out: probing it through EGL can print to stderr (Wayland without
 /// `XDG_RUNTIME_DIR`), which a host such as Inkscape shows as an error dialog.
+///
+/// Probed once per process (adapters do not come and go while clipvg runs), through
+/// [`quietly`].
 pub fn adapters() -> Vec<AdapterSummary> {
-    let mut descriptor = wgpu::InstanceDescriptor::new_without_display_handle();
-    descriptor.backends = wgpu::Backends::PRIMARY;
-    let instance = wgpu::Instance::new(descriptor);
-    pollster::block_on(instance.enumerate_adapters(wgpu::Backends::PRIMARY))
-        .into_iter()
-        .map(|adapter| {
-            let info = adapter.get_info();
-            AdapterSummary {
-                name: info.name.clone(),
-                backend: format!("{:?}", info.backend),
-                is_hardware: info.device_type != wgpu::DeviceType::Cpu,
-            }
+    static ADAPTERS: OnceLock<Vec<AdapterSummary>> = OnceLock::new();
+    ADAPTERS
+        .get_or_init(|| {
+            quietly(|| {
+                let mut descriptor = wgpu::InstanceDescriptor::new_without_display_handle();
+                descriptor.backends = wgpu::Backends::PRIMARY;
+                let instance = wgpu::Instance::new(descriptor);
+                pollster::block_on(instance.enumerate_adapters(wgpu::Backends::PRIMARY))
+                    .into_iter()
+                    .map(|adapter| {
+                        let info = adapter.get_info();
+                        AdapterSummary {
+                            name: info.name.clone(),
+                            backend: format!("{:?}", info.backend),
+                            is_hardware: info.device_type != wgpu::DeviceType::Cpu,
+                        }
+                    })
+                    .collect()
+            })
         })
-        .collect()
+        .clone()
+}
+
+/// Whether `device` is the CPU backend (autodiff or not).
+pub fn is_cpu(device: &Device) -> bool {
+    *device == cpu_device()
 }
 
 /// The device for a choice, plain (wrap it with `.autodiff()` for gradients).
@@ -76,15 +93,85 @@ pub fn device_for(choice: BackendChoice) -> Result<Device, ComputeError> {
             if adapters().is_empty() {
                 Err(ComputeError::NoGpuAdapter)
             } else {
-                Ok(Device::wgpu(DeviceKind::DefaultDevice))
+                Ok(gpu_device())
             }
         }
         BackendChoice::Auto => {
             if adapters().iter().any(|a| a.is_hardware) {
-                Ok(Device::wgpu(DeviceKind::DefaultDevice))
+                Ok(gpu_device())
             } else {
                 Ok(cpu_device())
             }
         }
     }
+}
+
+/// The wgpu device, its runtime brought up on first use through [`quietly`]: the tensor
+/// runtime probes the graphics APIs and creates its instance and device then, and never again
+/// in this process.
+fn gpu_device() -> Device {
+    static UP: Once = Once::new();
+    let device = Device::wgpu(DeviceKind::DefaultDevice);
+    UP.call_once(|| {
+        quietly(|| {
+            // Any operation brings the runtime up; a failure here is the caller's to meet (and
+            // to report) on its own first operation, outside this probe.
+            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                burn::tensor::Tensor::<1>::from_floats([0.0f32], &device).into_data();
+            }));
+        })
+    });
+    device
+}
+
+/// Runs `probe` — code that creates a Vulkan instance and lists its devices — so that the
+/// drivers print nothing.
+///
+/// The one such output we know of: Mesa's Vulkan device-select layer (an implicit layer,
+/// loaded into every Vulkan instance) connects to the Wayland compositor to find the default
+/// GPU, and libwayland prints "error: XDG_RUNTIME_DIR is invalid or not set in the environment."
+/// to stderr when neither `WAYLAND_DISPLAY` is an absolute socket path nor `XDG_RUNTIME_DIR`
+/// is set (services, containers, headless CI). Only then, and only for the length of `probe`,
+/// `WAYLAND_DISPLAY` is pointed at a path that cannot exist (`/dev/null/…`): libwayland then
+/// tries that socket, fails, and says nothing; the layer falls back to its other ways of
+/// choosing a GPU. The variable's old value (absent or a relative name, which could not have
+/// connected either) is put back before this returns, also if `probe` panics.
+///
+/// Why an environment variable, and why this one. Changing the environment of a host process
+/// is not free: glibc's `setenv` is serialised against other `setenv`s but not against a
+/// `getenv` running on another host thread at that instant. The alternatives are worse for a
+/// host: redirecting file descriptor 2 would swallow every other thread's stderr for the
+/// duration (and is just as process-wide); `wl_log_set_handler_client` replaces the host's own
+/// Wayland log handler for good (libwayland has no getter to put it back); setting
+/// `XDG_RUNTIME_DIR` changes where the host and its children look for sockets, and would need a
+/// directory created on disk; no Vulkan API disables an implicit layer. So the change is kept as
+/// small as it can be: a variable that cannot alter any connection the host could have made
+/// (with the old value, connecting to Wayland was already impossible), set only when the
+/// message would be printed, for the few milliseconds of a probe that runs at most twice per
+/// process ([`adapters`] is probed once; the tensor runtime is brought up once), serialised by a
+/// lock so probes of two clipvg threads never interleave.
+fn quietly<T>(probe: impl FnOnce() -> T) -> T {
+    const VAR: &str = "WAYLAND_DISPLAY";
+    static WINDOW: Mutex<()> = Mutex::new(());
+    let _window = WINDOW.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let absolute = |name: &str| std::env::var_os(name).is_some_and(|v| v.as_encoded_bytes().first() == Some(&b'/'));
+    let would_print = std::env::var_os("WAYLAND_SOCKET").is_none() && !absolute(VAR) && !absolute("XDG_RUNTIME_DIR");
+    if !would_print {
+        return probe();
+    }
+    struct Restore(Option<std::ffi::OsString>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            // SAFETY: see `quietly`: the change is undone as it was made, under `WINDOW`.
+            match self.0.take() {
+                Some(old) => unsafe { std::env::set_var(VAR, old) },
+                None => unsafe { std::env::remove_var(VAR) },
+            }
+        }
+    }
+    let _restore = Restore(std::env::var_os(VAR));
+    // SAFETY: the one mutation of the host's environment, justified above: a value that cannot
+    // change what a connection attempt by the host would achieve, for the length of the probe.
+    unsafe { std::env::set_var(VAR, "/dev/null/clipvg-no-wayland") };
+    probe()
 }

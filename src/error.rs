@@ -19,7 +19,7 @@ pub enum Error {
     NotSvg(String),
 
     /// A selected id does not name an element of the document.
-    #[error("no element with id \"{0}\" in the document")]
+    #[error("no element with id \"{}\" in the document", crate::plugin::guard::echo(.0))]
     UnknownId(String),
 
     /// The selection is empty or selects nothing that can be edited.
@@ -61,6 +61,17 @@ pub enum Error {
     /// The run was cancelled by the caller.
     #[error("cancelled")]
     Cancelled,
+
+    /// The engine is already running an action (a call from its own progress callback, or from
+    /// another thread); it never waits.
+    #[error(
+        "this engine is busy with another run (a call from its progress callback or another thread): wait until it returns, or use a second engine"
+    )]
+    Busy,
+
+    /// A bug in clipvg: a caught panic, or a state the code believed impossible.
+    #[error("{}", crate::plugin::guard::internal_message(.0))]
+    Internal(String),
 }
 
 /// Shorthand used across the crate.

@@ -4,8 +4,14 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
+/// The `clipvg` built for this test run, or `CLIPVG_BIN` (a given build; several checkouts that
+/// share one target folder overwrite each other's `clipvg`).
+fn bin() -> std::path::PathBuf {
+    std::env::var_os("CLIPVG_BIN").filter(|p| !p.is_empty()).map_or_else(|| env!("CARGO_BIN_EXE_clipvg").into(), Into::into)
+}
+
 fn clipvg(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_clipvg"))
+    Command::new(bin())
         .args(args)
         .env("XDG_RUNTIME_DIR", std::env::temp_dir())
         .output()
@@ -97,4 +103,146 @@ fn edit_with_the_tiny_model_and_its_errors() {
     assert_clean_error(&clipvg(&["edit", i, "-o", same.to_str().unwrap(), "--prompt", "a cat", "--select", "p", "--model", &model]), "is the input");
     assert_clean_error(&clipvg(&["render", i, "-o", i]), "is the input");
     assert_eq!(std::fs::read_to_string(&input).unwrap(), src);
+}
+
+/// A tiny SVG in `dir`, its path.
+fn tiny_svg(dir: &Path) -> String {
+    let p = dir.join("tiny.svg");
+    std::fs::write(&p, r##"<svg xmlns="http://www.w3.org/2000/svg" width="64" height="64"><path id="p" d="M10 10 L50 12 L30 50 Z" fill="#c03030"/></svg>"##).unwrap();
+    p.to_string_lossy().into_owned()
+}
+
+#[test]
+fn an_unwritable_output_fails_before_any_work() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = tiny_svg(dir.path());
+    let model = manifest("tests/fixtures/clip/A");
+    let long_name = dir.path().join(format!("{}.svg", "n".repeat(300)));
+    let in_a_file = dir.path().join("tiny.svg").join("out.svg");
+    for (output, needle) in [
+        ("/nonexistent-clipvg-dir/out.svg".to_string(), "is not there"),
+        (in_a_file.to_string_lossy().into_owned(), "is not a folder"),
+        (long_name.to_string_lossy().into_owned(), "bytes long"),
+        // Unwritable even for root.
+        ("/proc/clipvg-out.svg".to_string(), "no file can be created"),
+    ] {
+        // 100,000 iterations would take many minutes: failing within seconds shows nothing ran.
+        let start = std::time::Instant::now();
+        let o = clipvg(&["edit", &input, "-o", &output, "--prompt", "a cat", "--select", "p", "--model", &model, "--backend", "cpu", "--iters", "100000", "--size", "64"]);
+        assert_clean_error(&o, needle);
+        assert!(start.elapsed().as_secs() < 20, "{output}: failed only after {:?}", start.elapsed());
+        // The output is checked before the input is even read.
+        assert_clean_error(&clipvg(&["render", "/nonexistent/in.svg", "-o", &output]), needle);
+        assert_clean_error(&clipvg(&["vectorize", "/nonexistent/in.png", "-o", &output]), needle);
+    }
+}
+
+#[test]
+fn the_longest_valid_output_name_can_be_written() {
+    // The temporary file is not named after the output, so a 255-byte name works.
+    let dir = tempfile::tempdir().unwrap();
+    let input = tiny_svg(dir.path());
+    let out = dir.path().join(format!("{}.png", "n".repeat(251)));
+    let o = clipvg(&["render", &input, "-o", out.to_str().unwrap(), "--width", "16", "--backend", "cpu"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(out.is_file());
+    let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(names.len(), 2, "no temporary file left: {names:?}");
+}
+
+#[test]
+fn a_closed_stdout_is_a_clean_error() {
+    // `clipvg inspect --json big.svg | head -c1`: the reader goes away before the report is
+    // written (it is far larger than a pipe's buffer).
+    for json in [true, false] {
+        let mut args = vec!["inspect".to_string(), manifest("examples/tajmahal.svg")];
+        if json {
+            args.push("--json".into());
+        }
+        let mut child = Command::new(bin())
+            .args(&args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take());
+        let o = child.wait_with_output().unwrap();
+        let e = stderr(&o);
+        assert_eq!(o.status.code(), Some(1), "json {json}: {:?}, stderr: {e}", o.status);
+        assert!(e.starts_with("error: ") && !e.contains("panicked"), "json {json}: {e}");
+        assert!(e.contains("standard output"), "{e}");
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn sigterm_during_the_final_write_removes_the_temporary_file() {
+    use std::os::unix::process::ExitStatusExt;
+    let dir = tempfile::tempdir().unwrap();
+    let input = tiny_svg(dir.path());
+    let out_dir = dir.path().join("out");
+    std::fs::create_dir(&out_dir).unwrap();
+    let out = out_dir.join("r.png");
+    let mut child = Command::new(bin())
+        .args(["render", &input, "-o", out.to_str().unwrap(), "--width", "16", "--backend", "cpu"])
+        .env("CLIPVG_TEST_PAUSE_BEFORE_RENAME_MS", "60000")
+        .spawn()
+        .unwrap();
+    let temp_files = || -> Vec<_> { std::fs::read_dir(&out_dir).unwrap().map(|e| e.unwrap().file_name()).collect() };
+    // The output check's probe file is empty and short-lived; the final write's is the PNG.
+    let final_write_started = || {
+        std::fs::read_dir(&out_dir).unwrap().any(|e| e.unwrap().metadata().is_ok_and(|m| m.len() > 0))
+    };
+    let start = std::time::Instant::now();
+    while !final_write_started() {
+        assert!(start.elapsed().as_secs() < 60, "no temporary file appeared");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let written = temp_files();
+    assert!(written[0].to_string_lossy().starts_with(".clipvg-"), "{written:?}");
+    Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    let status = child.wait().unwrap();
+    assert_eq!(status.signal(), Some(15), "ended by SIGTERM: {status:?}");
+    assert!(temp_files().is_empty(), "left behind: {:?}", temp_files());
+}
+
+#[test]
+fn limits_are_parsed_and_render_pixels_is_enforced() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = tiny_svg(dir.path());
+    let out = dir.path().join("o.png");
+    let o = out.to_str().unwrap();
+    assert_clean_error(&clipvg(&["render", &input, "-o", o, "--width", "64", "--limit", "render_pixels=100"]), "render_pixels");
+    assert_clean_error(&clipvg(&["inspect", &input, "--limit", "depht=5"]), "unknown limit");
+    assert_clean_error(&clipvg(&["inspect", &input, "--limit", "depth"]), "NAME=VALUE");
+    assert_clean_error(&clipvg(&["inspect", &input, "--limit", "depth=-1"]), "whole number");
+    assert!(!out.exists());
+    let ok = clipvg(&["inspect", &input, "--limit", "depth=4096", "--limit", "nodes=1_000"]);
+    assert!(ok.status.success(), "{}", stderr(&ok));
+    // Echoed input is escaped and bounded: no raw escape byte, no 100 KB message.
+    let hostile = format!("\u{1b}[2J{}=1", "x".repeat(100_000));
+    let e = clipvg(&["inspect", &input, "--limit", &hostile]);
+    assert_clean_error(&e, "\\u{1b}[2J");
+    assert!(!e.stderr.contains(&0x1b) && e.stderr.len() < 1000, "{} bytes", e.stderr.len());
+}
+
+#[test]
+fn a_huge_canvas_renders_at_a_bounded_default_size_with_a_note() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("huge.svg");
+    std::fs::write(&input, r##"<svg xmlns="http://www.w3.org/2000/svg" width="100000" height="50000"><rect width="50000" height="50000" fill="#336699"/></svg>"##).unwrap();
+    let out = dir.path().join("huge.png");
+    let (i, o) = (input.to_str().unwrap(), out.to_str().unwrap());
+    // The default is at most 4096 × 4096 pixels, or the render_pixels limit when that is lower
+    // (used here to keep the test small).
+    let run = clipvg(&["render", i, "-o", o, "--backend", "cpu", "--limit", "render_pixels=20000"]);
+    assert!(run.status.success(), "{}", stderr(&run));
+    let note = stderr(&run);
+    assert!(note.starts_with("note: the canvas is 100000×50000 px; rendering at ") && note.contains("at most 20000 pixels"), "{note}");
+    let (w, h) = image::image_dimensions(&out).unwrap();
+    assert!(w as u64 * h as u64 <= 20000 && w >= 190 && (w as i64 - 2 * h as i64).abs() <= 2, "{w}×{h}");
+    // A size asked for is rendered as asked, without a note.
+    let run = clipvg(&["render", i, "-o", o, "--backend", "cpu", "--width", "100"]);
+    assert!(run.status.success() && run.stderr.is_empty(), "{}", stderr(&run));
+    assert_eq!(image::image_dimensions(&out).unwrap(), (100, 50));
 }

@@ -61,3 +61,33 @@ fn rust_host_loads_the_module_and_runs_inspect() {
     assert_eq!(err.status, ClipvgStatus::InvalidRequest);
     assert!(err.message.as_str().contains("unknown field `modle`"), "{}", err.message);
 }
+
+/// A progress sink that runs the same engine again from inside its run.
+struct Reenter<'a> {
+    engine: &'a clipvg::plugin::abi::AbiEngineBox,
+    inner: Vec<ClipvgStatus>,
+}
+
+impl ProgressSink for Reenter<'_> {
+    fn report(&mut self, _fraction: f64, _message: RStr<'_>) -> bool {
+        let again = self.engine.run("inspect".into(), "".into(), SVG.into(), (&[][..]).into(), RNone);
+        self.inner.push(match again.into_result() {
+            Ok(_) => ClipvgStatus::Ok,
+            Err(e) => e.status,
+        });
+        false
+    }
+}
+
+#[test]
+fn a_run_from_the_progress_sink_is_busy_at_once() {
+    let module = ClipvgModRef::load_from_file(&cdylib::cdylib_path()).unwrap();
+    let engine = module.engine_new()(RStr::from(r#"{"backend":"cpu"}"#)).unwrap();
+    let mut sink = Reenter { engine: &engine, inner: Vec::new() };
+    let out = engine.run("inspect".into(), "".into(), SVG.into(), (&[][..]).into(), RSome(ProgressSink_TO::from_ptr(&mut sink, TD_Opaque)));
+    assert!(out.is_ok());
+    assert!(!sink.inner.is_empty() && sink.inner.iter().all(|s| *s == ClipvgStatus::Busy), "{:?}", sink.inner);
+    // Bounded, escaped messages through this ABI too.
+    let err = engine.run(format!("\u{1b}{}", "x".repeat(1 << 20)).as_str().into(), "".into(), SVG.into(), (&[][..]).into(), RNone).unwrap_err();
+    assert!(err.message.len() < 300 && err.message.as_str().contains("\\u{1b}"), "{}", err.message);
+}

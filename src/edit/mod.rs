@@ -159,7 +159,7 @@ pub fn edit(doc: &Document, req: &EditRequest, model: &Model, hooks: Hooks<'_>) 
     let (rw, rh) = (((cw * scale).round() as u32).max(1), ((ch * scale).round() as u32).max(1));
     let job = job_for(scene, rw, rh);
 
-    catch_gpu(|| {
+    catch_gpu(&model.device, || {
         let ad = model.device.clone().autodiff();
         let clip = &model.clip;
         let s = clip.image_size();

@@ -351,8 +351,19 @@ pub fn job_for(scene: &Scene, width: u32, height: u32) -> RasterJob {
     RasterJob { scene: Arc::new(scene.clone()), width, height, background: [1.0, 1.0, 1.0, 1.0] }
 }
 
-/// Guards the loop against GPU failures surfacing as panics inside burn.
-pub fn catch_gpu<T>(f: impl FnOnce() -> Result<T>) -> Result<T> {
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f))
-        .unwrap_or_else(|e| Err(Error::Gpu(crate::raster::panic_message(&e))))
+/// Guards the loop against panics inside burn and the tensor runtime: a panic becomes an
+/// [`Error::Gpu`] when the work runs on a GPU `device` and the panic came from the GPU stack
+/// (wgpu, naga, cubecl, the fusion runtime, clipvg's GPU rasterizer) or from a thread that
+/// cannot tell; anything else (every panic on the CPU) is a bug, [`Error::Internal`].
+pub fn catch_gpu<T>(device: &Device, f: impl FnOnce() -> Result<T>) -> Result<T> {
+    crate::plugin::guard::install_hook();
+    let _stale = crate::plugin::guard::last_panic_file();
+    let on_gpu = !crate::compute::is_cpu(device);
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_or_else(|e| {
+        let message = crate::raster::panic_message(&e);
+        let from_gpu_stack = crate::plugin::guard::last_panic_file().is_none_or(|file| {
+            ["wgpu", "naga", "cubecl", "fusion", "raster/gpu"].iter().any(|part| file.contains(part))
+        });
+        Err(if on_gpu && from_gpu_stack { Error::Gpu(message) } else { Error::Internal(message) })
+    })
 }

@@ -14,8 +14,9 @@
 //! println!("{}", out.report_json);
 //! ```
 //!
-//! Panics inside the library are caught and returned as [`ClipvgStatus::Panic`] errors;
-//! nothing unwinds into the host.
+//! The contract is the C header's: panics inside the library are caught and returned as
+//! [`ClipvgStatus::Panic`] errors and print nothing; nothing unwinds into the host; a run on a
+//! busy engine returns [`ClipvgStatus::Busy`] at once; messages are escaped and bounded.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
@@ -27,6 +28,7 @@ use abi_stable::type_level::downcasting::TD_Opaque;
 use abi_stable::{StableAbi, declare_root_module_statics, export_root_module, package_version_strings, sabi_extern_fn};
 
 use super::engine::{Engine, Progress};
+use super::guard;
 pub use super::ffi::ClipvgStatus;
 
 /// An error: the same status codes and messages as the C ABI.
@@ -74,7 +76,8 @@ mod sabi_traits {
     /// A progress sink borrowed for one run: `ProgressSink_TO::from_ptr(&mut sink, TD_Opaque)`.
     pub type ProgressRef<'a> = ProgressSink_TO<'a, RMut<'a, ()>>;
 
-    /// An engine (see `ClipvgEngine` in the C header): thread-safe, runs serialised.
+    /// An engine (see `ClipvgEngine` in the C header): thread-safe; a run on an engine that is
+    /// running returns a `ClipvgStatus::Busy` error at once.
     #[sabi_trait]
     pub trait AbiEngine: Send + Sync {
         /// Runs `action` (`inspect`, `render`, `edit`, `recolor`, `vectorize`) with a JSON request
@@ -126,16 +129,18 @@ fn abi_version() -> u32 {
 }
 
 fn error_of(e: crate::Error) -> AbiError {
-    AbiError { status: ClipvgStatus::of(&e), message: e.to_string().into() }
+    AbiError { status: ClipvgStatus::of(&e), message: guard::host_message(&e.to_string()).into() }
 }
 
-/// Runs `f`, turning a panic into a [`ClipvgStatus::Panic`] error.
+/// Runs `f` inside clipvg (a caught panic prints nothing), turning a panic into a
+/// [`ClipvgStatus::Panic`] error.
 fn guarded<T>(f: impl FnOnce() -> Result<T, AbiError>) -> RResult<T, AbiError> {
+    let _inside = guard::Inside::enter();
     match catch_unwind(AssertUnwindSafe(f)) {
         Ok(result) => result.into(),
         Err(payload) => RResult::RErr(AbiError {
             status: ClipvgStatus::Panic,
-            message: format!("internal error in clipvg (please report it): {}", super::ffi::panic_message(payload)).into(),
+            message: guard::host_message(&guard::internal_message(&super::ffi::panic_message(payload))).into(),
         }),
     }
 }
@@ -160,7 +165,11 @@ impl AbiEngine for Engine {
         guarded(|| {
             let selection: Vec<String> = selected.iter().map(|s| s.to_string()).collect();
             let mut sink = progress.into_option();
-            let mut forward = |fraction: f64, message: &str| sink.as_mut().is_some_and(|s| s.report(fraction, message.into()));
+            let mut forward = |fraction: f64, message: &str| {
+                let message = guard::host_message(message);
+                // Host code: a panic there is the host's to see.
+                guard::host_call(|| sink.as_mut().is_some_and(|s| s.report(fraction, message.as_str().into())))
+            };
             let mut progress = Progress::new(Some(&mut forward));
             let out = self
                 .run_json(action.as_str(), request_json.as_str(), svg.as_str(), &selection, &mut progress)

@@ -41,6 +41,9 @@ pub fn render(cx: &Context<'_>, request: &Request, progress: &mut Progress<'_>) 
         Some(((built.canvas.width * scale).round() as u32).max(1)),
         Some(((built.canvas.height * scale).round() as u32).max(1)),
     )?;
+    let pixels = w as u64 * h as u64;
+    clipvg_document::Limits::check("render_pixels", "pixels in the render", pixels, request.limits.render_pixels)
+        .map_err(Error::Limit)?;
     progress.check(0.1, "rendering")?;
     let img = crate::raster::render_with(&built.scene, w, h, [1.0; 4], backend_of(cx, request))?;
     let mut png = Vec::new();
@@ -184,9 +187,24 @@ pub fn test_mark(cx: &Context<'_>, _request: &Request, progress: &mut Progress<'
     Ok(Outcome { svg, details: json!({ "marked": cx.selection }), png: None, changed: true, cancelled: false })
 }
 
+/// Test-only (`CLIPVG_TEST_ACTIONS=1`): a bug on purpose. Panics on the calling thread, or on a
+/// rayon worker when the selection is `["worker"]`.
+pub fn test_panic(cx: &Context<'_>, _request: &Request, progress: &mut Progress<'_>) -> Result<Outcome> {
+    use rayon::prelude::*;
+    progress.check(0.0, "about to fail")?;
+    if cx.selection.iter().any(|s| s == "worker") {
+        (0..64).into_par_iter().for_each(|i| {
+            if i == 63 {
+                panic!("test panic on a worker thread");
+            }
+        });
+    }
+    panic!("test panic on the calling thread");
+}
+
 /// The elements of `ids`, in order; an error naming the first id that is not in the document.
 pub fn resolve_ids(doc: &Document, ids: &[String]) -> Result<Vec<ElementId>> {
-    ids.iter().map(|id| Ok(doc.require_id(id)?)).collect()
+    ids.iter().map(|id| doc.require_id(id).map_err(Error::from)).collect()
 }
 
 /// One region of interest of an edit, resolved against the document.
@@ -224,7 +242,7 @@ impl EditPlan {
         let roi_elements: Vec<Option<ElementId>> = request
             .rois
             .iter()
-            .map(|r| r.id.as_deref().map(|id| Ok(doc.require_id(id)?)).transpose())
+            .map(|r| r.id.as_deref().map(|id| doc.require_id(id).map_err(Error::from)).transpose())
             .collect::<Result<_>>()?;
         let mut trainable = selected.clone();
         for el in roi_elements.iter().flatten() {
@@ -399,15 +417,14 @@ pub fn resolve_model(cx: &Context<'_>, request: &Request) -> Result<ModelChoice>
     };
     if !path.is_dir() {
         return Err(Error::InvalidInput(format!(
-            "unknown model \"{spec}\": there is no such folder (give a CLIP model folder or a registry name)"
+            "unknown model \"{}\": there is no such folder (give a CLIP model folder or a registry name)",
+            super::guard::echo(spec)
         )));
     }
     for file in ["config.json", "model.safetensors"] {
         if !path.join(file).is_file() {
-            return Err(Error::InvalidInput(format!(
-                "model folder {} has no {file}: give a CLIP model folder in HuggingFace layout",
-                path.display()
-            )));
+            // The folder is there, the model is not (yet): CLIPVG_STATUS_MODEL_MISSING.
+            return Err(crate::clip::ClipError::MissingModelFile { dir: path, file }.into());
         }
     }
     Ok(ModelChoice::Folder(path))

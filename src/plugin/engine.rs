@@ -2,6 +2,7 @@
 //! its JSON report. `ffi.rs` and `abi.rs` only translate arguments into [`Engine::run_json`].
 
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use serde::Serialize;
@@ -26,6 +27,9 @@ pub enum Action {
     /// Test-only: sets `data-clipvg-test-mark="N"` on the N-th selected element. Exists only when
     /// the environment has `CLIPVG_TEST_ACTIONS=1`, for host integration tests.
     TestMark,
+    /// Test-only (`CLIPVG_TEST_ACTIONS=1`): panics, on the calling thread, or on a rayon worker
+    /// when the selection is `["worker"]`, so host tests can see how a bug is reported.
+    TestPanic,
 }
 
 /// The environment variable that enables the test-only actions.
@@ -44,6 +48,7 @@ impl Action {
             Action::Recolor => "recolor",
             Action::Vectorize => "vectorize",
             Action::TestMark => "test-mark",
+            Action::TestPanic => "test-panic",
         }
     }
 
@@ -52,10 +57,13 @@ impl Action {
         if let Some(a) = Action::ALL.into_iter().find(|a| a.name() == name) {
             return Ok(a);
         }
-        if name == Action::TestMark.name() && std::env::var(TEST_ACTIONS_ENV).is_ok_and(|v| v == "1") {
-            return Ok(Action::TestMark);
+        if std::env::var(TEST_ACTIONS_ENV).is_ok_and(|v| v == "1") {
+            if let Some(a) = [Action::TestMark, Action::TestPanic].into_iter().find(|a| a.name() == name) {
+                return Ok(a);
+            }
         }
         let known: Vec<&str> = Action::ALL.iter().map(|a| a.name()).collect();
+        let name = super::guard::echo(name);
         Err(Error::InvalidInput(format!("unknown action \"{name}\" (known: {})", known.join(", "))))
     }
 }
@@ -184,17 +192,33 @@ pub struct RunOutput {
 }
 
 /// A long-lived engine: options fixed at creation (later also the loaded model). Thread-safe;
-/// runs on one engine are serialised.
+/// one run at a time: a run on an engine that is running fails at once with [`Error::Busy`]
+/// (a host calling back into the engine from its progress callback would otherwise wait for
+/// itself forever).
 pub struct Engine {
     options: EngineOptions,
-    /// Serialises runs on one engine.
-    lock: Mutex<()>,
+    /// Set while a run is under way.
+    busy: AtomicBool,
     models: Mutex<ModelCache>,
+}
+
+/// Clears the busy flag when a run ends, also by a panic.
+struct Running<'a>(&'a AtomicBool);
+
+impl Drop for Running<'_> {
+    fn drop(&mut self) {
+        self.0.store(false, Ordering::Release);
+    }
 }
 
 impl Engine {
     pub fn new(options: EngineOptions) -> Engine {
-        Engine { options, lock: Mutex::new(()), models: Mutex::new(ModelCache::default()) }
+        Engine { options, busy: AtomicBool::new(false), models: Mutex::new(ModelCache::default()) }
+    }
+
+    /// Whether a run is under way on this engine.
+    pub fn is_busy(&self) -> bool {
+        self.busy.load(Ordering::Acquire)
     }
 
     /// An engine from options JSON (empty = defaults).
@@ -215,8 +239,10 @@ impl Engine {
         selection: &[String],
         progress: &mut Progress<'_>,
     ) -> Result<Outcome> {
-        // A panic in an earlier run poisons the lock but leaves nothing half-updated behind it.
-        let _serialised = self.lock.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if self.busy.compare_exchange(false, true, Ordering::AcqRel, Ordering::Acquire).is_err() {
+            return Err(Error::Busy);
+        }
+        let _running = Running(&self.busy);
         let cx = Context { options: &self.options, svg, selection, models: Some(&self.models) };
         let run = match action {
             Action::Inspect => actions::inspect,
@@ -225,6 +251,7 @@ impl Engine {
             Action::Recolor => actions::recolor,
             Action::Vectorize => actions::vectorize,
             Action::TestMark => actions::test_mark,
+            Action::TestPanic => actions::test_panic,
         };
         run(&cx, request, progress)
     }
@@ -273,6 +300,28 @@ mod tests {
         }
         let e = Action::from_name("paint").unwrap_err().to_string();
         assert_eq!(e, "unknown action \"paint\" (known: edit, recolor, vectorize, render, inspect)");
+    }
+
+    #[test]
+    fn a_call_from_the_progress_callback_is_busy_at_once() {
+        let engine = Engine::new(EngineOptions::default());
+        let svg = "<svg xmlns='http://www.w3.org/2000/svg' width='4' height='4'/>";
+        let mut inner = Vec::new();
+        let mut sink = |_: f64, _: &str| {
+            assert!(engine.is_busy());
+            inner.push(engine.run_json("inspect", "", svg, &[], &mut Progress::silent()).map(|_| ()).map_err(|e| e.to_string()));
+            false
+        };
+        engine.run_json("inspect", "", svg, &[], &mut Progress::new(Some(&mut sink))).unwrap();
+        assert!(!inner.is_empty() && inner.iter().all(|r| matches!(r, Err(e) if e.starts_with("this engine is busy"))), "{inner:?}");
+        assert!(!engine.is_busy());
+        engine.run_json("inspect", "", svg, &[], &mut Progress::silent()).unwrap();
+    }
+
+    #[test]
+    fn unknown_action_names_are_bounded_and_escaped() {
+        let e = Action::from_name(&format!("\u{1b}[2J{}", "x".repeat(1 << 20))).unwrap_err().to_string();
+        assert!(e.len() < 300 && e.starts_with("unknown action \"\\u{1b}[2J"), "{e}");
     }
 
     #[test]

@@ -5,14 +5,17 @@
 //! Conventions (as in regex's rure and resvg's C API): opaque handles with create/free pairs;
 //! strings in as pointer + byte length, checked as UTF-8; every fallible call returns a
 //! [`ClipvgStatus`] and can hand out an owned [`ClipvgError`]; every export runs inside
-//! `catch_unwind` (the [`ffi_guard!`] macro), so no panic crosses the boundary; NULL where a value
-//! is required is an error, never a crash.
+//! `catch_unwind` (the [`ffi_guard!`] macro), so no panic crosses the boundary, and inside
+//! [`guard::Inside`], so a caught panic prints nothing; NULL where a value is required is an
+//! error, never a crash; every message is escaped and bounded ([`guard::host_message`]).
 
 use std::ffi::{c_char, c_void};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::ptr;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::engine::{Engine, Progress, RunOutput};
+use super::guard;
 use crate::error::Error;
 
 /// The ABI version of this header. `clipvg_abi_version()` returns the library's; a host must
@@ -20,7 +23,9 @@ use crate::error::Error;
 pub const CLIPVG_ABI_VERSION: u32 = 1;
 
 /// What a call returned. `CLIPVG_STATUS_OK` is 0; every other value comes with a
-/// `ClipvgError` (when the caller asked for one) whose message says what to do.
+/// `ClipvgError` (when the caller asked for one) whose message says what to do. The status says
+/// what kind of thing went wrong, so a host can act on it without reading the message; a host
+/// must treat a value it does not know as a failure (later versions may add statuses).
 #[repr(C)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, abi_stable::StableAbi)]
 pub enum ClipvgStatus {
@@ -30,7 +35,7 @@ pub enum ClipvgStatus {
     /// is not UTF-8.
     InvalidArgument = 1,
     /// The request is wrong: malformed JSON, an unknown field or action, a value out of range, an
-    /// empty prompt, an unknown model, an action not in this build.
+    /// empty prompt, an unknown model name or a model folder that does not exist.
     InvalidRequest = 2,
     /// The document is not well-formed XML or not a usable SVG.
     InvalidDocument = 3,
@@ -40,24 +45,61 @@ pub enum ClipvgStatus {
     Cancelled = 5,
     /// A file could not be read or written, or an image could not be decoded.
     Io = 6,
-    /// The GPU was asked for and cannot be used, or failed while running.
+    /// The GPU was asked for and cannot be used, or failed while running (on the GPU, a failure
+    /// inside the tensor runtime is reported as this too). Retrying with `"backend": "cpu"` may work.
     Gpu = 7,
-    /// An internal error (a bug in clipvg); the message says what happened.
+    /// An internal error: a bug in clipvg (a caught panic); the message starts with
+    /// "internal error:" and says what happened. The engine stays usable.
     Panic = 8,
+    /// The engine is already running an action: a call from its own progress callback, or from
+    /// another thread while a run is under way. Returned at once; nothing was done. Runs on one
+    /// engine never wait for each other: use one engine per thread to run in parallel.
+    Busy = 9,
+    /// The document (or the request) needs more than a budget of the limits allows (nesting
+    /// depth, nodes, shapes, segments, pixels, memory, ...). The message names the limit and how
+    /// to raise it (`"limits": {"NAME": N}` in the request). Nothing was allocated for it.
+    LimitExceeded = 10,
+    /// The CLIP model is not on this machine: a model folder lacks `config.json` or
+    /// `model.safetensors`. A host can offer to fetch it (`clipvg weights fetch NAME`).
+    ModelMissing = 11,
+    /// Downloading the CLIP model failed (offline, server error). Retrying later may work.
+    ModelDownload = 12,
+    /// The CLIP model's files are not usable: a download or cached file failed verification
+    /// (size or SHA-256; the file was removed), or the weights, config or tokenizer are corrupt or
+    /// not a CLIP checkpoint. Fetching the model again may work.
+    ModelInvalid = 13,
 }
 
 impl ClipvgStatus {
     /// The status of a clipvg error.
     pub(crate) fn of(error: &Error) -> ClipvgStatus {
+        use crate::clip::ClipError as C;
         match error {
             Error::Io { .. } | Error::Image { .. } => ClipvgStatus::Io,
             Error::Xml(_) | Error::NotSvg(_) => ClipvgStatus::InvalidDocument,
             Error::UnknownId(_) | Error::EmptySelection(_) => ClipvgStatus::InvalidSelection,
-            Error::InvalidInput(_) | Error::ParamMismatch(_) | Error::Limit(_) => ClipvgStatus::InvalidRequest,
+            Error::InvalidInput(_) | Error::ParamMismatch(_) => ClipvgStatus::InvalidRequest,
             Error::WriteBack(_) => ClipvgStatus::InvalidDocument,
             Error::GpuUnavailable(_) | Error::Gpu(_) => ClipvgStatus::Gpu,
             Error::Cancelled => ClipvgStatus::Cancelled,
-            Error::Clip(_) => ClipvgStatus::InvalidRequest,
+            Error::Busy => ClipvgStatus::Busy,
+            Error::Limit(_) => ClipvgStatus::LimitExceeded,
+            Error::Internal(_) => ClipvgStatus::Panic,
+            Error::Clip(clip) => match clip {
+                C::MissingModelFile { .. } => ClipvgStatus::ModelMissing,
+                C::Download { .. } => ClipvgStatus::ModelDownload,
+                C::Verification { .. }
+                | C::Safetensors { .. }
+                | C::Config { .. }
+                | C::MissingTensor { .. }
+                | C::ShapeMismatch { .. }
+                | C::UnsupportedDtype { .. }
+                | C::Tokenizer { .. } => ClipvgStatus::ModelInvalid,
+                C::Io { .. } | C::Image { .. } => ClipvgStatus::Io,
+                C::UnknownModel { .. } | C::EmptyPrompt { .. } | C::InvalidTokens { .. } => ClipvgStatus::InvalidRequest,
+                C::Compute(_) | C::Backend(_) => ClipvgStatus::Gpu,
+                C::Registry(_) => ClipvgStatus::Panic,
+            },
         }
     }
 }
@@ -82,9 +124,15 @@ pub type ClipvgProgressFn = Option<
 
 /// An engine: options fixed at creation (model, backend), and later the loaded model.
 /// Created by `clipvg_engine_new`, owned by the caller, freed with `clipvg_engine_free`.
-/// Thread-safe: it may be used from any thread and shared between threads; runs on one engine
-/// are serialised (use one engine per thread to run in parallel).
-pub struct ClipvgEngine(Engine);
+/// Thread-safe: it may be used from any thread and shared between threads; a run on an engine
+/// that is already running returns `CLIPVG_STATUS_BUSY` at once (use one engine per thread to run
+/// in parallel).
+pub struct ClipvgEngine {
+    engine: Engine,
+    /// `clipvg_engine_free` was called while a run was under way (from the progress callback):
+    /// the run frees the engine when it returns.
+    free_requested: AtomicBool,
+}
 
 /// The result of a successful run: the new SVG, the JSON report, and for `render` a PNG.
 /// Created by `clipvg_run`, owned by the caller, freed with `clipvg_result_free`. Immutable:
@@ -142,11 +190,9 @@ impl Failure {
                 format!("argument `{arg}` is not valid UTF-8 (bad byte at offset {})", e.valid_up_to()),
             ),
             Failure::Clipvg(e) => (ClipvgStatus::of(&e), e.to_string()),
-            Failure::Panic(what) => {
-                (ClipvgStatus::Panic, format!("internal error in clipvg (please report it): {what}"))
-            }
+            Failure::Panic(what) => (ClipvgStatus::Panic, guard::internal_message(&what)),
         };
-        ClipvgError { status, message: NulTerminated::new(message) }
+        ClipvgError { status, message: NulTerminated::new(guard::host_message(&message)) }
     }
 }
 
@@ -156,7 +202,8 @@ impl From<Error> for Failure {
     }
 }
 
-pub(crate) fn panic_message(payload: Box<dyn std::any::Any + Send>) -> String {
+/// The text of a panic payload (a `String` or `&str` message, else "a panic").
+pub fn panic_message(payload: Box<dyn std::any::Any + Send>) -> String {
     match payload.downcast::<String>() {
         Ok(s) => *s,
         Err(payload) => payload.downcast_ref::<&str>().map_or_else(|| "a panic".into(), |s| s.to_string()),
@@ -171,9 +218,11 @@ pub(crate) fn panic_message(payload: Box<dyn std::any::Any + Send>) -> String {
 /// (accessors, frees): a panic returns `VALUE`.
 macro_rules! ffi_guard {
     (fallback = $fallback:expr, $body:block) => {{
+        let _inside = guard::Inside::enter();
         catch_unwind(AssertUnwindSafe(|| $body)).unwrap_or($fallback)
     }};
     ($out_error:expr, $body:block) => {{
+        let _inside = guard::Inside::enter();
         let out_error: *mut *mut ClipvgError = $out_error;
         if !out_error.is_null() {
             // SAFETY: the caller passed a writable `ClipvgError **` (or NULL, checked above).
@@ -263,19 +312,27 @@ pub unsafe extern "C" fn clipvg_engine_new(
         let options = unsafe { str_arg("options_json", options_json, options_json_len)? };
         let engine = Engine::from_json(options)?;
         // SAFETY: as above.
-        unsafe { *out_engine = Box::into_raw(Box::new(ClipvgEngine(engine))) };
+        let engine = ClipvgEngine { engine, free_requested: AtomicBool::new(false) };
+        unsafe { *out_engine = Box::into_raw(Box::new(engine)) };
         Ok(())
     })
 }
 
-/// Frees an engine. NULL is ignored. The engine must not be in use by another thread.
+/// Frees an engine. NULL is ignored. The engine must not be in use by another thread. Called
+/// from the engine's own progress callback, it takes effect when that run returns.
 ///
 /// # Safety
 /// `engine` must be NULL or come from `clipvg_engine_new` and not have been freed.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn clipvg_engine_free(engine: *mut ClipvgEngine) {
     ffi_guard!(fallback = (), {
-        if !engine.is_null() {
+        // SAFETY: guaranteed by the caller.
+        if let Some(e) = unsafe { engine.as_ref() } {
+            if e.engine.is_busy() {
+                // Inside the engine's own run (its progress callback): that run frees it.
+                e.free_requested.store(true, Ordering::Release);
+                return;
+            }
             // SAFETY: guaranteed by the caller.
             drop(unsafe { Box::from_raw(engine) });
         }
@@ -295,7 +352,9 @@ pub unsafe extern "C" fn clipvg_engine_free(engine: *mut ClipvgEngine) {
 /// - `out_result`: on success receives a result the caller frees with `clipvg_result_free`; NULL on failure.
 /// - `out_error`: may be NULL; on failure receives an error the caller frees with `clipvg_error_free`.
 ///
-/// The engine is borrowed for the call. Nothing is kept after the call returns.
+/// The engine is borrowed for the call. Nothing is kept after the call returns. On an engine
+/// that is already running (a call from its own progress callback, or from another thread) it
+/// returns `CLIPVG_STATUS_BUSY` at once and does nothing.
 ///
 /// # Safety
 /// `engine` must come from `clipvg_engine_new`; every pointer must be NULL or valid for the
@@ -327,8 +386,8 @@ pub unsafe extern "C" fn clipvg_run(
             return Err(Failure::Null("engine"));
         }
         // SAFETY: guaranteed by the caller (a live engine, readable strings).
-        let (engine, action, request_json) = unsafe {
-            (&(*engine).0, str_arg("action", action, action_len)?, str_arg("request_json", request_json, request_json_len)?)
+        let (handle, action, request_json) = unsafe {
+            (&*engine, str_arg("action", action, action_len)?, str_arg("request_json", request_json, request_json_len)?)
         };
         if svg.is_null() {
             return Err(Failure::Null("svg"));
@@ -350,12 +409,22 @@ pub unsafe extern "C" fn clipvg_run(
         };
         let mut forward = |fraction: f64, message: &str| -> bool {
             let Some(callback) = progress else { return false };
-            let message = NulTerminated::new(message);
-            // SAFETY: the host's callback, called as its type documents.
-            unsafe { callback(user_data, fraction, message.0.as_ptr().cast(), message.0.len() - 1) }
+            let message = NulTerminated::new(guard::host_message(message));
+            // SAFETY: the host's callback, called as its type documents; host code, so a panic
+            // there (a Rust host) is the host's to see.
+            guard::host_call(|| unsafe {
+                callback(user_data, fraction, message.0.as_ptr().cast(), message.0.len() - 1)
+            })
         };
         let mut progress = Progress::new(Some(&mut forward));
-        let output = engine.run_json(action, request_json, svg, &selection, &mut progress)?;
+        let output = handle.engine.run_json(action, request_json, svg, &selection, &mut progress);
+        if !handle.engine.is_busy() && handle.free_requested.load(Ordering::Acquire) {
+            // The progress callback freed the engine: the run is over, free it now.
+            // SAFETY: the engine came from `clipvg_engine_new` (caller's guarantee) and
+            // `clipvg_engine_free` left it to this run; `handle` is not used after this.
+            drop(unsafe { Box::from_raw(engine.cast_mut()) });
+        }
+        let output = output?;
         let RunOutput { svg, report_json, png, changed, cancelled } = output;
         let result = ClipvgResult {
             svg: NulTerminated::new(svg),
@@ -532,7 +601,7 @@ mod tests {
         });
         assert_eq!(status, ClipvgStatus::Panic);
         assert_eq!(unsafe { clipvg_error_status(error) }, ClipvgStatus::Panic);
-        assert!(message(error).ends_with("boom"), "{}", message(error));
+        assert_eq!(message(error), "internal error: boom");
         unsafe { clipvg_error_free(error) };
         let value: i32 = ffi_guard!(fallback = -1, { panic!("again") });
         assert_eq!(value, -1);

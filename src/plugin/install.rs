@@ -206,14 +206,10 @@ pub fn run_install(args: &InstallArgs) -> Result<()> {
                 None => inkscape_extension_dir()?,
             };
             let report = install_inkscape(&own_dir()?, &dir)?;
-            print!(
-                "{}",
-                report.to_text(
-                    "Installed the clipvg extension for Inkscape in",
-                    "Restart Inkscape: the commands are under Extensions ▸ CLIPVG.\n"
-                )
-            );
-            Ok(())
+            crate::util::print_stdout(&report.to_text(
+                "Installed the clipvg extension for Inkscape in",
+                "Restart Inkscape: the commands are under Extensions ▸ CLIPVG.\n",
+            ))
         }
     }
 }
@@ -227,18 +223,13 @@ pub fn run_uninstall(args: &UninstallArgs) -> Result<()> {
                 None => inkscape_extension_dir()?,
             };
             if !dir.exists() {
-                println!("Nothing to remove: {} does not exist.", dir.display());
-                return Ok(());
+                return crate::util::print_stdout(&format!("Nothing to remove: {} does not exist.\n", dir.display()));
             }
             let report = uninstall_inkscape(&dir)?;
-            print!(
-                "{}",
-                report.to_text(
-                    "Removed the clipvg extension for Inkscape from",
-                    "Restart Inkscape to drop the Extensions ▸ CLIPVG commands.\n"
-                )
-            );
-            Ok(())
+            crate::util::print_stdout(&report.to_text(
+                "Removed the clipvg extension for Inkscape from",
+                "Restart Inkscape to drop the Extensions ▸ CLIPVG commands.\n",
+            ))
         }
     }
 }

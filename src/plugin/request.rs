@@ -160,6 +160,22 @@ pub struct Request {
     pub model: Option<String>,
     /// The backend for this run. Default: the engine's backend.
     pub backend: Option<Backend>,
+
+    // ---- budgets ----
+    /// Budgets for what a document may make clipvg expand or allocate, each optional:
+    /// `{"depth": 4096, "render_pixels": 100000000, ...}` (field names and defaults:
+    /// `clipvg_document::Limits`, `src/document/limits.rs`). A document over a budget fails with
+    /// `CLIPVG_STATUS_LIMIT_EXCEEDED` naming the field to raise. Unknown names are an error.
+    ///
+    /// TODO(#10, lead): the one place to wire the limits: hand them to the document crate's
+    /// `Document::parse_with` / `open_with` / `scene::build_with` (with the run's `Progress` as
+    /// their observer, for cancel) and to the rasterizer, in `actions.rs` (every
+    /// `Document::parse` and `build` there, `EditPlan::new`, and through `crate::edit::edit` /
+    /// `vectorize_images`) and in the CLI (`src/bin/clipvg.rs`: the `limits` of
+    /// inspect/render/edit/vectorize, already parsed from `--limit`), once those functions
+    /// land. Until then only `render_pixels` is enforced (the plugin's `render`, the CLI's
+    /// `render`).
+    pub limits: clipvg_document::Limits,
 }
 
 impl Default for Request {
@@ -189,6 +205,7 @@ impl Default for Request {
             base_dir: None,
             model: None,
             backend: None,
+            limits: clipvg_document::Limits::default(),
         }
     }
 }
@@ -211,8 +228,9 @@ fn from_json<T: for<'de> Deserialize<'de> + Default>(what: &str, json: &str) -> 
         return Ok(T::default());
     }
     serde_json::from_str(json).map_err(|e| {
-        // serde_json's messages name the field ("unknown field `iters`, expected one of ...").
-        Error::InvalidInput(format!("invalid {what} JSON: {e}"))
+        // serde_json's messages name the field ("unknown field `iters`, expected one of ..."),
+        // echoing the host's text between backticks: each such piece is bounded.
+        Error::InvalidInput(format!("invalid {what} JSON: {}", super::guard::bound_quoted(&e.to_string(), '`')))
     })
 }
 
@@ -343,6 +361,17 @@ mod tests {
         assert_eq!((r.mode, r.colour_lr, r.model), (Some(Mode::Colour), 0.5, None));
         let r = Request::from_json(r#"{"rounds":["coarse","fine"],"backend":"cpu"}"#).unwrap();
         assert_eq!((r.rounds.len(), r.backend), (2, Some(Backend::Cpu)));
+    }
+
+    #[test]
+    fn limits_are_optional_and_checked_by_name() {
+        let r = Request::from_json(r#"{"limits":{"depth":5000}}"#).unwrap();
+        assert_eq!(r.limits.depth, 5000);
+        assert_eq!(r.limits.nodes, clipvg_document::Limits::default().nodes);
+        let e = Request::from_json(r#"{"limits":{"dpeth":5}}"#).unwrap_err().to_string();
+        assert!(e.contains("unknown field `dpeth`"), "{e}");
+        let e = Request::from_json(&format!(r#"{{"{}":1}}"#, "y".repeat(100_000))).unwrap_err().to_string();
+        assert!(e.len() < 1000 && e.contains("unknown field `yyy"), "{e}");
     }
 
     #[test]

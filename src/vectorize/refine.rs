@@ -55,7 +55,7 @@ pub fn refine(
     let psnr_before_db = psnr(&before.data, target);
     let device = device_for(backend)?.autodiff();
     let (np, nc) = (original.points.len(), original.colors.len());
-    let fitted = catch_gpu(|| {
+    let fitted = catch_gpu(&device, || {
         let job = RasterJob { scene: std::sync::Arc::new(original.clone()), width: w, height: h, background: WHITE };
         let target_t = Tensor::<1>::from_floats(target, &device).reshape([h as usize, w as usize, 4]);
         let (mut p, mut c, widths) = scene_tensors(&original, &device);

@@ -5,7 +5,13 @@ use std::path::PathBuf;
 /// `libclipvg.so` (platform name) built for this test run. Cargo writes it into `deps/` next to
 /// the test executables when it builds the library for the tests, and `cargo build` copies its
 /// own build one level up into the profile folder; the newer of the two is this checkout's.
+///
+/// `CLIPVG_CDYLIB=PATH` names another library instead (to test a given build, or when several
+/// checkouts share one target folder and overwrite each other's unhashed `libclipvg.so`).
 pub fn cdylib_path() -> PathBuf {
+    if let Some(path) = std::env::var_os("CLIPVG_CDYLIB").filter(|p| !p.is_empty()) {
+        return PathBuf::from(path);
+    }
     let exe = std::env::current_exe().expect("test executable path");
     let deps = exe.parent().expect("deps folder");
     let name = library_file_name();
