@@ -4,7 +4,8 @@
 use serde::Serialize;
 
 use crate::error::Result;
-use crate::scene::{BuildOptions, Diagnostic, Paint, Scene, build};
+use crate::scene::{BuildOptions, Diagnostic, Paint, Scene, build_with};
+use clipvg_document::Limits;
 use crate::svg::Document;
 
 /// The canvas size in pixels.
@@ -81,7 +82,12 @@ fn paint_info(scene: &Scene, paint: Paint) -> PaintInfo {
 
 /// Builds the report of a parsed document.
 pub fn inspect(doc: &Document) -> Result<Report> {
-    let built = build(doc, &BuildOptions::default())?;
+    inspect_with(doc, &Limits::default(), &mut clipvg_document::no_progress())
+}
+
+/// [`inspect`] within `limits`, reporting to `observer` (which may cancel).
+pub fn inspect_with(doc: &Document, limits: &Limits, observer: &mut clipvg_document::Observer<'_>) -> Result<Report> {
+    let built = build_with(doc, &BuildOptions { limits: *limits, ..Default::default() }, observer)?;
     let scene = &built.scene;
     let shapes = scene
         .shapes

@@ -149,9 +149,9 @@ fn check_output(input: &Path, output: &Path) -> clipvg::Result<()> {
 fn run(cli: Cli) -> clipvg::Result<()> {
     match cli.command {
         Command::Inspect { file, json, limits } => {
-            let _limits = limits.limits()?; // parsed and checked; handed on once wired (see the TODO at `Request::limits`)
-            let doc = Document::open(&file)?;
-            let report = clipvg::inspect::inspect(&doc)?;
+            let limits = limits.limits()?;
+            let doc = Document::open_with(&file, &limits, &mut clipvg_document::no_progress())?;
+            let report = clipvg::inspect::inspect_with(&doc, &limits, &mut clipvg_document::no_progress())?;
             if json {
                 let text = serde_json::to_string_pretty(&report)
                     .map_err(|e| clipvg::Error::InvalidInput(format!("report: {e}")))?;
@@ -164,8 +164,9 @@ fn run(cli: Cli) -> clipvg::Result<()> {
             let limits = limits.limits()?;
             let bg = clipvg::raster::parse_background(&background)?;
             check_output(&input, &output)?;
-            let doc = Document::open(&input)?;
-            let built = clipvg::scene::build(&doc, &Default::default())?;
+            let doc = Document::open_with(&input, &limits, &mut clipvg_document::no_progress())?;
+            let options = clipvg::scene::BuildOptions { limits, ..Default::default() };
+            let built = clipvg::scene::build_with(&doc, &options, &mut clipvg_document::no_progress())?;
             let (w, h) = render_size((built.canvas.width, built.canvas.height), width, height, &limits, &mut std::io::stderr())?;
             let img = clipvg::raster::render_with(&built.scene, w, h, bg, backend)?;
             let mut png = Vec::new();

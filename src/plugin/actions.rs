@@ -13,16 +13,16 @@ use serde_json::json;
 use super::engine::{Context, Outcome, Progress};
 use super::request::{Mode, Request};
 use crate::error::{Error, Result};
-use crate::scene::{BuildOptions, Trainable, build, rois_of};
+use crate::scene::{BuildOptions, Trainable, build_with, rois_of};
 use crate::svg::{Document, ElementId, Editor, INKSCAPE_NS};
 
 /// `inspect`: what clipvg sees in the document (canvas, shapes, what it does not understand).
 /// The document comes back unchanged. Selected ids, if any, must exist.
-pub fn inspect(cx: &Context<'_>, _request: &Request, progress: &mut Progress<'_>) -> Result<Outcome> {
+pub fn inspect(cx: &Context<'_>, request: &Request, progress: &mut Progress<'_>) -> Result<Outcome> {
     progress.check(0.0, "reading the document")?;
-    let doc = Document::parse(cx.svg)?;
+    let doc = parse(cx, request, progress)?;
     resolve_ids(&doc, cx.selection)?;
-    let report = crate::inspect::inspect(&doc)?;
+    let report = crate::inspect::inspect_with(&doc, &request.limits, &mut progress.document_observer(0.0))?;
     let details = json!({ "selection": cx.selection, "inspect": report });
     progress.report(1.0, "done");
     Ok(Outcome::unchanged(cx.svg, details))
@@ -31,9 +31,10 @@ pub fn inspect(cx: &Context<'_>, _request: &Request, progress: &mut Progress<'_>
 /// `render`: the document rendered at `render_size` (long side) over white, as a PNG.
 pub fn render(cx: &Context<'_>, request: &Request, progress: &mut Progress<'_>) -> Result<Outcome> {
     progress.check(0.0, "reading the document")?;
-    let doc = Document::parse(cx.svg)?;
+    let doc = parse(cx, request, progress)?;
     resolve_ids(&doc, cx.selection)?;
-    let built = build(&doc, &BuildOptions::default())?;
+    let options = BuildOptions { limits: request.limits, ..Default::default() };
+    let built = build_with(&doc, &options, &mut progress.document_observer(0.0))?;
     let scale = request.render_size as f64 / built.canvas.width.max(built.canvas.height);
     let (w, h) = crate::raster::output_size(
         built.canvas.width,
@@ -106,7 +107,7 @@ fn run_edit(cx: &Context<'_>, request: &Request, plan: EditPlan, progress: &mut 
 /// `edit`: the CLIPVG edit of the selection towards the prompt(s).
 pub fn edit(cx: &Context<'_>, request: &Request, progress: &mut Progress<'_>) -> Result<Outcome> {
     progress.check(0.0, "reading the document")?;
-    let plan = EditPlan::new(cx, request, request.mode.unwrap_or_default())?;
+    let plan = EditPlan::new(cx, request, request.mode.unwrap_or_default(), progress)?;
     run_edit(cx, request, plan, progress)
 }
 
@@ -118,14 +119,14 @@ pub fn recolor(cx: &Context<'_>, request: &Request, progress: &mut Progress<'_>)
         ));
     }
     progress.check(0.0, "reading the document")?;
-    let plan = EditPlan::new(cx, request, Mode::Colour)?;
+    let plan = EditPlan::new(cx, request, Mode::Colour, progress)?;
     run_edit(cx, request, plan, progress)
 }
 
 /// `vectorize`: every selected bitmap (`<image>`) replaced by stacked traced paths in place.
 pub fn vectorize(cx: &Context<'_>, request: &Request, progress: &mut Progress<'_>) -> Result<Outcome> {
     progress.check(0.0, "reading the document")?;
-    let doc = Document::parse(cx.svg)?;
+    let doc = parse(cx, request, progress)?;
     if cx.selection.is_empty() {
         return Err(Error::EmptySelection("nothing is selected: select the bitmap to vectorize first".into()));
     }
@@ -202,6 +203,11 @@ pub fn test_panic(cx: &Context<'_>, _request: &Request, progress: &mut Progress<
     panic!("test panic on the calling thread");
 }
 
+/// The host's document, read within the request's limits; the host's cancel stops the reading.
+fn parse(cx: &Context<'_>, request: &Request, progress: &mut Progress<'_>) -> Result<Document> {
+    Ok(Document::parse_with(cx.svg, &request.limits, &mut progress.document_observer(0.0))?)
+}
+
 /// The elements of `ids`, in order; an error naming the first id that is not in the document.
 pub fn resolve_ids(doc: &Document, ids: &[String]) -> Result<Vec<ElementId>> {
     ids.iter().map(|id| doc.require_id(id).map_err(Error::from)).collect()
@@ -236,8 +242,8 @@ pub struct EditPlan {
 
 impl EditPlan {
     /// Resolves the selection and the request's ROIs; every user mistake is an error here.
-    pub fn new(cx: &Context<'_>, request: &Request, mode: Mode) -> Result<EditPlan> {
-        let doc = Document::parse(cx.svg)?;
+    pub fn new(cx: &Context<'_>, request: &Request, mode: Mode, progress: &mut Progress<'_>) -> Result<EditPlan> {
+        let doc = parse(cx, request, progress)?;
         let selected = resolve_ids(&doc, cx.selection)?;
         let roi_elements: Vec<Option<ElementId>> = request
             .rois
@@ -263,7 +269,8 @@ impl EditPlan {
         {
             return Err(Error::InvalidInput(format!("target image {} does not exist", path.display())));
         }
-        let built = build(&doc, &BuildOptions { trainable: Trainable::Elements(trainable.clone()), ..Default::default() })?;
+        let options = BuildOptions { trainable: Trainable::Elements(trainable.clone()), limits: request.limits };
+        let built = build_with(&doc, &options, &mut progress.document_observer(0.0))?;
         let canvas = [0.0, 0.0, built.canvas.width, built.canvas.height];
         let text_guided = request.target_image.is_none();
         let prompt_for = |el: Option<ElementId>, own: Option<&str>| -> Result<Option<String>> {
@@ -460,7 +467,7 @@ mod tests {
         let sel = ids(&["a", "g"]);
         let r = req(r#"{"prompt":"gold","prompts_from_labels":true,"whole_canvas_roi":true,
                        "rois":[{"rect":[-10,0,20,20],"prompt":"sky","n_patches":4}]}"#);
-        let plan = EditPlan::new(&cx(&o, &sel), &r, Mode::All).unwrap();
+        let plan = EditPlan::new(&cx(&o, &sel), &r, Mode::All, &mut Progress::silent()).unwrap();
         let prompts: Vec<_> = plan.rois.iter().map(|r| r.prompt.as_deref().unwrap()).collect();
         assert_eq!(prompts, ["gold", "a red apple", "gold", "sky"]);
         assert_eq!(plan.rois[0].rect, [0.0, 0.0, 100.0, 50.0]);

@@ -100,6 +100,20 @@ impl<'a> Progress<'a> {
         if self.report(fraction, message) { Err(Error::Cancelled) } else { Ok(()) }
     }
 
+    /// The document crate's observer for this run: loading, styling and scene building report
+    /// as "reading the document" (at `fraction`) and stop with `Cancelled` when the host asks.
+    pub fn document_observer(&mut self, fraction: f64) -> impl FnMut(clipvg_document::Stage, f32) -> bool + '_ {
+        move |stage, _| {
+            let message = match stage {
+                clipvg_document::Stage::Parse => "reading the document",
+                clipvg_document::Stage::Style => "matching the style sheets",
+                clipvg_document::Stage::Build => "building the scene",
+                clipvg_document::Stage::WriteBack => "writing the result",
+            };
+            !self.report(fraction, message)
+        }
+    }
+
     /// Whether cancel has been requested so far.
     pub fn is_cancel_requested(&self) -> bool {
         self.cancel_requested
