@@ -39,7 +39,7 @@ fn main() {
     let scene = build(&doc, &BuildOptions { trainable: Trainable::All }).unwrap().scene;
     let clip = ClipConfig::default().init(&ad);
     let s = clip.image_size();
-    let job = RasterJob { scene: Arc::new(scene.clone()), width: size, height: size, background: [1.0; 4] };
+    let job = RasterJob { scene: Arc::new(scene.clone()), width: size, height: size, background: [1.0; 4], limits: Default::default() };
     let d = clip.projection_dim();
     let (t, t0, e0) = (Tensor::<2>::ones([1, d], &ad), Tensor::<2>::zeros([1, d], &ad) + 0.5, Tensor::<2>::zeros([1, d], &ad) + 0.1);
     let roi = [0.0, 0.0, size as f64, size as f64];

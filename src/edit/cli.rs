@@ -86,6 +86,10 @@ pub struct EditArgs {
     /// on the command line override its values, and ROIs given here are added to its ROIs.
     #[arg(long)]
     pub request: Option<PathBuf>,
+    /// Raise (or lower) a budget of the run, e.g. `--limit memory_bytes=17179869184` (names:
+    /// the fields of `Limits`); repeatable.
+    #[arg(long = "limit", value_name = "NAME=VALUE")]
+    pub limit: Vec<String>,
 }
 
 fn split_prompt(s: &str) -> Result<(&str, &str)> {
@@ -171,6 +175,13 @@ impl EditArgs {
         }
         if self.target_image.is_some() {
             req.target_image = self.target_image.clone();
+        }
+        for l in &self.limit {
+            let shown: String = l.chars().take(64).collect::<String>().escape_debug().to_string();
+            let bad = || Error::InvalidInput(format!("--limit expects NAME=VALUE with a whole number, got \"{shown}\""));
+            let (name, value) = l.split_once('=').ok_or_else(bad)?;
+            let value = value.trim().parse::<u64>().map_err(|_| bad())?;
+            req.limits.set(name.trim(), value).map_err(Error::InvalidInput)?;
         }
         req.validate()?;
         Ok(req)

@@ -346,9 +346,30 @@ pub fn with_params(scene: &Scene, points: &[[f32; 2]], colors: &[[f32; 4]]) -> S
     s
 }
 
-/// Wraps a job for the scene.
-pub fn job_for(scene: &Scene, width: u32, height: u32) -> RasterJob {
-    RasterJob { scene: Arc::new(scene.clone()), width, height, background: [1.0, 1.0, 1.0, 1.0] }
+/// Wraps a job for the scene, within `limits`.
+pub fn job_for(scene: &Scene, width: u32, height: u32, limits: &clipvg_document::Limits) -> RasterJob {
+    RasterJob { scene: Arc::new(scene.clone()), width, height, background: [1.0, 1.0, 1.0, 1.0], limits: *limits }
+}
+
+/// Estimated peak bytes of one iteration's views and CLIP batch beside the render: the
+/// sampling grid and the bilinear resampling of `views` views (supersampled, with burn's
+/// reference `grid_sample` intermediates kept for the backward pass), and the vision tower's
+/// activations kept for the backward pass (per layer: about 11 hidden-wide and 3 MLP-wide
+/// tensors per token, and the attention scores and probabilities). An estimate (±50 %),
+/// not an accounting; the model's weights are not counted.
+pub fn views_and_clip_memory(clip: &Clip, views: usize) -> u64 {
+    let v = &clip.config().vision_config;
+    let views = views as u64;
+    let side = (v.image_size * SUPERSAMPLE) as u64;
+    // Grid (2 floats), the four taps' indices, masks and weights, the sampled pixels (3
+    // channels) and their gradients: about 40 floats per supersampled pixel.
+    let sampling = views * side * side * 40 * 4;
+    let tokens = v.num_positions() as u64;
+    let (d, i, heads, layers) = (v.hidden_size as u64, v.intermediate_size as u64, v.num_attention_heads as u64, v.num_hidden_layers as u64);
+    let per_layer = views * tokens * (11 * d + 3 * i) + 2 * views * heads * tokens * tokens;
+    // The kept activations of every layer, and one layer's worth of gradients flowing back.
+    let clip = (layers + 1) * per_layer * 4;
+    sampling + clip
 }
 
 /// Guards the loop against GPU failures surfacing as panics inside burn.

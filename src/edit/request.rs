@@ -89,6 +89,10 @@ pub struct EditRequest {
     /// RGBA) under everything, as the reference's `add_bg_layer` does; written back as a new
     /// `<path id="clipvg-background">`, the root's first child.
     pub background_layer: Option<[f32; 4]>,
+    /// Budgets of the run: the rasterizer's `flattened_lines`, `render_pixels` and
+    /// `memory_bytes` (render, gradients, views and the CLIP batch, estimated before they are
+    /// allocated); a request may raise them.
+    pub limits: clipvg_document::Limits,
 }
 
 impl Default for EditRequest {
@@ -112,6 +116,7 @@ impl Default for EditRequest {
             prompts_from_labels: false,
             xing_weight: 0.0,
             background_layer: None,
+            limits: clipvg_document::Limits::default(),
         }
     }
 }
