@@ -154,9 +154,13 @@ pub fn prepare(scene: &Scene, width: u32, height: u32, limits: &Limits) -> Resul
     // Count first: one vertex per flattened line, plus the end point of open subpaths. Every
     // vertex of a filled or stroked subpath starts at least one line.
     let mut vertices = 0u64;
+    // Lines per cubic (≤ 256), kept for the pass that makes them.
+    let mut per_cubic: Vec<u16> = Vec::with_capacity(scene.subpaths.iter().map(|s| s.segments as usize).sum());
     for (si, s) in scene.subpaths.iter().enumerate() {
         for seg in 0..s.segments {
-            vertices += cubic_lines(&ctrl_of(s, seg).map(sp), cull(si)) as u64;
+            let n = cubic_lines(&ctrl_of(s, seg).map(sp), cull(si));
+            per_cubic.push(n as u16);
+            vertices += n as u64;
         }
         if !s.closed && s.segments > 0 {
             vertices += 1;
@@ -166,7 +170,8 @@ pub fn prepare(scene: &Scene, width: u32, height: u32, limits: &Limits) -> Resul
     p.positions.reserve(vertices as usize);
     p.base.reserve(vertices as usize);
     let mut polys: Vec<Poly> = Vec::with_capacity(scene.subpaths.len());
-    for (si, s) in scene.subpaths.iter().enumerate() {
+    let mut per_cubic = per_cubic.into_iter();
+    for s in &scene.subpaths {
         let count = s.point_count();
         let idx = |k: u32| s.first_point + (k % count);
         let mut ids = Vec::new();
@@ -174,7 +179,7 @@ pub fn prepare(scene: &Scene, width: u32, height: u32, limits: &Limits) -> Resul
         for seg in 0..s.segments {
             let ctrl = ctrl_of(s, seg);
             let c = ctrl.map(sp);
-            let n = cubic_lines(&c, cull(si));
+            let n = per_cubic.next().unwrap_or(1) as u32;
             for k in 0..n {
                 let t = k as f32 / n as f32;
                 let w = bernstein(t);
