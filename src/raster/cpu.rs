@@ -2,6 +2,10 @@
 //! parallel over pixel rows with rayon. The WGSL shaders in `shaders/` implement the same
 //! maths per row item and per pixel; tests compare the two.
 //!
+//! Both passes give the same bits for any thread count and on every run: each row is computed
+//! by one task, and the backward's sums over rows are taken serially in a fixed order from
+//! per-row slots, never in the order rayon's tasks happen to finish (`tests/determinism.rs`).
+//!
 //! Compositing is source-over in premultiplied form onto the background:
 //! `P_{i+1} = c_i.rgb·α_i + P_i.rgb·(1 − α_i)`, `P_{i+1}.a = α_i + P_i.a·(1 − α_i)` with
 //! `α_i = c_i.a · coverage_i`; the output is straight RGBA (`P.rgb / P.a`).
