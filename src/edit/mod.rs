@@ -99,9 +99,9 @@ fn label_prompt(doc: &Document, el: ElementId) -> Option<String> {
 /// Runs a CLIPVG edit of `doc`.
 pub fn edit(doc: &Document, req: &EditRequest, model: &Model, hooks: Hooks<'_>) -> Result<EditOutcome> {
     req.validate()?;
-    let ids = |names: &[String]| -> Result<Vec<ElementId>> { names.iter().map(|n| doc.require_id(n).map_err(Error::from)).collect() };
+    let ids = |names: &[String]| -> Result<Vec<ElementId>> { names.iter().map(|n| doc.require_id(n)).collect() };
     let roi_elements: Vec<Option<ElementId>> =
-        req.rois.iter().map(|r| r.element.as_deref().map(|n| doc.require_id(n).map_err(Error::from)).transpose()).collect::<Result<_>>()?;
+        req.rois.iter().map(|r| r.element.as_deref().map(|n| doc.require_id(n)).transpose()).collect::<Result<_>>()?;
     let selected = ids(&req.select)?;
     let trainable = if !selected.is_empty() {
         Trainable::Elements(selected)

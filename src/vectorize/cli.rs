@@ -117,7 +117,7 @@ pub fn run(args: &VectorizeArgs) -> Result<()> {
         let elements = if args.select.is_empty() {
             image_elements(&doc)
         } else {
-            args.select.iter().map(|id| doc.require_id(id).map_err(Error::from)).collect::<Result<Vec<_>>>()?
+            args.select.iter().map(|id| doc.require_id(id)).collect::<Result<Vec<_>>>()?
         };
         if elements.is_empty() {
             return Err(Error::EmptySelection(format!("{} has no <image> element to vectorize", args.input.display())));

@@ -227,7 +227,7 @@ fn group_markup(doc: &Document, el: ElementId, layered: &str, to_user: Affine, t
         tag.push_str(&src[a.range.clone()]);
     }
     let c = to_user.as_coeffs().map(precise);
-    let own = element.attr("transform").map(|t| format!("{} ", escape_attr(t))).unwrap_or_default();
+    let own = element.attr("transform").map(|t| format!("{} ", crate::svg::edit::escape_attr(t, '"'))).unwrap_or_default();
     tag.push_str(&format!(" transform=\"{own}matrix({} {} {} {} {} {})\">", c[0], c[1], c[2], c[3], c[4], c[5]));
     let generated = Document::parse(layered)?;
     let kids = &generated.element(generated.root()).children;
@@ -260,18 +260,4 @@ mod tests {
         assert_eq!(precise(0.1 + 0.2), "0.3");
         assert_eq!(precise(-1e-12), "0");
     }
-}
-
-/// `value` escaped for a double-quoted attribute.
-fn escape_attr(value: &str) -> String {
-    let mut s = String::with_capacity(value.len());
-    for c in value.chars() {
-        match c {
-            '&' => s.push_str("&amp;"),
-            '<' => s.push_str("&lt;"),
-            '"' => s.push_str("&quot;"),
-            _ => s.push(c),
-        }
-    }
-    s
 }
