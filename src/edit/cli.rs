@@ -358,6 +358,17 @@ mod tests {
     }
 
     #[test]
+    fn limits_are_raised_by_name() {
+        let r = request(&["--whole-canvas", "--prompt", "x", "--limit", "memory_bytes=17179869184", "--limit", "flattened_lines=7"]).unwrap();
+        assert_eq!((r.limits.memory_bytes, r.limits.flattened_lines), (16 << 30, 7));
+        assert_eq!(r.limits.render_pixels, clipvg_document::Limits::default().render_pixels);
+        let e = request(&["--whole-canvas", "--prompt", "x", "--limit", "bogus=1"]).unwrap_err().to_string();
+        assert!(e.contains("unknown limit") && e.contains("memory_bytes"), "{e}");
+        let e = request(&["--whole-canvas", "--prompt", "x", "--limit", "memory_bytes=lots"]).unwrap_err().to_string();
+        assert!(e.contains("NAME=VALUE"), "{e}");
+    }
+
+    #[test]
     fn roi_syntax_errors_name_the_form() {
         let e = request(&["--roi", "justtext"]).unwrap_err().to_string();
         assert!(e.contains("ID=TEXT"), "{e}");

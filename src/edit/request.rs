@@ -235,6 +235,10 @@ mod tests {
         r.validate().unwrap();
         let e = EditRequest::from_json(r#"{"prompt": "a", "iteratons": 3}"#).unwrap_err();
         assert!(e.to_string().contains("iteratons"), "{e}");
+        // Budgets: any subset raised, the rest at their defaults; unknown names refused.
+        let r = EditRequest::from_json(r#"{"prompt": "a", "limits": {"memory_bytes": 5}}"#).unwrap();
+        assert_eq!(r.limits, clipvg_document::Limits { memory_bytes: 5, ..Default::default() });
+        assert!(EditRequest::from_json(r#"{"prompt": "a", "limits": {"memory": 5}}"#).is_err());
     }
 
     #[test]
