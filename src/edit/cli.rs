@@ -86,10 +86,6 @@ pub struct EditArgs {
     /// on the command line override its values, and ROIs given here are added to its ROIs.
     #[arg(long)]
     pub request: Option<PathBuf>,
-    /// Raise (or lower) a budget of the run, e.g. `--limit memory_bytes=17179869184` (names:
-    /// the fields of `Limits`); repeatable.
-    #[arg(long = "limit", value_name = "NAME=VALUE")]
-    pub limit: Vec<String>,
 }
 
 fn split_prompt(s: &str) -> Result<(&str, &str)> {
@@ -176,13 +172,6 @@ impl EditArgs {
         if self.target_image.is_some() {
             req.target_image = self.target_image.clone();
         }
-        for l in &self.limit {
-            let shown: String = l.chars().take(64).collect::<String>().escape_debug().to_string();
-            let bad = || Error::InvalidInput(format!("--limit expects NAME=VALUE with a whole number, got \"{shown}\""));
-            let (name, value) = l.split_once('=').ok_or_else(bad)?;
-            let value = value.trim().parse::<u64>().map_err(|_| bad())?;
-            req.limits.set(name.trim(), value).map_err(Error::InvalidInput)?;
-        }
         req.validate()?;
         Ok(req)
     }
@@ -191,6 +180,18 @@ impl EditArgs {
 /// Runs `clipvg edit`.
 pub fn run(args: &EditArgs) -> Result<()> {
     let req = args.request()?;
+    run_request(args, req)
+}
+
+/// Runs `clipvg edit` within `limits` (the command line's `--limit` values), which replace the
+/// request's.
+pub fn run_with_limits(args: &EditArgs, limits: &clipvg_document::Limits) -> Result<()> {
+    let mut req = args.request()?;
+    req.limits = *limits;
+    run_request(args, req)
+}
+
+fn run_request(args: &EditArgs, req: EditRequest) -> Result<()> {
     crate::util::refuse_overwriting_input(&args.input, &args.output)?;
     let doc = Document::open(&args.input)?;
     let tty = std::io::stderr().is_terminal();
@@ -355,17 +356,6 @@ mod tests {
         assert_eq!((r.iterations, r.whole_canvas_patches, r.rois[0].n_patches), (40, 8, 8));
         std::fs::write(&path, r#"{"prompt": "a cat", "whole_canvas": true, "iteratons": 3}"#).unwrap();
         assert!(request(&["--request", p]).unwrap_err().to_string().contains("iteratons"));
-    }
-
-    #[test]
-    fn limits_are_raised_by_name() {
-        let r = request(&["--whole-canvas", "--prompt", "x", "--limit", "memory_bytes=17179869184", "--limit", "flattened_lines=7"]).unwrap();
-        assert_eq!((r.limits.memory_bytes, r.limits.flattened_lines), (16 << 30, 7));
-        assert_eq!(r.limits.render_pixels, clipvg_document::Limits::default().render_pixels);
-        let e = request(&["--whole-canvas", "--prompt", "x", "--limit", "bogus=1"]).unwrap_err().to_string();
-        assert!(e.contains("unknown limit") && e.contains("memory_bytes"), "{e}");
-        let e = request(&["--whole-canvas", "--prompt", "x", "--limit", "memory_bytes=lots"]).unwrap_err().to_string();
-        assert!(e.contains("NAME=VALUE"), "{e}");
     }
 
     #[test]
