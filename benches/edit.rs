@@ -39,7 +39,20 @@ fn main() {
     let scene = build(&doc, &BuildOptions { trainable: Trainable::All, ..Default::default() }).unwrap().scene;
     let clip = ClipConfig::default().init(&ad);
     let s = clip.image_size();
-    let job = RasterJob { scene: Arc::new(scene.clone()), width: size, height: size, background: [1.0; 4] };
+    let job = RasterJob { scene: Arc::new(scene.clone()), width: size, height: size, background: [1.0; 4], limits: Default::default() };
+    // The budget estimate the edit checks before its first iteration (compare with the peak
+    // RSS, e.g. `/usr/bin/time -v`, less the weights: ~600 MB for ViT-B/32).
+    let raster_bytes = {
+        let f = clipvg::raster::Frame::new(&scene, size, size, [1.0; 4]).unwrap();
+        clipvg::raster::memory_estimate(&f.prepared, f.rows.line_ids.len() as u64, true)
+    };
+    let views_bytes = clipvg::edit::optimize::views_and_clip_memory(&clip, patches + 1);
+    println!(
+        "memory estimate: raster {:.2} GB + views and CLIP {:.2} GB = {:.2} GB",
+        raster_bytes as f64 / 1e9,
+        views_bytes as f64 / 1e9,
+        (raster_bytes + views_bytes) as f64 / 1e9
+    );
     let d = clip.projection_dim();
     let (t, t0, e0) = (Tensor::<2>::ones([1, d], &ad), Tensor::<2>::zeros([1, d], &ad) + 0.5, Tensor::<2>::zeros([1, d], &ad) + 0.1);
     let roi = [0.0, 0.0, size as f64, size as f64];

@@ -89,7 +89,7 @@ fn gpu_times(scene: &clipvg::scene::Scene, w: u32, h: u32, reps: usize) -> (f64,
     use burn::tensor::{Device, DeviceKind};
     use clipvg::raster::op::{RasterJob, render_tensor, scene_tensors};
     let device = Device::wgpu(DeviceKind::DefaultDevice);
-    let job = RasterJob { scene: std::sync::Arc::new(scene.clone()), width: w, height: h, background: [1.0; 4] };
+    let job = RasterJob { scene: std::sync::Arc::new(scene.clone()), width: w, height: h, background: [1.0; 4], limits: Default::default() };
     let (p, c, wd) = scene_tensors(scene, &device);
     let fwd = time(reps, || {
         let img = render_tensor(p.clone(), c.clone(), wd.clone(), job.clone());

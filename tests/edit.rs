@@ -340,3 +340,29 @@ fn the_edit_runs_on_wgpu_and_agrees_with_the_cpu() {
     let (lg, lc) = (g.report.losses[0], c.report.losses[0]);
     assert!((lg - lc).abs() <= 1e-3 * lc.abs(), "GPU loss {lg} vs CPU loss {lc}");
 }
+
+#[test]
+fn budgets_are_checked_before_the_first_iteration() {
+    let m = model();
+    let doc = Document::parse(SVG).unwrap();
+    for (field, set) in [
+        ("memory_bytes", (|l: &mut clipvg::raster::Limits| l.memory_bytes = 1 << 20) as fn(&mut clipvg::raster::Limits)),
+        ("flattened_lines", |l| l.flattened_lines = 10),
+        ("render_pixels", |l| l.render_pixels = 95 * 95),
+    ] {
+        let mut req = request(&["a"], 3, 1);
+        set(&mut req.limits);
+        let mut calls = 0;
+        let mut progress = |_: &clipvg::edit::Progress| {
+            calls += 1;
+            true
+        };
+        let err = edit(&doc, &req, &m, Hooks { progress: &mut progress, snapshot: None }).unwrap_err();
+        assert!(matches!(&err, clipvg::Error::Limit(l) if l.field == field), "{field}: {err}");
+        assert_eq!(calls, 0, "{field}");
+    }
+    // The defaults let the test edits run.
+    let req = request(&["a"], 1, 1);
+    assert_eq!(req.limits, clipvg::raster::Limits::default());
+    run(&doc, &req, &m);
+}

@@ -38,7 +38,7 @@ fn adam_fits_points_and_colours_to_a_target_render() {
     let initial = Frame::new(&start, SIZE, SIZE, bg).unwrap().render_cpu(&start).data;
 
     let device = clipvg::compute::cpu_device().autodiff();
-    let job = RasterJob { scene: Arc::new(start.clone()), width: SIZE, height: SIZE, background: bg };
+    let job = RasterJob { scene: Arc::new(start.clone()), width: SIZE, height: SIZE, background: bg, limits: Default::default() };
     let target_t = Tensor::<1>::from_floats(target.as_slice(), &device).reshape([SIZE as usize, SIZE as usize, 4]);
     let (mut p, mut c, w) = scene_tensors(&start, &device);
     let adam = AdamConfig::new().build();

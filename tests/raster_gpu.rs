@@ -62,7 +62,7 @@ fn compare_scene(scene: &Scene, w: u32, h: u32, background: [f32; 4]) {
     let cpu_grad = frame.backward_cpu(scene, &weights).unwrap();
 
     let device = gpu_device().autodiff();
-    let job = RasterJob { scene: Arc::new(scene.clone()), width: w, height: h, background };
+    let job = RasterJob { scene: Arc::new(scene.clone()), width: w, height: h, background, limits: Default::default() };
     let (p, c, wd) = scene_tensors(scene, &device);
     let (p, c, wd) = (p.require_grad(), c.require_grad(), wd.require_grad());
     let img = render_tensor(p.clone(), c.clone(), wd.clone(), job);
@@ -113,7 +113,7 @@ fn gpu_handles_tiny_and_empty_scenes() {
 fn burn_op_on_the_cpu_backend_equals_the_direct_cpu_path() {
     let scene = scene_of(&manifest().join("tests/fixtures/render/strokes.svg"));
     let device = clipvg::compute::cpu_device();
-    let job = RasterJob { scene: Arc::new(scene.clone()), width: 50, height: 40, background: [1.0; 4] };
+    let job = RasterJob { scene: Arc::new(scene.clone()), width: 50, height: 40, background: [1.0; 4], limits: Default::default() };
     let (p, c, w) = scene_tensors(&scene, &device);
     let img = to_vec(render_tensor(p, c, w, job));
     let direct = Frame::new(&scene, 50, 40, [1.0; 4]).unwrap().render_cpu(&scene);

@@ -95,6 +95,12 @@ impl LimitArgs {
     /// The default limits with every `--limit` applied.
     fn limits(&self) -> clipvg::Result<Limits> {
         let mut limits = Limits::default();
+        self.apply(&mut limits)?;
+        Ok(limits)
+    }
+
+    /// Every `--limit` applied over `limits` (the defaults, or a request file's values).
+    fn apply(&self, limits: &mut Limits) -> clipvg::Result<()> {
         for item in &self.limit {
             let bad = |why: String| clipvg::Error::InvalidInput(format!("--limit {}: {why}", clipvg::plugin::guard::echo(item)));
             let (name, value) = item.split_once('=').ok_or_else(|| bad("expected NAME=VALUE, such as depth=4096".into()))?;
@@ -105,7 +111,7 @@ impl LimitArgs {
                 .map_err(|_| bad("the value must be a whole number ≥ 0".into()))?;
             limits.set(name.trim(), value).map_err(bad)?;
         }
-        Ok(limits)
+        Ok(())
     }
 }
 
@@ -168,7 +174,7 @@ fn run(cli: Cli) -> clipvg::Result<()> {
             let options = clipvg::scene::BuildOptions { limits, ..Default::default() };
             let built = clipvg::scene::build_with(&doc, &options, &mut clipvg_document::no_progress())?;
             let (w, h) = render_size((built.canvas.width, built.canvas.height), width, height, &limits, &mut std::io::stderr())?;
-            let img = clipvg::raster::render_with(&built.scene, w, h, bg, backend)?;
+            let img = clipvg::raster::render_with_limits(&built.scene, w, h, bg, backend, &limits)?;
             let mut png = Vec::new();
             img.to_rgba8()
                 .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
@@ -177,14 +183,14 @@ fn run(cli: Cli) -> clipvg::Result<()> {
             Ok(())
         }
         Command::Edit { args, limits } => {
-            let _limits = limits.limits()?; // parsed and checked; handed on once wired (see the TODO at `Request::limits`)
+            limits.limits()?; // a bad --limit is refused before any work
             check_output(&args.input, &args.output)?;
-            clipvg::edit::cli::run(&args)
+            clipvg::edit::cli::run_with_limits(&args, &|l| limits.apply(l))
         }
         Command::Vectorize { args, limits } => {
-            let _limits = limits.limits()?; // parsed and checked; handed on once wired (see the TODO at `Request::limits`)
+            let limits = limits.limits()?;
             check_output(&args.input, &args.output)?;
-            clipvg::vectorize::cli::run(&args)
+            clipvg::vectorize::cli::run_with_limits(&args, &limits)
         }
         Command::Clip { command } => Ok(clipvg::clip::cli::run_clip(&command)?),
         Command::Weights { command } => Ok(clipvg::clip::cli::run_weights(&command)?),

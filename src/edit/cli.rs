@@ -180,8 +180,20 @@ impl EditArgs {
 /// Runs `clipvg edit`.
 pub fn run(args: &EditArgs) -> Result<()> {
     let req = args.request()?;
+    run_request(args, req)
+}
+
+/// Runs `clipvg edit` with the command line's `--limit` values applied by `apply_limits` over the
+/// request's limits (the defaults, or those of `--request FILE`).
+pub fn run_with_limits(args: &EditArgs, apply_limits: &dyn Fn(&mut clipvg_document::Limits) -> Result<()>) -> Result<()> {
+    let mut req = args.request()?;
+    apply_limits(&mut req.limits)?;
+    run_request(args, req)
+}
+
+fn run_request(args: &EditArgs, req: EditRequest) -> Result<()> {
     crate::util::refuse_overwriting_input(&args.input, &args.output)?;
-    let doc = Document::open(&args.input)?;
+    let doc = Document::open_with(&args.input, &req.limits, &mut clipvg_document::no_progress())?;
     let tty = std::io::stderr().is_terminal();
     let mut fetching = false;
     let mut show = crate::clip::cli::stderr_progress();

@@ -110,7 +110,7 @@ pub fn edit(doc: &Document, req: &EditRequest, model: &Model, hooks: Hooks<'_>) 
     } else {
         Trainable::All
     };
-    let built = build(doc, &BuildOptions { trainable, ..Default::default() })?;
+    let built = build(doc, &BuildOptions { trainable, limits: req.limits })?;
     let base_scene = &built.scene;
     let with_bg = req.background_layer.map(|rgba| with_background(base_scene, rgba));
     let scene = with_bg.as_ref().unwrap_or(base_scene);
@@ -157,7 +157,12 @@ pub fn edit(doc: &Document, req: &EditRequest, model: &Model, hooks: Hooks<'_>) 
     let (cw, ch) = (built.canvas.width, built.canvas.height);
     let scale = req.size as f64 / cw.max(ch);
     let (rw, rh) = (((cw * scale).round() as u32).max(1), ((ch * scale).round() as u32).max(1));
-    let job = job_for(scene, rw, rh);
+    let job = job_for(scene, rw, rh, &req.limits);
+    // Budgets before the big buffers: the render's pixels, its flattened lines, and the memory
+    // of the render, its gradients, the views and the CLIP batch of one iteration.
+    let views: usize = specs.iter().map(|(_, _, r)| 1 + r.n_patches).sum();
+    let other = optimize::views_and_clip_memory(&model.clip, views);
+    drop(crate::raster::Frame::with_budget(scene, rw, rh, job.background, &req.limits, true, other)?);
 
     catch_gpu(&model.device, || {
         let ad = model.device.clone().autodiff();

@@ -346,9 +346,32 @@ pub fn with_params(scene: &Scene, points: &[[f32; 2]], colors: &[[f32; 4]]) -> S
     s
 }
 
-/// Wraps a job for the scene.
-pub fn job_for(scene: &Scene, width: u32, height: u32) -> RasterJob {
-    RasterJob { scene: Arc::new(scene.clone()), width, height, background: [1.0, 1.0, 1.0, 1.0] }
+/// Wraps a job for the scene, within `limits`.
+pub fn job_for(scene: &Scene, width: u32, height: u32, limits: &clipvg_document::Limits) -> RasterJob {
+    RasterJob { scene: Arc::new(scene.clone()), width, height, background: [1.0, 1.0, 1.0, 1.0], limits: *limits }
+}
+
+/// Estimated peak bytes of one iteration's views and CLIP batch beside the render: the
+/// sampling grid and the bilinear resampling of `views` views (supersampled, with burn's
+/// reference `grid_sample` intermediates kept for the backward pass), and the vision tower's
+/// activations kept for the backward pass (per layer: about 8 hidden-wide and 2 MLP-wide
+/// tensors per token, and the attention scores and probabilities). An estimate, not an
+/// accounting; the model's weights are not counted. Calibrated on ViT-B/32 with 65 views of a
+/// 512² render (`cargo bench --bench edit`): estimate 3.2 GB with the render, measured peak
+/// RSS 3.7 GB of which ~0.6 GB are the weights.
+pub fn views_and_clip_memory(clip: &Clip, views: usize) -> u64 {
+    let v = &clip.config().vision_config;
+    let views = views as u64;
+    let side = (v.image_size * SUPERSAMPLE) as u64;
+    // Grid (2 floats), the four taps' indices and weights, the sampled pixels (3 channels)
+    // and their gradients: about 16 values per supersampled pixel.
+    let sampling = views * side * side * 16 * 4;
+    let tokens = v.num_positions() as u64;
+    let (d, i, heads, layers) = (v.hidden_size as u64, v.intermediate_size as u64, v.num_attention_heads as u64, v.num_hidden_layers as u64);
+    let per_layer = views * tokens * (8 * d + 2 * i) + 2 * views * heads * tokens * tokens;
+    // The kept activations of every layer, and one layer's worth of gradients flowing back.
+    let clip = (layers + 1) * per_layer * 4;
+    sampling + clip
 }
 
 /// Guards the loop against panics inside burn and the tensor runtime: a panic becomes an
@@ -360,6 +383,12 @@ pub fn catch_gpu<T>(device: &Device, f: impl FnOnce() -> Result<T>) -> Result<T>
     let _stale = crate::plugin::guard::last_panic_file();
     let on_gpu = !crate::compute::is_cpu(device);
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_or_else(|e| {
+        // A budget exceeded inside the raster op (inside burn's graph) can only unwind; it
+        // carries its `Error` as the payload and is an error like any other, not a bug.
+        let e = match e.downcast::<Error>() {
+            Ok(err) => return Err(*err),
+            Err(e) => e,
+        };
         let message = crate::raster::panic_message(&e);
         let from_gpu_stack = crate::plugin::guard::last_panic_file().is_none_or(|file| {
             ["wgpu", "naga", "cubecl", "fusion", "raster/gpu"].iter().any(|part| file.contains(part))

@@ -89,6 +89,10 @@ pub struct EditRequest {
     /// RGBA) under everything, as the reference's `add_bg_layer` does; written back as a new
     /// `<path id="clipvg-background">`, the root's first child.
     pub background_layer: Option<[f32; 4]>,
+    /// Budgets of the run: the rasterizer's `flattened_lines`, `render_pixels` and
+    /// `memory_bytes` (render, gradients, views and the CLIP batch, estimated before they are
+    /// allocated); a request may raise them.
+    pub limits: clipvg_document::Limits,
 }
 
 impl Default for EditRequest {
@@ -112,6 +116,7 @@ impl Default for EditRequest {
             prompts_from_labels: false,
             xing_weight: 0.0,
             background_layer: None,
+            limits: clipvg_document::Limits::default(),
         }
     }
 }
@@ -230,6 +235,10 @@ mod tests {
         r.validate().unwrap();
         let e = EditRequest::from_json(r#"{"prompt": "a", "iteratons": 3}"#).unwrap_err();
         assert!(e.to_string().contains("iteratons"), "{e}");
+        // Budgets: any subset raised, the rest at their defaults; unknown names refused.
+        let r = EditRequest::from_json(r#"{"prompt": "a", "limits": {"memory_bytes": 5}}"#).unwrap();
+        assert_eq!(r.limits, clipvg_document::Limits { memory_bytes: 5, ..Default::default() });
+        assert!(EditRequest::from_json(r#"{"prompt": "a", "limits": {"memory": 5}}"#).is_err());
     }
 
     #[test]

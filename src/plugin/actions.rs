@@ -46,7 +46,7 @@ pub fn render(cx: &Context<'_>, request: &Request, progress: &mut Progress<'_>) 
     clipvg_document::Limits::check("render_pixels", "pixels in the render", pixels, request.limits.render_pixels)
         .map_err(Error::Limit)?;
     progress.check(0.1, "rendering")?;
-    let img = crate::raster::render_with(&built.scene, w, h, [1.0; 4], backend_of(cx, request))?;
+    let img = crate::raster::render_with_limits(&built.scene, w, h, [1.0; 4], backend_of(cx, request), &request.limits)?;
     let mut png = Vec::new();
     img.to_rgba8()
         .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
@@ -379,6 +379,7 @@ impl EditPlan {
             prompts_from_labels: false,
             // The paper's grey (0.5, 0.5, 0.5, 1).
             background_layer: request.background_layer.then_some([0.5, 0.5, 0.5, 1.0]),
+            limits: request.limits,
             ..EditRequest::default()
         };
         req.validate()?;

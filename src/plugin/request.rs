@@ -166,15 +166,6 @@ pub struct Request {
     /// `{"depth": 4096, "render_pixels": 100000000, ...}` (field names and defaults:
     /// `clipvg_document::Limits`, `src/document/limits.rs`). A document over a budget fails with
     /// `CLIPVG_STATUS_LIMIT_EXCEEDED` naming the field to raise. Unknown names are an error.
-    ///
-    /// TODO(#10, lead): the one place to wire the limits: hand them to the document crate's
-    /// `Document::parse_with` / `open_with` / `scene::build_with` (with the run's `Progress` as
-    /// their observer, for cancel) and to the rasterizer, in `actions.rs` (every
-    /// `Document::parse` and `build` there, `EditPlan::new`, and through `crate::edit::edit` /
-    /// `vectorize_images`) and in the CLI (`src/bin/clipvg.rs`: the `limits` of
-    /// inspect/render/edit/vectorize, already parsed from `--limit`), once those functions
-    /// land. Until then only `render_pixels` is enforced (the plugin's `render`, the CLI's
-    /// `render`).
     pub limits: clipvg_document::Limits,
 }
 

@@ -346,22 +346,23 @@ pub fn backward(client: &Client, scene: &Scene, frame: &Frame, grad: &Handle) ->
             b.n_items,
             &[&b.info, &b.items, &b.item_rows, &b.a_off, &line_ids, &sh.lines, &g, &suffix, &line_slots, &slot_base],
         );
-        // CSR from lines to their slots in this band.
-        let mut counts = vec![0u32; sh.n_lines + 1];
-        for &l in &rows.line_ids[b.line_range.clone()] {
-            counts[l as usize + 1] += 1;
+        // CSR from the band's lines to their slots (each line's in slot order), over the lines
+        // the band touches only: O(slots · log) per band, whatever the scene's line count.
+        let band_ids = &rows.line_ids[b.line_range.clone()];
+        let mut list: Vec<u32> = (0..band_ids.len() as u32).collect();
+        list.sort_by_key(|&k| band_ids[k as usize]); // stable: slot order within a line
+        let (mut band_lines, mut starts) = (Vec::new(), Vec::new());
+        for (at, &k) in list.iter().enumerate() {
+            let l = band_ids[k as usize];
+            if band_lines.last() != Some(&l) {
+                band_lines.push(l);
+                starts.push(at as u32);
+            }
         }
-        for i in 0..sh.n_lines {
-            counts[i + 1] += counts[i];
-        }
-        let mut next = counts.clone();
-        let mut list = vec![0u32; b.line_range.len()];
-        for (k, &l) in rows.line_ids[b.line_range.clone()].iter().enumerate() {
-            list[next[l as usize] as usize] = k as u32;
-            next[l as usize] += 1;
-        }
-        let (start_h, list_h) = (upload(client, &counts), upload(client, &list));
-        launch(client, "line_reduce", sh.n_lines, &[&b.info, &start_h, &list_h, &line_slots, &line_grads]);
+        starts.push(list.len() as u32);
+        let count_h = upload(client, &[band_lines.len() as u32]);
+        let (start_h, list_h, lines_h) = (upload(client, &starts), upload(client, &list), upload(client, &band_lines));
+        launch(client, "line_reduce", band_lines.len(), &[&count_h, &start_h, &list_h, &line_slots, &line_grads, &lines_h]);
         let sums: Vec<[f32; 4]> = read(client, slots, slot_colors.len())?;
         for (c, s) in slot_colors.iter().zip(sums) {
             for k in 0..4 {

@@ -22,6 +22,8 @@ pub mod prepare;
 pub mod rows;
 pub mod stroke;
 
+pub use clipvg_document::{LimitExceeded, Limits};
+
 use crate::error::{Error, Result};
 use crate::scene::Scene;
 
@@ -73,11 +75,74 @@ pub fn check_size(width: u32, height: u32) -> Result<()> {
     Ok(())
 }
 
+/// Checks `render_pixels` for a `width × height` render.
+pub fn check_pixels(width: u32, height: u32, limits: &Limits) -> Result<()> {
+    Limits::check("render_pixels", "pixels in one render", width as u64 * height as u64, limits.render_pixels).map_err(Error::Limit)
+}
+
+/// Estimated peak bytes of a CPU render (with `backward`: and its backward pass through the
+/// burn operation), once `prepared` exists and its binning will make `entries` (row, line)
+/// entries ([`rows::count_entries`]): the prepared geometry, the row index, the image (and an
+/// 8-bit copy); for the backward pass the image gradient and the copies the burn operation
+/// makes of both, the per-entry line gradients and the per-line, per-vertex sums. An estimate
+/// (±30 %), not an accounting.
+pub fn memory_estimate(prepared: &prepare::Prepared, entries: u64, backward: bool) -> u64 {
+    let p = prepared;
+    let pixels = p.width as u64 * p.height as u64;
+    let vertices = p.positions.len() as u64;
+    let lines = p.lines.len() as u64;
+    let geometry = vertices * (8 + 16) // positions, gradient per vertex
+        + p.base.len() as u64 * std::mem::size_of::<prepare::BaseVertex>() as u64
+        + p.derived.len() as u64 * std::mem::size_of::<stroke::OutlineVertex>() as u64
+        + lines * (8 + 16); // line ids, gradient per line
+    // Binning: (row, line) pairs, line ids and their reordered copy; layer rows ≤ entries.
+    let rows = entries * (8 + 4 + 4) + entries.min(p.layers.len() as u64 * p.height as u64) * 2 * std::mem::size_of::<rows::LayerRow>() as u64;
+    if backward {
+        // One line gradient (16 B) per entry (colour slots are fewer); the image, dL/d image,
+        // and their host/tensor copies around the burn operation.
+        geometry + rows + entries * 16 + pixels * 16 * 4
+    } else {
+        // The float image and its 8-bit copy.
+        geometry + rows + pixels * (16 + 4)
+    }
+}
+
+/// What counts as "too much memory" in a [`Limits::check`].
+pub(crate) const MEMORY_WHAT: &str = "bytes of memory (estimated)";
+
 impl Frame {
-    /// Prepares `scene` for a `width × height` render over `background` (straight RGBA).
+    /// Prepares `scene` for a `width × height` render over `background` (straight RGBA), within
+    /// the default [`Limits`].
     pub fn new(scene: &Scene, width: u32, height: u32, background: [f32; 4]) -> Result<Frame> {
+        Self::with_limits(scene, width, height, background, &Limits::default())
+    }
+
+    /// [`Frame::new`] within `limits`: `render_pixels` before anything else, `flattened_lines`
+    /// while flattening and outlining (see [`prepare::prepare`]), and `memory_bytes` for the
+    /// estimate of [`memory_estimate`] (of a forward render) before the row index and the
+    /// render buffers exist.
+    pub fn with_limits(scene: &Scene, width: u32, height: u32, background: [f32; 4], limits: &Limits) -> Result<Frame> {
+        Self::with_budget(scene, width, height, background, limits, false, 0)
+    }
+
+    /// [`Frame::with_limits`] for a render that will also run `backward`, where `other_bytes`
+    /// of the memory budget are needed by buffers that live beside it (the views and the CLIP
+    /// batch of an edit).
+    pub fn with_budget(
+        scene: &Scene,
+        width: u32,
+        height: u32,
+        background: [f32; 4],
+        limits: &Limits,
+        backward: bool,
+        other_bytes: u64,
+    ) -> Result<Frame> {
         check_size(width, height)?;
-        let prepared = prepare::prepare(scene, width, height);
+        check_pixels(width, height, limits)?;
+        let prepared = prepare::prepare(scene, width, height, limits).map_err(Error::Limit)?;
+        let entries = rows::count_entries(&prepared);
+        let needed = memory_estimate(&prepared, entries, backward).saturating_add(other_bytes);
+        Limits::check("memory_bytes", MEMORY_WHAT, needed, limits.memory_bytes).map_err(Error::Limit)?;
         let rows = rows::bin(&prepared);
         Ok(Frame { prepared, rows, background })
     }
@@ -146,9 +211,14 @@ impl Frame {
     }
 }
 
-/// Renders a scene on the CPU in one call.
+/// Renders a scene on the CPU in one call (default [`Limits`]).
 pub fn render(scene: &Scene, width: u32, height: u32, background: [f32; 4]) -> Result<Image> {
-    Ok(Frame::new(scene, width, height, background)?.render_cpu(scene))
+    render_limited(scene, width, height, background, &Limits::default())
+}
+
+/// [`render`] within `limits`.
+pub fn render_limited(scene: &Scene, width: u32, height: u32, background: [f32; 4], limits: &Limits) -> Result<Image> {
+    Ok(Frame::with_limits(scene, width, height, background, limits)?.render_cpu(scene))
 }
 
 /// Output size of a render: both sides, one side (the other from the canvas aspect), or the
@@ -216,6 +286,18 @@ pub fn render_with(
     background: [f32; 4],
     backend: crate::compute::BackendChoice,
 ) -> Result<Image> {
+    render_with_limits(scene, width, height, background, backend, &Limits::default())
+}
+
+/// [`render_with`] within `limits` (checked on the host before any GPU buffer exists).
+pub fn render_with_limits(
+    scene: &Scene,
+    width: u32,
+    height: u32,
+    background: [f32; 4],
+    backend: crate::compute::BackendChoice,
+    limits: &Limits,
+) -> Result<Image> {
     use crate::compute::{BackendChoice, adapters};
     let use_gpu = match backend {
         BackendChoice::Cpu => false,
@@ -223,18 +305,21 @@ pub fn render_with(
         BackendChoice::Auto => adapters().iter().any(|a| a.is_hardware),
     };
     if !use_gpu {
-        return render(scene, width, height, background);
+        return render_limited(scene, width, height, background, limits);
     }
-    check_size(width, height)?;
+    // The same checks the operation's frame makes, as an error rather than inside burn.
+    drop(Frame::with_limits(scene, width, height, background, limits)?);
     let device = crate::compute::device_for(BackendChoice::Gpu)?;
-    let job = op::RasterJob { scene: std::sync::Arc::new(scene.clone()), width, height, background };
+    let job = op::RasterJob { scene: std::sync::Arc::new(scene.clone()), width, height, background, limits: *limits };
     let run = || -> Vec<f32> {
         let (p, c, w) = op::scene_tensors(scene, &device);
         let img = op::render_tensor(p, c, w, job);
         img.into_data().convert::<f32>().try_into_vec::<f32>().unwrap_or_default()
     };
-    let data = std::panic::catch_unwind(std::panic::AssertUnwindSafe(run))
-        .map_err(|e| Error::Gpu(panic_message(&e)))?;
+    let data = std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)).map_err(|e| match e.downcast::<Error>() {
+        Ok(err) => *err,
+        Err(e) => Error::Gpu(panic_message(&e)),
+    })?;
     if data.len() != width as usize * height as usize * 4 {
         return Err(Error::Gpu("the GPU returned an image of the wrong size".into()));
     }
@@ -242,9 +327,12 @@ pub fn render_with(
 }
 
 /// The message of a caught panic.
+/// A budget exceeded inside a burn operation (where no `Result` can be returned) unwinds with
+/// an [`Error`] as its payload (see `op`); its message is the error's.
 pub(crate) fn panic_message(e: &Box<dyn std::any::Any + Send>) -> String {
     e.downcast_ref::<String>()
         .cloned()
         .or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()))
+        .or_else(|| e.downcast_ref::<Error>().map(|e| e.to_string()))
         .unwrap_or_else(|| "unknown failure".into())
 }

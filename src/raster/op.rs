@@ -34,6 +34,11 @@ pub struct RasterJob {
     pub height: u32,
     /// Straight RGBA.
     pub background: [f32; 4],
+    /// Budgets of every render and backward of the job (`flattened_lines`, `render_pixels`,
+    /// `memory_bytes`). Check them before the job runs ([`super::Frame::with_budget`]): inside
+    /// the operation an exceeded budget can only unwind, with the [`crate::error::Error::Limit`]
+    /// as the panic payload.
+    pub limits: clipvg_document::Limits,
 }
 
 /// The rasterizer as a backend extension.
@@ -75,8 +80,13 @@ fn with_params(job: &RasterJob, points: &[f32], colors: &[f32], widths: &[f32]) 
 }
 
 fn frame(job: &RasterJob, scene: &Scene) -> Frame {
-    // Sizes were checked when the job was made (`render_tensor`).
-    Frame::new(scene, job.width, job.height, job.background).expect("render size checked by the caller")
+    // Sizes and budgets were checked when the job was made; parameters that moved since (an
+    // edit's curves grow more lines) can still exceed a budget here, where only unwinding can
+    // report it: the payload is the error itself.
+    match Frame::with_budget(scene, job.width, job.height, job.background, &job.limits, true, 0) {
+        Ok(f) => f,
+        Err(e) => std::panic::panic_any(e),
+    }
 }
 
 fn host<B: Backend>(t: FloatTensor<B>) -> Vec<f32> {

@@ -12,6 +12,7 @@ use std::ops::Range;
 
 use super::stroke::{self, OutlinePoint, OutlineVertex, StrokeStyle};
 use crate::scene::{FillRule, Paint, Scene};
+use clipvg_document::{LimitExceeded, Limits};
 
 /// Flattening tolerance in render pixels (max distance between curve and chord).
 pub const FLATTEN_TOLERANCE: f32 = 0.05;
@@ -74,8 +75,44 @@ fn bernstein(t: f32) -> [f32; 4] {
     [s * s * s, 3.0 * s * s * t, 3.0 * s * t * t, t * t * t]
 }
 
-/// Flattens and strokes `scene` for a `width`×`height` render.
-pub fn prepare(scene: &Scene, width: u32, height: u32) -> Prepared {
+/// Lines of one cubic (control points in render pixels): Wang's bound for
+/// [`FLATTEN_TOLERANCE`], at most [`MAX_LINES_PER_CUBIC`]. A cubic of a fill-only subpath that
+/// lies wholly above, below or right of the canvas (`cull`: width, height) becomes its chord: no
+/// part of it can reach a pixel, so its lines add nothing to the render or the gradients
+/// whatever they are, and huge offscreen coordinates cost one line instead of hundreds.
+fn cubic_lines(c: &[[f32; 2]; 4], cull: Option<[f32; 2]>) -> u32 {
+    if let Some([w, h]) = cull {
+        let (mut x0, mut y0, mut y1) = (f32::INFINITY, f32::INFINITY, f32::NEG_INFINITY);
+        let mut big = 0.0f32;
+        for q in c {
+            x0 = x0.min(q[0]);
+            y0 = y0.min(q[1]);
+            y1 = y1.max(q[1]);
+            big = big.max(q[0].abs()).max(q[1].abs());
+        }
+        // A margin of a pixel plus the rounding of a Bernstein sum of the coordinates, so no
+        // flattened vertex of the curve could land on the canvas.
+        let m = 1.0 + 1e-5 * big;
+        if y1 < -m || y0 > h + m || x0 > w + m {
+            return 1;
+        }
+    }
+    let dd = |a: [f32; 2], b: [f32; 2], c: [f32; 2]| {
+        let x = a[0] - 2.0 * b[0] + c[0];
+        let y = a[1] - 2.0 * b[1] + c[1];
+        (x * x + y * y).sqrt()
+    };
+    let m = dd(c[0], c[1], c[2]).max(dd(c[1], c[2], c[3]));
+    if m.is_finite() { ((0.75 * m / FLATTEN_TOLERANCE).sqrt().ceil() as u32).clamp(1, MAX_LINES_PER_CUBIC) } else { 1 }
+}
+
+/// Flattens and strokes `scene` for a `width`×`height` render, within `limits.flattened_lines`:
+/// the flattened vertices (and with them the fill lines) are counted before anything is
+/// allocated, stroke outlines as they are built; the first count over the limit stops the work.
+pub fn prepare(scene: &Scene, width: u32, height: u32, limits: &Limits) -> Result<Prepared, LimitExceeded> {
+    // Vertex and line ids are u32.
+    let max_lines = limits.flattened_lines.min(u32::MAX as u64);
+    let over = |needed: u64| Limits::check("flattened_lines", "line pieces after flattening curves and outlining strokes", needed, max_lines);
     let scale = [
         width as f32 / scene.width.max(f32::MIN_POSITIVE),
         height as f32 / scene.height.max(f32::MIN_POSITIVE),
@@ -94,26 +131,55 @@ pub fn prepare(scene: &Scene, width: u32, height: u32) -> Prepared {
         corner: Vec<bool>,
         closed: bool,
     }
+    // Subpaths drawn by a visible stroke keep all their lines (an outline reaches past them).
+    let mut stroked = vec![false; scene.subpaths.len()];
+    for shape in &scene.shapes {
+        if let Some(st) = shape.stroke
+            && st.paint != Paint::None
+            && p.stroke_widths.get(st.width as usize).is_some_and(|w| *w > 0.0)
+        {
+            for k in shape.subpaths.clone() {
+                if let Some(s) = stroked.get_mut(k as usize) {
+                    *s = true;
+                }
+            }
+        }
+    }
+    let cull = |si: usize| (!stroked[si]).then_some([width as f32, height as f32]);
+    let ctrl_of = |s: &crate::scene::Subpath, seg: u32| {
+        let count = s.point_count();
+        let idx = |k: u32| s.first_point + (k % count);
+        [idx(3 * seg), idx(3 * seg + 1), idx(3 * seg + 2), idx(3 * seg + 3)]
+    };
+    // Count first: one vertex per flattened line, plus the end point of open subpaths. Every
+    // vertex of a filled or stroked subpath starts at least one line.
+    let mut vertices = 0u64;
+    // Lines per cubic (≤ 256), kept for the pass that makes them.
+    let mut per_cubic: Vec<u16> = Vec::with_capacity(scene.subpaths.iter().map(|s| s.segments as usize).sum());
+    for (si, s) in scene.subpaths.iter().enumerate() {
+        for seg in 0..s.segments {
+            let n = cubic_lines(&ctrl_of(s, seg).map(sp), cull(si));
+            per_cubic.push(n as u16);
+            vertices += n as u64;
+        }
+        if !s.closed && s.segments > 0 {
+            vertices += 1;
+        }
+        over(vertices)?;
+    }
+    p.positions.reserve(vertices as usize);
+    p.base.reserve(vertices as usize);
     let mut polys: Vec<Poly> = Vec::with_capacity(scene.subpaths.len());
+    let mut per_cubic = per_cubic.into_iter();
     for s in &scene.subpaths {
         let count = s.point_count();
         let idx = |k: u32| s.first_point + (k % count);
         let mut ids = Vec::new();
         let mut corner = Vec::new();
         for seg in 0..s.segments {
-            let ctrl = [idx(3 * seg), idx(3 * seg + 1), idx(3 * seg + 2), idx(3 * seg + 3)];
+            let ctrl = ctrl_of(s, seg);
             let c = ctrl.map(sp);
-            let dd = |a: [f32; 2], b: [f32; 2], c: [f32; 2]| {
-                let x = a[0] - 2.0 * b[0] + c[0];
-                let y = a[1] - 2.0 * b[1] + c[1];
-                (x * x + y * y).sqrt()
-            };
-            let m = dd(c[0], c[1], c[2]).max(dd(c[1], c[2], c[3]));
-            let n = if m.is_finite() {
-                ((0.75 * m / FLATTEN_TOLERANCE).sqrt().ceil() as u32).clamp(1, MAX_LINES_PER_CUBIC)
-            } else {
-                1
-            };
+            let n = per_cubic.next().unwrap_or(1) as u32;
             for k in 0..n {
                 let t = k as f32 / n as f32;
                 let w = bernstein(t);
@@ -138,6 +204,7 @@ pub fn prepare(scene: &Scene, width: u32, height: u32) -> Prepared {
         let polys = &polys[shape.subpaths.start as usize..shape.subpaths.end as usize];
         if shape.fill != Paint::None {
             let start = p.lines.len() as u32;
+            over(p.lines.len() as u64 + polys.iter().map(|q| if q.ids.len() < 2 { 0 } else { q.ids.len() as u64 }).sum::<u64>())?;
             for poly in polys {
                 // Fills close every subpath, open ones with a straight line.
                 push_loop(&mut p.lines, poly.ids.iter().copied());
@@ -157,7 +224,9 @@ pub fn prepare(scene: &Scene, width: u32, height: u32) -> Prepared {
             }
             let start = p.lines.len() as u32;
             for poly in polys {
-                for lp in stroke::outline(&poly.ids, &poly.corner, poly.closed, &p.positions, &style) {
+                let loops = stroke::outline(&poly.ids, &poly.corner, poly.closed, &p.positions, &style);
+                over(p.lines.len() as u64 + loops.iter().map(|l| if l.len() < 2 { 0 } else { l.len() as u64 }).sum::<u64>())?;
+                for lp in loops {
                     let ids: Vec<u32> = lp
                         .into_iter()
                         .map(|pt| match pt {
@@ -176,7 +245,7 @@ pub fn prepare(scene: &Scene, width: u32, height: u32) -> Prepared {
             push_layer(&mut p, start, FillRule::NonZero, st.paint, si as u32);
         }
     }
-    p
+    Ok(p)
 }
 
 fn eval(c: &[[f32; 2]; 4], w: &[f32; 4]) -> [f32; 2] {

@@ -48,7 +48,31 @@ fn row_extent(l: [[f32; 2]; 2], row: i32) -> Option<(f32, f32)> {
     Some((xa.min(xb), xa.max(xb)))
 }
 
-/// Bins the lines of every layer into pixel rows.
+/// The rows `r0..r1` a line is binned into (empty for horizontal or non-finite lines).
+fn line_rows(l: [[f32; 2]; 2], h: i64) -> std::ops::Range<i64> {
+    let [a, b] = l;
+    if !(a[1].is_finite() && b[1].is_finite() && a[0].is_finite() && b[0].is_finite()) || a[1] == b[1] {
+        return 0..0;
+    }
+    let r0 = (a[1].min(b[1]).floor() as i64).max(0);
+    // Rows floor(ymin) ..= floor(ymax): an end on a row boundary belongs to the row below.
+    let r1 = (a[1].max(b[1]).floor() as i64 + 1).min(h);
+    r0..r1.max(r0)
+}
+
+/// Number of (row, line) entries [`bin`] makes for `p` — the size of [`Rows::line_ids`] at
+/// most — counted without allocating. O(lines).
+pub fn count_entries(p: &Prepared) -> u64 {
+    let h = p.height as i64;
+    p.layers.iter().flat_map(|l| l.lines.clone()).map(|id| {
+        let r = line_rows(p.line(id as usize), h);
+        (r.end - r.start) as u64
+    })
+    .sum()
+}
+
+/// Bins the lines of every layer into pixel rows. O(entries · log) time, O(entries) memory,
+/// entries from [`count_entries`] (callers check it against the memory budget first).
 pub fn bin(p: &Prepared) -> Rows {
     let (w, h) = (p.width as i64, p.height as i64);
     let mut items: Vec<LayerRow> = Vec::new();
@@ -59,14 +83,7 @@ pub fn bin(p: &Prepared) -> Rows {
     for (li, layer) in p.layers.iter().enumerate() {
         pairs.clear();
         for id in layer.lines.clone() {
-            let [a, b] = p.line(id as usize);
-            if !(a[1].is_finite() && b[1].is_finite() && a[0].is_finite() && b[0].is_finite()) || a[1] == b[1] {
-                continue;
-            }
-            let r0 = (a[1].min(b[1]).floor() as i64).max(0);
-            // Rows floor(ymin) ..= floor(ymax): an end on a row boundary belongs to the row below.
-            let r1 = (a[1].max(b[1]).floor() as i64 + 1).min(h);
-            for r in r0..r1 {
+            for r in line_rows(p.line(id as usize), h) {
                 pairs.push((r as u32, id));
             }
         }

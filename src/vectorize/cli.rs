@@ -88,6 +88,11 @@ fn is_svg(path: &Path) -> Result<bool> {
 
 /// Runs `clipvg vectorize`.
 pub fn run(args: &VectorizeArgs) -> Result<()> {
+    run_with_limits(args, &clipvg_document::Limits::default())
+}
+
+/// [`run`], reading an SVG input within `limits`.
+pub fn run_with_limits(args: &VectorizeArgs, limits: &clipvg_document::Limits) -> Result<()> {
     let options = args.options()?;
     crate::util::refuse_overwriting_input(&args.input, &args.output)?;
     let tty = std::io::stderr().is_terminal();
@@ -113,7 +118,7 @@ pub fn run(args: &VectorizeArgs) -> Result<()> {
         if !args.select.is_empty() && args.select.iter().any(|s| s.trim().is_empty()) {
             return Err(Error::InvalidInput("--select needs an element id".into()));
         }
-        let doc = Document::open(&args.input)?;
+        let doc = Document::open_with(&args.input, limits, &mut clipvg_document::no_progress())?;
         let elements = if args.select.is_empty() {
             image_elements(&doc)
         } else {

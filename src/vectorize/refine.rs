@@ -56,7 +56,7 @@ pub fn refine(
     let device = device_for(backend)?.autodiff();
     let (np, nc) = (original.points.len(), original.colors.len());
     let fitted = catch_gpu(&device, || {
-        let job = RasterJob { scene: std::sync::Arc::new(original.clone()), width: w, height: h, background: WHITE };
+        let job = RasterJob { scene: std::sync::Arc::new(original.clone()), width: w, height: h, background: WHITE, limits: Default::default() };
         let target_t = Tensor::<1>::from_floats(target, &device).reshape([h as usize, w as usize, 4]);
         let (mut p, mut c, widths) = scene_tensors(&original, &device);
         // Alpha stays as traced: its gradient is masked and its value restored after each step.
@@ -69,8 +69,14 @@ pub fn refine(
         for step in 0..steps {
             let (pv, cv) = (p.clone().require_grad(), c.clone().require_grad());
             let img = render_tensor(pv.clone(), cv.clone(), widths.clone(), job.clone());
-            let loss = (img - target_t.clone()).powf_scalar(2.0).mean();
-            let value = loss.clone().into_scalar::<f32>();
+            let diff2 = (img - target_t.clone()).powf_scalar(2.0);
+            // burn-flex sums 4 Mi floats or more (a 1024² image) in parallel chunks added in
+            // rayon's scheduling order, so `mean().into_scalar()` can differ between runs in its
+            // last bits: the reported value is summed row by row, in a fixed order, instead.
+            // The gradient of the mean does not depend on its value.
+            let value = diff2.clone().inner().reshape([h as usize, w as usize * 4]).sum_dim(1).sum().into_scalar::<f32>()
+                / (h as usize * w as usize * 4) as f32;
+            let loss = diff2.mean();
             if !value.is_finite() {
                 break;
             }
