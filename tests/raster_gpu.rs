@@ -7,7 +7,7 @@
 
 use std::sync::Arc;
 
-use burn::tensor::{Device, DeviceKind, Tensor};
+use burn::tensor::{Device, Tensor};
 use clipvg::raster::op::{RasterJob, render_tensor, scene_tensors};
 use clipvg::raster::{Frame, gpu};
 use clipvg::scene::{BuildOptions, Scene, Trainable, build};
@@ -25,7 +25,7 @@ fn gpu_device() -> Device {
         !clipvg::compute::adapters().is_empty(),
         "no wgpu adapter: install Mesa's lavapipe (apt-get install mesa-vulkan-drivers libvulkan1) to run the GPU tests"
     );
-    Device::wgpu(DeviceKind::DefaultDevice)
+    clipvg::compute::device_for(clipvg::compute::BackendChoice::Gpu).expect("the GPU device")
 }
 
 fn scene_of(path: &std::path::Path) -> Scene {
