@@ -366,3 +366,37 @@ fn budgets_are_checked_before_the_first_iteration() {
     assert_eq!(req.limits, clipvg::raster::Limits::default());
     run(&doc, &req, &m);
 }
+
+/// Model B's text tower has 16 positions and a 1,000-token vocabulary, so CLIP's tokenizer does
+/// not fit it: the edit is a clean CLIP error naming the id, not a panic (it was "GPU error:
+/// sequence length 77 is outside 1..=16"). The prompt is cut to the tower's 16 positions first.
+#[test]
+fn a_model_whose_vocabulary_does_not_fit_the_tokenizer_is_a_clean_error() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/clip/B");
+    let m = Model::from_dir(&dir, clipvg::compute::cpu_device()).unwrap();
+    assert_eq!(m.clip.config().text_config.max_position_embeddings, 16);
+    let doc = Document::parse(SVG).unwrap();
+    let mut progress = |_: &clipvg::edit::Progress| true;
+    let e = edit(&doc, &request(&["a"], 2, 5), &m, Hooks { progress: &mut progress, snapshot: None }).unwrap_err();
+    let text = e.to_string();
+    assert!(matches!(e, clipvg::Error::Clip(_)), "{e:?}");
+    assert!(text.contains("outside the vocabulary"), "{text}");
+}
+
+/// Prompts are cut to a short text tower's context: `[BOS] + tokens + [EOS]`, padding EOS.
+#[test]
+fn token_rows_fit_a_short_context() {
+    let t = clipvg::clip::ClipTokenizer::default_clip().unwrap();
+    let (bos, eos) = t.special_ids();
+    let rows = t.encode_batch(&["a photo", "one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen"]).unwrap();
+    let ids = clipvg::clip::ids_tensor_fit(&rows, 8, &clipvg::compute::cpu_device());
+    assert_eq!(ids.dims(), [2, 8]);
+    let v: Vec<i64> = ids.into_data().convert::<i64>().into_vec().unwrap();
+    let (short, long) = v.split_at(8);
+    assert_eq!(short[0], bos as i64);
+    assert_eq!(short[1..3], rows[0][1..3].iter().map(|&x| x as i64).collect::<Vec<_>>()[..]);
+    assert!(short[3..].iter().all(|&x| x == eos as i64), "{short:?}");
+    assert_eq!(long[0], bos as i64);
+    assert_eq!(long[1..7], rows[1][1..7].iter().map(|&x| x as i64).collect::<Vec<_>>()[..]);
+    assert_eq!(long[7], eos as i64, "a cut row ends in EOS");
+}

@@ -180,7 +180,7 @@ pub fn compute_embeddings(args: &EmbedArgs) -> Result<Embeddings, ClipError> {
             }
             rows.push(enc.ids);
         }
-        let ids = super::tokenizer::ids_tensor(&rows, &device);
+        let ids = super::tokenizer::ids_tensor_fit(&rows, clip.config().text_config.max_position_embeddings, &device);
         result.text = rows_of(clip.try_encode_text(ids)?)?;
     }
     if !args.images.is_empty() {

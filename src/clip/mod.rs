@@ -40,7 +40,7 @@ pub use error::ClipError;
 pub use loss::directional_loss;
 pub use preprocess::{CLIP_MEAN, CLIP_STD, ImageProcessor, normalize, resize_bilinear};
 pub use registry::{Registry, resolve_model};
-pub use tokenizer::{CONTEXT_LENGTH, ClipTokenizer};
+pub use tokenizer::{CONTEXT_LENGTH, ClipTokenizer, ids_tensor_fit};
 
 use load::{OpenClipSource, ParamSource, RandomSource, SafetensorsSource};
 use text::ClipTextTransformer;

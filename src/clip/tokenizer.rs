@@ -142,6 +142,21 @@ impl ClipTokenizer {
 
 /// Rows of 77 ids as a `[rows, 77]` integer tensor.
 pub fn ids_tensor(rows: &[[u32; CONTEXT_LENGTH]], device: &Device) -> Tensor<2, Int> {
-    let flat: Vec<i64> = rows.iter().flatten().map(|&id| i64::from(id)).collect();
-    Tensor::from_data(TensorData::new(flat, [rows.len(), CONTEXT_LENGTH]), device)
+    ids_tensor_fit(rows, CONTEXT_LENGTH, device)
+}
+
+/// Rows of ids fitted to a text tower of `context` positions (its `max_position_embeddings`):
+/// `[rows, min(context, 77)]`. A row cut short ends in EOS, as a tokenizer built for that
+/// context length would frame it (`[BOS] + tokens[..context - 2] + [EOS]`); padding stays EOS.
+pub fn ids_tensor_fit(rows: &[[u32; CONTEXT_LENGTH]], context: usize, device: &Device) -> Tensor<2, Int> {
+    let n = context.clamp(2, CONTEXT_LENGTH);
+    let mut flat = Vec::with_capacity(rows.len() * n);
+    for row in rows {
+        // Every id after the first EOS is EOS (padding), so the cut row keeps its EOS if it
+        // had one within n; otherwise its last id becomes the EOS.
+        let eos = row[CONTEXT_LENGTH - 1];
+        flat.extend(row[..n - 1].iter().map(|&id| i64::from(id)));
+        flat.push(i64::from(if row[..n].contains(&eos) { row[n - 1] } else { eos }));
+    }
+    Tensor::from_data(TensorData::new(flat, [rows.len(), n]), device)
 }

@@ -88,8 +88,10 @@ pub fn embed_text(clip: &Clip, tokenizer: &ClipTokenizer, prompt: &str, template
         vec![prompt.to_string()]
     };
     let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
-    let ids = tokenizer.encode_tensor(&refs, device)?;
-    Ok(clip.encode_text(ids).mean_dim(0))
+    let rows = tokenizer.encode_batch(&refs)?;
+    // A text tower with fewer than 77 positions reads the prompt cut to its length.
+    let ids = crate::clip::ids_tensor_fit(&rows, clip.config().text_config.max_position_embeddings, device);
+    Ok(clip.try_encode_text(ids)?.mean_dim(0))
 }
 
 /// Render `[H, W, 4]` straight RGBA → `[1, 3, H, W]`.
