@@ -19,12 +19,8 @@ struct Args {
 }
 
 fn parse_args() -> Args {
-    let mut args = Args {
-        backends: vec!["flex".into(), "ndarray".into(), "wgpu".into()],
-        batch: 65,
-        wgpu_batch: 65,
-        iters: 3,
-    };
+    let mut args =
+        Args { backends: vec!["flex".into(), "ndarray".into(), "wgpu".into()], batch: 65, wgpu_batch: 65, iters: 3 };
     let mut it = std::env::args().skip(1);
     while let Some(a) = it.next() {
         let mut value = || it.next().unwrap_or_else(|| panic!("{a} needs a value"));
@@ -91,17 +87,10 @@ fn main() {
         let (f, fb) = bench(b, device, batch, args.iters);
         rows.push((b.clone(), batch, f, fb));
     }
-    println!(
-        "CLIP ViT-B/32 image tower, 224x224, random frozen weights, median of {} runs",
-        args.iters
-    );
+    println!("CLIP ViT-B/32 image tower, 224x224, random frozen weights, median of {} runs", args.iters);
     println!("| backend | batch | forward (s) | forward+backward wrt pixels (s) |");
     println!("|---|---|---|---|");
     for (b, batch, f, fb) in rows {
-        println!(
-            "| {b} | {batch} | {:.2} | {:.2} |",
-            f.as_secs_f64(),
-            fb.as_secs_f64()
-        );
+        println!("| {b} | {batch} | {:.2} | {:.2} |", f.as_secs_f64(), fb.as_secs_f64());
     }
 }

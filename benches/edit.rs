@@ -31,7 +31,8 @@ fn main() {
     let patches: usize = arg("--patches", 64);
     let size: u32 = arg("--size", 512);
     let iters: usize = arg("--iters", 2);
-    let backend = if arg::<String>("--backend", "cpu".into()) == "gpu" { BackendChoice::Gpu } else { BackendChoice::Cpu };
+    let backend =
+        if arg::<String>("--backend", "cpu".into()) == "gpu" { BackendChoice::Gpu } else { BackendChoice::Cpu };
     let device = device_for(backend).expect("backend");
     let ad = device.clone().autodiff();
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
@@ -39,7 +40,13 @@ fn main() {
     let scene = build(&doc, &BuildOptions { trainable: Trainable::All, ..Default::default() }).unwrap().scene;
     let clip = ClipConfig::default().init(&ad);
     let s = clip.image_size();
-    let job = RasterJob { scene: Arc::new(scene.clone()), width: size, height: size, background: [1.0; 4], limits: Default::default() };
+    let job = RasterJob {
+        scene: Arc::new(scene.clone()),
+        width: size,
+        height: size,
+        background: [1.0; 4],
+        limits: Default::default(),
+    };
     // The budget estimate the edit checks before its first iteration (compare with the peak
     // RSS, e.g. `/usr/bin/time -v`, less the weights: ~600 MB for ViT-B/32).
     let raster_bytes = {
@@ -54,7 +61,8 @@ fn main() {
         (raster_bytes + views_bytes) as f64 / 1e9
     );
     let d = clip.projection_dim();
-    let (t, t0, e0) = (Tensor::<2>::ones([1, d], &ad), Tensor::<2>::zeros([1, d], &ad) + 0.5, Tensor::<2>::zeros([1, d], &ad) + 0.1);
+    let (t, t0, e0) =
+        (Tensor::<2>::ones([1, d], &ad), Tensor::<2>::zeros([1, d], &ad) + 0.5, Tensor::<2>::zeros([1, d], &ad) + 0.1);
     let roi = [0.0, 0.0, size as f64, size as f64];
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(0);
     let adam = AdamConfig::new().build();
@@ -104,7 +112,9 @@ fn main() {
     }
     let n = iters as f64;
     let [r, v, c, b, st] = totals.map(|x| x / n);
-    println!("ViT-B/32 (random weights), horseriding.svg at {size}², 1 ROI × (1 + {patches}) views, {backend:?}, mean of {iters} iterations after a warm-up");
+    println!(
+        "ViT-B/32 (random weights), horseriding.svg at {size}², 1 ROI × (1 + {patches}) views, {backend:?}, mean of {iters} iterations after a warm-up"
+    );
     println!();
     println!("| render | views | CLIP forward | backward (CLIP + views + raster) | Adam step | total s/iteration |");
     println!("|---|---|---|---|---|---|");

@@ -13,11 +13,8 @@ use clipvg::scene::{BuildOptions, build};
 use clipvg::svg::Document;
 
 /// diffvg forward s, diffvg backward s, resvg forward ms (2-core machine of this kind).
-const ANCHORS: &[(&str, f64, f64, f64)] = &[
-    ("n64_s512", 0.270, 1.446, 2.7),
-    ("n256_s512", 0.782, 3.248, 16.0),
-    ("n1024_s512", 4.9, 20.5, 51.6),
-];
+const ANCHORS: &[(&str, f64, f64, f64)] =
+    &[("n64_s512", 0.270, 1.446, 2.7), ("n256_s512", 0.782, 3.248, 16.0), ("n1024_s512", 4.9, 20.5, 51.6)];
 
 fn median(mut v: Vec<Duration>) -> f64 {
     v.sort();
@@ -26,11 +23,15 @@ fn median(mut v: Vec<Duration>) -> f64 {
 
 fn time(reps: usize, mut f: impl FnMut()) -> f64 {
     f(); // warm-up
-    median((0..reps).map(|_| {
-        let t = Instant::now();
-        f();
-        t.elapsed()
-    }).collect())
+    median(
+        (0..reps)
+            .map(|_| {
+                let t = Instant::now();
+                f();
+                t.elapsed()
+            })
+            .collect(),
+    )
 }
 
 fn main() {
@@ -39,15 +40,20 @@ fn main() {
     let gpu = args.iter().any(|a| a == "--gpu");
     let reps = if quick { 3 } else { 9 };
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let mut inputs: Vec<(String, PathBuf)> = ANCHORS
-        .iter()
-        .map(|a| (a.0.to_string(), root.join(format!("benches/scenes/{}.svg", a.0))))
-        .collect();
+    let mut inputs: Vec<(String, PathBuf)> =
+        ANCHORS.iter().map(|a| (a.0.to_string(), root.join(format!("benches/scenes/{}.svg", a.0)))).collect();
     inputs.push(("horseriding".into(), root.join("examples/horseriding.svg")));
 
-    println!("machine: {} logical cores, rayon threads {}", std::thread::available_parallelism().map_or(0, |n| n.get()), rayon::current_num_threads());
+    println!(
+        "machine: {} logical cores, rayon threads {}",
+        std::thread::available_parallelism().map_or(0, |n| n.get()),
+        rayon::current_num_threads()
+    );
     println!();
-    println!("| scene | lines | CPU fwd ms | CPU fwd+bwd ms | diffvg fwd+bwd ms | speed-up | resvg fwd ms | fwd / resvg |{}", if gpu { " GPU fwd ms | GPU fwd+bwd ms |" } else { "" });
+    println!(
+        "| scene | lines | CPU fwd ms | CPU fwd+bwd ms | diffvg fwd+bwd ms | speed-up | resvg fwd ms | fwd / resvg |{}",
+        if gpu { " GPU fwd ms | GPU fwd+bwd ms |" } else { "" }
+    );
     println!("|---|---|---|---|---|---|---|---|{}", if gpu { "---|---|" } else { "" });
     for (name, path) in &inputs {
         let doc = Document::open(path).expect("bench input");
@@ -89,7 +95,13 @@ fn gpu_times(scene: &clipvg::scene::Scene, w: u32, h: u32, reps: usize) -> (f64,
     use burn::tensor::{Device, DeviceKind};
     use clipvg::raster::op::{RasterJob, render_tensor, scene_tensors};
     let device = Device::wgpu(DeviceKind::DefaultDevice);
-    let job = RasterJob { scene: std::sync::Arc::new(scene.clone()), width: w, height: h, background: [1.0; 4], limits: Default::default() };
+    let job = RasterJob {
+        scene: std::sync::Arc::new(scene.clone()),
+        width: w,
+        height: h,
+        background: [1.0; 4],
+        limits: Default::default(),
+    };
     let (p, c, wd) = scene_tensors(scene, &device);
     let fwd = time(reps, || {
         let img = render_tensor(p.clone(), c.clone(), wd.clone(), job.clone());

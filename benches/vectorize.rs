@@ -35,12 +35,22 @@ fn main() {
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/vectorize/photos"));
     let size: u32 = arg(&args, "--size").map_or(512, |s| s.parse().expect("--size N"));
     let rounds = arg(&args, "--rounds").unwrap_or_else(|| clipvg::vectorize::DEFAULT_ROUNDS.into());
-    let sigmas: Vec<f32> =
-        arg(&args, "--sigma").unwrap_or_else(|| "1,2".into()).split(',').map(|s| s.trim().parse().expect("--sigma a,b")).collect();
+    let sigmas: Vec<f32> = arg(&args, "--sigma")
+        .unwrap_or_else(|| "1,2".into())
+        .split(',')
+        .map(|s| s.trim().parse().expect("--sigma a,b"))
+        .collect();
     let seed: u64 = arg(&args, "--seed").map_or(0, |s| s.parse().expect("--seed N"));
-    let options = VectorizeOptions { rounds: parse_rounds(&rounds).expect("--rounds"), long_side: Some(size), ..Default::default() };
+    let options = VectorizeOptions {
+        rounds: parse_rounds(&rounds).expect("--rounds"),
+        long_side: Some(size),
+        ..Default::default()
+    };
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    println!("photos {} · long side {size} px · rounds {rounds} · jitter seed {seed} · {threads} CPU threads\n", dir.display());
+    println!(
+        "photos {} · long side {size} px · rounds {rounds} · jitter seed {seed} · {threads} CPU threads\n",
+        dir.display()
+    );
     let mut header = "| photo | vectorization | paths | time | PSNR |".to_string();
     let mut rule = "|---|---|---:|---:|---:|".to_string();
     for s in &sigmas {
@@ -53,9 +63,15 @@ fn main() {
         let name = path.file_stem().and_then(|s| s.to_str()).unwrap_or("?").to_string();
         let entries = compare_rounds(&img, &path, &options, &sigmas, seed).unwrap_or_else(|e| panic!("{e}"));
         for e in &entries {
-            let mut row = format!("| {name} | {} | {} | {:.1} s | {:.2} dB |", e.label, e.paths, e.seconds, e.psnr_db());
+            let mut row =
+                format!("| {name} | {} | {} | {:.1} s | {:.2} dB |", e.label, e.paths, e.seconds, e.psnr_db());
             for r in &e.robustness {
-                row.push_str(&format!(" {:.2} ({:.2}) | {:.2} % |", r.jittered_psnr_db, r.psnr_drop(), 100.0 * r.jittered_cracks));
+                row.push_str(&format!(
+                    " {:.2} ({:.2}) | {:.2} % |",
+                    r.jittered_psnr_db,
+                    r.psnr_drop(),
+                    100.0 * r.jittered_cracks
+                ));
             }
             println!("{row}");
         }

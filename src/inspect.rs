@@ -5,8 +5,8 @@ use serde::Serialize;
 
 use crate::error::Result;
 use crate::scene::{BuildOptions, Diagnostic, Paint, Scene, build_with};
-use clipvg_document::Limits;
 use crate::svg::Document;
+use clipvg_document::Limits;
 
 /// The canvas size in pixels.
 #[derive(Clone, Debug, Serialize)]

@@ -8,8 +8,8 @@ pub mod compute;
 pub mod edit;
 pub mod error;
 pub mod inspect;
-pub mod raster;
 pub mod plugin;
+pub mod raster;
 pub mod util;
 pub mod vectorize;
 

@@ -7,15 +7,13 @@ use std::process::{Command, Output};
 /// The `clipvg` built for this test run, or `CLIPVG_BIN` (a given build; several checkouts that
 /// share one target folder overwrite each other's `clipvg`).
 fn bin() -> std::path::PathBuf {
-    std::env::var_os("CLIPVG_BIN").filter(|p| !p.is_empty()).map_or_else(|| env!("CARGO_BIN_EXE_clipvg").into(), Into::into)
+    std::env::var_os("CLIPVG_BIN")
+        .filter(|p| !p.is_empty())
+        .map_or_else(|| env!("CARGO_BIN_EXE_clipvg").into(), Into::into)
 }
 
 fn clipvg(args: &[&str]) -> Output {
-    Command::new(bin())
-        .args(args)
-        .env("XDG_RUNTIME_DIR", std::env::temp_dir())
-        .output()
-        .expect("run clipvg")
+    Command::new(bin()).args(args).env("XDG_RUNTIME_DIR", std::env::temp_dir()).output().expect("run clipvg")
 }
 
 fn stderr(o: &Output) -> String {
@@ -68,7 +66,16 @@ fn bad_inputs_are_one_clear_sentence() {
 fn render_writes_a_png_of_the_requested_size() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("r.png");
-    let o = clipvg(&["render", &manifest("tests/fixtures/render/rules.svg"), "-o", out.to_str().unwrap(), "--width", "64", "--backend", "cpu"]);
+    let o = clipvg(&[
+        "render",
+        &manifest("tests/fixtures/render/rules.svg"),
+        "-o",
+        out.to_str().unwrap(),
+        "--width",
+        "64",
+        "--backend",
+        "cpu",
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(o.stderr.is_empty(), "nothing on stderr on success: {}", stderr(&o));
     let img = image::open(&out).unwrap();
@@ -84,7 +91,26 @@ fn edit_with_the_tiny_model_and_its_errors() {
     let out = dir.path().join("out.svg");
     let model = manifest("tests/fixtures/clip/A");
     let (i, o) = (input.to_str().unwrap(), out.to_str().unwrap());
-    let ok = clipvg(&["edit", i, "-o", o, "--prompt", "a cat", "--select", "p", "--model", &model, "--backend", "cpu", "--iters", "3", "--patches", "2", "--size", "64"]);
+    let ok = clipvg(&[
+        "edit",
+        i,
+        "-o",
+        o,
+        "--prompt",
+        "a cat",
+        "--select",
+        "p",
+        "--model",
+        &model,
+        "--backend",
+        "cpu",
+        "--iters",
+        "3",
+        "--patches",
+        "2",
+        "--size",
+        "64",
+    ]);
     assert!(ok.status.success(), "{}", stderr(&ok));
     assert_eq!(std::fs::read_to_string(&input).unwrap(), src, "the input is never touched");
     let edited = std::fs::read_to_string(&out).unwrap();
@@ -93,14 +119,26 @@ fn edit_with_the_tiny_model_and_its_errors() {
 
     let o2 = dir.path().join("o2.svg");
     let o2s = o2.to_str().unwrap();
-    assert_clean_error(&clipvg(&["edit", i, "-o", o2s, "--prompt", "a cat", "--select", "nope", "--model", &model]), "nope");
+    assert_clean_error(
+        &clipvg(&["edit", i, "-o", o2s, "--prompt", "a cat", "--select", "nope", "--model", &model]),
+        "nope",
+    );
     assert_clean_error(&clipvg(&["edit", i, "-o", o2s, "--prompt", "a cat", "--model", &model]), "nothing to edit");
-    assert_clean_error(&clipvg(&["edit", i, "-o", o2s, "--prompt", "a cat", "--select", "p", "--model", "/nonexistent/model"]), "--model");
-    assert_clean_error(&clipvg(&["edit", i, "-o", o2s, "--prompt", "a cat", "--roi-box", "1,2,3=x", "--model", &model]), "four numbers");
+    assert_clean_error(
+        &clipvg(&["edit", i, "-o", o2s, "--prompt", "a cat", "--select", "p", "--model", "/nonexistent/model"]),
+        "--model",
+    );
+    assert_clean_error(
+        &clipvg(&["edit", i, "-o", o2s, "--prompt", "a cat", "--roi-box", "1,2,3=x", "--model", &model]),
+        "four numbers",
+    );
     assert!(!o2.exists());
     // -o naming the input (also through another spelling of the path) is refused, input intact.
     let same = dir.path().join(".").join("in.svg");
-    assert_clean_error(&clipvg(&["edit", i, "-o", same.to_str().unwrap(), "--prompt", "a cat", "--select", "p", "--model", &model]), "is the input");
+    assert_clean_error(
+        &clipvg(&["edit", i, "-o", same.to_str().unwrap(), "--prompt", "a cat", "--select", "p", "--model", &model]),
+        "is the input",
+    );
     assert_clean_error(&clipvg(&["render", i, "-o", i]), "is the input");
     assert_eq!(std::fs::read_to_string(&input).unwrap(), src);
 }
@@ -128,7 +166,24 @@ fn an_unwritable_output_fails_before_any_work() {
     ] {
         // 100,000 iterations would take many minutes: failing within seconds shows nothing ran.
         let start = std::time::Instant::now();
-        let o = clipvg(&["edit", &input, "-o", &output, "--prompt", "a cat", "--select", "p", "--model", &model, "--backend", "cpu", "--iters", "100000", "--size", "64"]);
+        let o = clipvg(&[
+            "edit",
+            &input,
+            "-o",
+            &output,
+            "--prompt",
+            "a cat",
+            "--select",
+            "p",
+            "--model",
+            &model,
+            "--backend",
+            "cpu",
+            "--iters",
+            "100000",
+            "--size",
+            "64",
+        ]);
         assert_clean_error(&o, needle);
         assert!(start.elapsed().as_secs() < 20, "{output}: failed only after {:?}", start.elapsed());
         // The output is checked before the input is even read.
@@ -190,9 +245,8 @@ fn sigterm_during_the_final_write_removes_the_temporary_file() {
         .unwrap();
     let temp_files = || -> Vec<_> { std::fs::read_dir(&out_dir).unwrap().map(|e| e.unwrap().file_name()).collect() };
     // The output check's probe file is empty and short-lived; the final write's is the PNG.
-    let final_write_started = || {
-        std::fs::read_dir(&out_dir).unwrap().any(|e| e.unwrap().metadata().is_ok_and(|m| m.len() > 0))
-    };
+    let final_write_started =
+        || std::fs::read_dir(&out_dir).unwrap().any(|e| e.unwrap().metadata().is_ok_and(|m| m.len() > 0));
     let start = std::time::Instant::now();
     while !final_write_started() {
         assert!(start.elapsed().as_secs() < 60, "no temporary file appeared");
@@ -212,7 +266,10 @@ fn limits_are_parsed_and_render_pixels_is_enforced() {
     let input = tiny_svg(dir.path());
     let out = dir.path().join("o.png");
     let o = out.to_str().unwrap();
-    assert_clean_error(&clipvg(&["render", &input, "-o", o, "--width", "64", "--limit", "render_pixels=100"]), "render_pixels");
+    assert_clean_error(
+        &clipvg(&["render", &input, "-o", o, "--width", "64", "--limit", "render_pixels=100"]),
+        "render_pixels",
+    );
     assert_clean_error(&clipvg(&["inspect", &input, "--limit", "depht=5"]), "unknown limit");
     assert_clean_error(&clipvg(&["inspect", &input, "--limit", "depth"]), "NAME=VALUE");
     assert_clean_error(&clipvg(&["inspect", &input, "--limit", "depth=-1"]), "whole number");
@@ -238,7 +295,10 @@ fn a_huge_canvas_renders_at_a_bounded_default_size_with_a_note() {
     let run = clipvg(&["render", i, "-o", o, "--backend", "cpu", "--limit", "render_pixels=20000"]);
     assert!(run.status.success(), "{}", stderr(&run));
     let note = stderr(&run);
-    assert!(note.starts_with("note: the canvas is 100000×50000 px; rendering at ") && note.contains("at most 20000 pixels"), "{note}");
+    assert!(
+        note.starts_with("note: the canvas is 100000×50000 px; rendering at ") && note.contains("at most 20000 pixels"),
+        "{note}"
+    );
     let (w, h) = image::image_dimensions(&out).unwrap();
     assert!(w as u64 * h as u64 <= 20000 && w >= 190 && (w as i64 - 2 * h as i64).abs() <= 2, "{w}×{h}");
     // A size asked for is rendered as asked, without a note.

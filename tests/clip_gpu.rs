@@ -23,10 +23,7 @@ fn gpu() -> Device {
     }
     match device_for(BackendChoice::Gpu) {
         Ok(d) => d,
-        Err(e) => panic!(
-            "GPU tests need a wgpu adapter (lavapipe in CI): {e}; adapters seen: {:?}",
-            adapters()
-        ),
+        Err(e) => panic!("GPU tests need a wgpu adapter (lavapipe in CI): {e}; adapters seen: {:?}", adapters()),
     }
 }
 
@@ -35,16 +32,8 @@ fn ids(row: &[i64], device: &Device) -> Tensor<2, Int> {
 }
 
 fn image(g: &serde_json::Value, name: &str, device: &Device) -> Tensor<4> {
-    let im = g["images"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|i| i["name"] == name)
-        .unwrap();
-    let v: Vec<f32> = f64s(&im["pixel_values"])
-        .iter()
-        .map(|&x| x as f32)
-        .collect();
+    let im = g["images"].as_array().unwrap().iter().find(|i| i["name"] == name).unwrap();
+    let v: Vec<f32> = f64s(&im["pixel_values"]).iter().map(|&x| x as f32).collect();
     Tensor::from_data(TensorData::new(v, [1, 3, 32, 32]), device)
 }
 
@@ -54,19 +43,9 @@ fn model_b_on_wgpu_matches_goldens_with_gradient() {
     let clip = Clip::load(&fixtures().join("B"), &device).unwrap();
     let g = golden("golden_B.json");
     let text0 = clip.encode_text(ids(&i64s(&g["text"][0]["input_ids"]), &device));
-    assert_close(
-        "wgpu text embeds",
-        &values(text0.clone()),
-        &f64s(&g["text"][0]["text_embeds"]),
-        EMBED_TOL,
-    );
+    assert_close("wgpu text embeds", &values(text0.clone()), &f64s(&g["text"][0]["text_embeds"]), EMBED_TOL);
     let img = clip.encode_image(image(&g, "waves_2x", &device));
-    let want = &g["images"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|i| i["name"] == "waves_2x")
-        .unwrap()["image_embeds"];
+    let want = &g["images"].as_array().unwrap().iter().find(|i| i["name"] == "waves_2x").unwrap()["image_embeds"];
     assert_close("wgpu image embeds", &values(img), &f64s(want), EMBED_TOL);
 
     let dl = &g["directional_loss"];
@@ -76,17 +55,11 @@ fn model_b_on_wgpu_matches_goldens_with_gradient() {
     let loss = directional_loss(clip.encode_image(x.clone()), img0, text0, text1);
     let grads = loss.backward();
     let loss = values(loss)[0];
-    assert!(
-        (loss - dl["loss"].as_f64().unwrap()).abs() <= LOSS_TOL,
-        "wgpu loss {loss}"
-    );
+    assert!((loss - dl["loss"].as_f64().unwrap()).abs() <= LOSS_TOL, "wgpu loss {loss}");
     let want = f64s(&dl["grad"]);
     let scale = want.iter().fold(0.0f64, |m, v| m.max(v.abs()));
     let err = max_abs_diff(&values(x.grad(&grads).unwrap()), &want);
-    assert!(
-        err <= GRAD_REL_TOL * scale,
-        "wgpu dL/dx off by {err:e} (max {scale:e})"
-    );
+    assert!(err <= GRAD_REL_TOL * scale, "wgpu dL/dx off by {err:e} (max {scale:e})");
 }
 
 #[test]
@@ -114,11 +87,7 @@ fn backend_choice_follows_the_adapters() {
     let cpu = device_for(BackendChoice::Cpu).unwrap();
     assert_eq!(cpu, clipvg::compute::cpu_device());
     // `auto` takes the GPU only when it is real hardware (lavapipe in CI is not).
-    assert_eq!(
-        auto == cpu,
-        !found.iter().any(|a| a.is_hardware),
-        "adapters: {found:?}"
-    );
+    assert_eq!(auto == cpu, !found.iter().any(|a| a.is_hardware), "adapters: {found:?}");
     let parsed: BackendChoice = serde_json::from_str("\"gpu\"").unwrap();
     assert_eq!(parsed, BackendChoice::Gpu);
 }

@@ -18,11 +18,7 @@ fn all_reference_strings_give_transformers_ids() {
         let got: Vec<i64> = enc.ids.iter().map(|&i| i64::from(i)).collect();
         assert_eq!(got, i64s(&case["input_ids"]), "input_ids of {text:?}");
         // The reference counts BOS and EOS; `num_tokens` does not.
-        assert_eq!(
-            enc.num_tokens + 2,
-            case["n_tokens_untruncated"].as_u64().unwrap() as usize,
-            "{text:?}"
-        );
+        assert_eq!(enc.num_tokens + 2, case["n_tokens_untruncated"].as_u64().unwrap() as usize, "{text:?}");
         assert_eq!(enc.is_truncated(), enc.num_tokens > 75);
     }
 }
@@ -38,13 +34,8 @@ fn framing_truncation_and_padding() {
     assert!(enc.is_truncated());
     assert_eq!(enc.ids[0], 49406);
     assert_eq!(enc.ids[CONTEXT_LENGTH - 1], 49407);
-    assert!(
-        enc.ids[1..CONTEXT_LENGTH - 1].iter().all(|&i| i != 49407),
-        "75 text tokens kept"
-    );
-    let batch = tokenizer
-        .encode_batch(&["photo", "a photo of a cat"])
-        .unwrap();
+    assert!(enc.ids[1..CONTEXT_LENGTH - 1].iter().all(|&i| i != 49407), "75 text tokens kept");
+    let batch = tokenizer.encode_batch(&["photo", "a photo of a cat"]).unwrap();
     assert_eq!(batch.len(), 2);
     assert_eq!(&batch[0][..4], &[49406, 1125, 49407, 49407]);
 }
@@ -54,19 +45,13 @@ fn tokenizer_files_of_model_folders() {
     // Model A has no tokenizer.json: the embedded one is used.
     let from_folder = ClipTokenizer::for_model(&fixtures().join("A")).unwrap();
     let embedded = ClipTokenizer::default_clip().unwrap();
-    assert_eq!(
-        from_folder.encode("hello world").unwrap(),
-        embedded.encode("hello world").unwrap()
-    );
+    assert_eq!(from_folder.encode("hello world").unwrap(), embedded.encode("hello world").unwrap());
     // A file on disk works the same.
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("tokenizer.json");
     std::fs::copy(PathBufExt::weights_tokenizer(), &path).unwrap();
     let loaded = ClipTokenizer::load(&path).unwrap();
-    assert_eq!(
-        loaded.encode("hello world").unwrap(),
-        embedded.encode("hello world").unwrap()
-    );
+    assert_eq!(loaded.encode("hello world").unwrap(), embedded.encode("hello world").unwrap());
 }
 
 #[test]

@@ -16,10 +16,7 @@ use sha2::{Digest, Sha256};
 const OFFLINE: &str = "http://127.0.0.1:9";
 
 fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn entry(files: Vec<FileSpec>) -> ModelEntry {
@@ -35,10 +32,7 @@ fn entry(files: Vec<FileSpec>) -> ModelEntry {
 
 /// Serves `files` (path suffix → bytes) over HTTP/1.1 on 127.0.0.1 with `Range: bytes=N-`
 /// support, for at most `max_requests` connections; records each request's Range header.
-fn serve(
-    files: Vec<(&'static str, Vec<u8>)>,
-    max_requests: usize,
-) -> (String, Arc<Mutex<Vec<String>>>) {
+fn serve(files: Vec<(&'static str, Vec<u8>)>, max_requests: usize) -> (String, Arc<Mutex<Vec<String>>>) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
     let log = Arc::new(Mutex::new(Vec::new()));
@@ -59,23 +53,11 @@ fn serve(
                     range_from = v.trim().trim_end_matches('-').parse::<usize>().ok();
                 }
             }
-            let path = request_line
-                .split_whitespace()
-                .nth(1)
-                .unwrap_or("")
-                .to_string();
-            log2.lock()
-                .unwrap()
-                .push(format!("{path} range={range_from:?}"));
-            let body = files
-                .iter()
-                .find(|(p, _)| path.ends_with(p))
-                .map(|(_, b)| b.clone());
+            let path = request_line.split_whitespace().nth(1).unwrap_or("").to_string();
+            log2.lock().unwrap().push(format!("{path} range={range_from:?}"));
+            let body = files.iter().find(|(p, _)| path.ends_with(p)).map(|(_, b)| b.clone());
             let response = match (body, range_from) {
-                (None, _) => {
-                    b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-                        .to_vec()
-                }
+                (None, _) => b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".to_vec(),
                 (Some(b), Some(from)) if from < b.len() => {
                     let mut r = format!(
                         "HTTP/1.1 206 Partial Content\r\nContent-Length: {}\r\nContent-Range: bytes {from}-{}/{}\r\nConnection: close\r\n\r\n",
@@ -85,11 +67,8 @@ fn serve(
                     r
                 }
                 (Some(b), _) => {
-                    let mut r = format!(
-                        "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-                        b.len()
-                    )
-                    .into_bytes();
+                    let mut r = format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", b.len())
+                        .into_bytes();
                     r.extend_from_slice(&b);
                     r
                 }
@@ -105,45 +84,23 @@ fn serve(
 fn builtin_registry_is_well_formed() {
     let r = Registry::builtin().unwrap();
     assert_eq!(r.default, "clip-vit-base-patch32");
-    for name in [
-        "clip-vit-base-patch32",
-        "clip-vit-base-patch16",
-        "clip-vit-large-patch14",
-    ] {
+    for name in ["clip-vit-base-patch32", "clip-vit-base-patch16", "clip-vit-large-patch14"] {
         let e = r.get(name).unwrap_or_else(|| panic!("{name} listed"));
         assert!(e.files.iter().any(|f| f.path == "model.safetensors"));
-        assert!(
-            e.files
-                .iter()
-                .all(|f| f.sha256.as_ref().is_none_or(|s| s.len() == 64))
-        );
+        assert!(e.files.iter().all(|f| f.sha256.as_ref().is_none_or(|s| s.len() == 64)));
     }
     let b32 = r.get("clip-vit-base-patch32").unwrap();
-    let weights = b32
-        .files
-        .iter()
-        .find(|f| f.path == "model.safetensors")
-        .unwrap();
+    let weights = b32.files.iter().find(|f| f.path == "model.safetensors").unwrap();
     assert_eq!(weights.size, Some(605_157_884));
     assert!(Registry::from_json(r#"{"default":"x","models":[]}"#).is_err());
 }
 
 #[test]
 fn cache_layout_and_urls() {
-    let hub = Hub {
-        endpoint: "https://hub.example".into(),
-        cache: "/c".into(),
-    };
-    let e = entry(vec![FileSpec {
-        path: "model.safetensors".into(),
-        size: None,
-        sha256: None,
-    }]);
+    let hub = Hub { endpoint: "https://hub.example".into(), cache: "/c".into() };
+    let e = entry(vec![FileSpec { path: "model.safetensors".into(), size: None, sha256: None }]);
     assert_eq!(hub.model_dir("tiny"), Path::new("/c/models/tiny"));
-    assert_eq!(
-        hub.url(&e, &e.files[0]),
-        "https://hub.example/test/tiny/resolve/r1/model.safetensors"
-    );
+    assert_eq!(hub.url(&e, &e.files[0]), "https://hub.example/test/tiny/resolve/r1/model.safetensors");
 }
 
 #[test]
@@ -152,73 +109,43 @@ fn verify_accepts_good_and_removes_corrupt_files() {
     let path = dir.path().join("model.safetensors");
     let data = b"pretend weights".to_vec();
     std::fs::write(&path, &data).unwrap();
-    let good = FileSpec {
-        path: "model.safetensors".into(),
-        size: Some(data.len() as u64),
-        sha256: Some(sha256_hex(&data)),
-    };
-    assert_eq!(
-        verify_file("tiny", &path, &good).unwrap(),
-        (data.len() as u64, sha256_hex(&data))
-    );
+    let good =
+        FileSpec { path: "model.safetensors".into(), size: Some(data.len() as u64), sha256: Some(sha256_hex(&data)) };
+    assert_eq!(verify_file("tiny", &path, &good).unwrap(), (data.len() as u64, sha256_hex(&data)));
     // Same size, one byte changed: the digest catches it and the file is removed.
     let mut bad = data.clone();
     bad[0] ^= 1;
     std::fs::write(&path, &bad).unwrap();
     let err = verify_file("tiny", &path, &good).unwrap_err();
-    assert!(
-        matches!(err, ClipError::Verification { what: "sha256", .. }),
-        "{err}"
-    );
-    assert!(
-        err.to_string().contains("clipvg weights fetch tiny"),
-        "{err}"
-    );
+    assert!(matches!(err, ClipError::Verification { what: "sha256", .. }), "{err}");
+    assert!(err.to_string().contains("clipvg weights fetch tiny"), "{err}");
     assert!(!path.exists(), "a corrupt file is deleted");
     // Wrong size.
     std::fs::write(&path, b"short").unwrap();
     let err = verify_file("tiny", &path, &good).unwrap_err();
-    assert!(
-        matches!(err, ClipError::Verification { what: "size", .. }),
-        "{err}"
-    );
+    assert!(matches!(err, ClipError::Verification { what: "size", .. }), "{err}");
 }
 
 #[test]
 fn offline_fetch_names_both_ways_to_get_weights() {
     let dir = tempfile::tempdir().unwrap();
-    let hub = Hub {
-        endpoint: OFFLINE.into(),
-        cache: dir.path().to_path_buf(),
-    };
+    let hub = Hub { endpoint: OFFLINE.into(), cache: dir.path().to_path_buf() };
     let registry = Registry::builtin().unwrap();
-    let err = hub
-        .resolve("clip-vit-base-patch32", &registry, &mut |_| {})
-        .unwrap_err();
+    let err = hub.resolve("clip-vit-base-patch32", &registry, &mut |_| {}).unwrap_err();
     let msg = err.to_string();
     assert!(matches!(err, ClipError::Download { .. }), "{msg}");
-    assert!(
-        msg.contains("clipvg weights fetch clip-vit-base-patch32"),
-        "{msg}"
-    );
+    assert!(msg.contains("clipvg weights fetch clip-vit-base-patch32"), "{msg}");
     assert!(msg.contains("--model PATH"), "{msg}");
     assert!(msg.contains("127.0.0.1:9"), "{msg}");
     // Unknown names and non-folders get their own message.
-    let err = hub
-        .resolve("no-such-model", &registry, &mut |_| {})
-        .unwrap_err();
+    let err = hub.resolve("no-such-model", &registry, &mut |_| {}).unwrap_err();
     assert!(
-        matches!(err, ClipError::UnknownModel { .. })
-            && err.to_string().contains("clip-vit-base-patch32"),
+        matches!(err, ClipError::UnknownModel { .. }) && err.to_string().contains("clip-vit-base-patch32"),
         "{err}"
     );
     // A local folder is used as is, without the network.
     let a = clip_common::fixtures().join("A");
-    assert_eq!(
-        hub.resolve(a.to_str().unwrap(), &registry, &mut |_| {})
-            .unwrap(),
-        a
-    );
+    assert_eq!(hub.resolve(a.to_str().unwrap(), &registry, &mut |_| {}).unwrap(), a);
 }
 
 #[test]
@@ -235,35 +162,18 @@ fn resolve_model_reads_the_environment() {
     assert_eq!(hub.endpoint, OFFLINE);
     let err = clipvg::clip::resolve_model("clip-vit-base-patch32", &mut |_| {}).unwrap_err();
     assert!(err.to_string().contains("--model PATH"), "{err}");
-    assert!(
-        !dir.path()
-            .join("models/clip-vit-base-patch32/model.safetensors")
-            .exists()
-    );
+    assert!(!dir.path().join("models/clip-vit-base-patch32/model.safetensors").exists());
 }
 
 #[test]
 fn fetch_resumes_verifies_and_caches() {
     let weights: Vec<u8> = (0..100_000u32).map(|i| (i * 7 % 251) as u8).collect();
     let config = br#"{"model_type":"clip"}"#.to_vec();
-    let (endpoint, log) = serve(
-        vec![
-            ("/model.safetensors", weights.clone()),
-            ("/config.json", config.clone()),
-        ],
-        8,
-    );
+    let (endpoint, log) = serve(vec![("/model.safetensors", weights.clone()), ("/config.json", config.clone())], 8);
     let dir = tempfile::tempdir().unwrap();
-    let hub = Hub {
-        endpoint,
-        cache: dir.path().to_path_buf(),
-    };
+    let hub = Hub { endpoint, cache: dir.path().to_path_buf() };
     let e = entry(vec![
-        FileSpec {
-            path: "config.json".into(),
-            size: None,
-            sha256: None,
-        },
+        FileSpec { path: "config.json".into(), size: None, sha256: None },
         FileSpec {
             path: "model.safetensors".into(),
             size: Some(weights.len() as u64),
@@ -278,38 +188,22 @@ fn fetch_resumes_verifies_and_caches() {
     let got = hub.fetch(&e, &mut |p| last = p.done).unwrap();
     assert_eq!(got, model_dir);
     assert_eq!(last, weights.len() as u64, "progress reaches the total");
-    assert_eq!(
-        std::fs::read(model_dir.join("model.safetensors")).unwrap(),
-        weights
-    );
+    assert_eq!(std::fs::read(model_dir.join("model.safetensors")).unwrap(), weights);
     assert!(!model_dir.join("model.safetensors.part").exists());
     assert!(
-        log.lock()
-            .unwrap()
-            .iter()
-            .any(|l| l.contains("model.safetensors range=Some(30000)")),
+        log.lock().unwrap().iter().any(|l| l.contains("model.safetensors range=Some(30000)")),
         "{:?}",
         log.lock().unwrap()
     );
     // The manifest records the trust-on-first-use digest of config.json.
     let manifest = hub.manifest("tiny").unwrap();
-    let cfg = manifest
-        .files
-        .iter()
-        .find(|f| f.path == "config.json")
-        .unwrap();
+    let cfg = manifest.files.iter().find(|f| f.path == "config.json").unwrap();
     assert_eq!(cfg.sha256.as_deref(), Some(sha256_hex(&config).as_str()));
     assert!(hub.is_cached(&e));
     // A cached model resolves without the network.
     let requests = log.lock().unwrap().len();
-    let registry = Registry {
-        default: "tiny".into(),
-        models: vec![e.clone()],
-    };
-    assert_eq!(
-        hub.resolve("tiny", &registry, &mut |_| {}).unwrap(),
-        model_dir
-    );
+    let registry = Registry { default: "tiny".into(), models: vec![e.clone()] };
+    assert_eq!(hub.resolve("tiny", &registry, &mut |_| {}).unwrap(), model_dir);
     assert_eq!(log.lock().unwrap().len(), requests);
     // Tampering after the first download is caught by the recorded digest on the next fetch.
     std::fs::write(model_dir.join("config.json"), br#"{"model_type":"evil"}"#).unwrap();
@@ -320,35 +214,15 @@ fn fetch_resumes_verifies_and_caches() {
 #[test]
 fn fetch_rejects_a_corrupt_download() {
     let served = b"these are not the bytes you pinned".to_vec();
-    let (endpoint, _) = serve(
-        vec![
-            ("/model.safetensors", served.clone()),
-            ("/config.json", b"{}".to_vec()),
-        ],
-        4,
-    );
+    let (endpoint, _) = serve(vec![("/model.safetensors", served.clone()), ("/config.json", b"{}".to_vec())], 4);
     let dir = tempfile::tempdir().unwrap();
-    let hub = Hub {
-        endpoint,
-        cache: dir.path().to_path_buf(),
-    };
+    let hub = Hub { endpoint, cache: dir.path().to_path_buf() };
     let e = entry(vec![
-        FileSpec {
-            path: "config.json".into(),
-            size: None,
-            sha256: None,
-        },
-        FileSpec {
-            path: "model.safetensors".into(),
-            size: None,
-            sha256: Some(sha256_hex(b"the real weights")),
-        },
+        FileSpec { path: "config.json".into(), size: None, sha256: None },
+        FileSpec { path: "model.safetensors".into(), size: None, sha256: Some(sha256_hex(b"the real weights")) },
     ]);
     let err = hub.fetch(&e, &mut |_| {}).unwrap_err();
-    assert!(
-        matches!(err, ClipError::Verification { what: "sha256", .. }),
-        "{err}"
-    );
+    assert!(matches!(err, ClipError::Verification { what: "sha256", .. }), "{err}");
     assert!(!hub.model_dir("tiny").join("model.safetensors").exists());
     assert!(hub.manifest("tiny").is_none());
 }

@@ -37,10 +37,12 @@ fn compare(path: &Path, a: &Scene, b: &Scene) {
     assert_eq!(a.shapes.len(), b.shapes.len(), "{name}: shape count");
     assert_eq!(a.subpaths, b.subpaths, "{name}: subpath structure");
     assert_eq!(a.colors.len(), b.colors.len(), "{name}: colour count");
-    let (pa, pb): (Vec<f32>, Vec<f32>) = (a.points.iter().flatten().copied().collect(), b.points.iter().flatten().copied().collect());
+    let (pa, pb): (Vec<f32>, Vec<f32>) =
+        (a.points.iter().flatten().copied().collect(), b.points.iter().flatten().copied().collect());
     let d = max_rel_diff(&pa, &pb);
     assert!(d <= POINT_TOLERANCE, "{name}: points differ by {d:e}");
-    let (ca, cb): (Vec<f32>, Vec<f32>) = (a.colors.iter().flatten().copied().collect(), b.colors.iter().flatten().copied().collect());
+    let (ca, cb): (Vec<f32>, Vec<f32>) =
+        (a.colors.iter().flatten().copied().collect(), b.colors.iter().flatten().copied().collect());
     let d = max_rel_diff(&ca, &cb);
     assert!(d <= COLOR_TOLERANCE, "{name}: colours differ by {d:e}");
     let d = max_rel_diff(&a.stroke_widths, &b.stroke_widths);
@@ -53,7 +55,8 @@ fn round_trip(path: &Path) -> usize {
     let options = BuildOptions { trainable: Trainable::All, ..Default::default() };
     let first = build(&doc, &options).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let text = write_back(&doc, &first.scene, &first.map, &first.scene, WriteBack { force: true }).unwrap();
-    let doc2 = Document::parse(text).unwrap_or_else(|e| panic!("{}: rewritten file does not parse: {e}", path.display()));
+    let doc2 =
+        Document::parse(text).unwrap_or_else(|e| panic!("{}: rewritten file does not parse: {e}", path.display()));
     let second = build(&doc2, &options).unwrap();
     compare(path, &first.scene, &second.scene);
     // Nothing that was not a shape changed: same elements in the same order.

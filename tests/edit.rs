@@ -30,7 +30,10 @@ fn model() -> Model {
 fn request(select: &[&str], iterations: usize, seed: u64) -> EditRequest {
     EditRequest {
         prompt: Some("a red apple".into()),
-        rois: select.iter().map(|s| RoiRequest { element: Some(s.to_string()), n_patches: 3, ..Default::default() }).collect(),
+        rois: select
+            .iter()
+            .map(|s| RoiRequest { element: Some(s.to_string()), n_patches: 3, ..Default::default() })
+            .collect(),
         iterations,
         size: 96,
         seed,
@@ -80,7 +83,10 @@ fn colour_mode_keeps_geometry_and_shape_mode_keeps_colours() {
     let mut req = request(&["a", "b"], 8, 2);
     req.mode = EditMode::Colour;
     let out = Document::parse(run(&doc, &req, &m).svg).unwrap();
-    assert_eq!(doc.element(doc.require_id("a").unwrap()).attr("d"), out.element(out.require_id("a").unwrap()).attr("d"));
+    assert_eq!(
+        doc.element(doc.require_id("a").unwrap()).attr("d"),
+        out.element(out.require_id("a").unwrap()).attr("d")
+    );
     let b = out.element(out.require_id("b").unwrap());
     assert_eq!(b.name, "circle", "a colour edit must not turn the circle into a path");
     assert_ne!(attrs(&doc, "a"), attrs(&out, "a"), "colours should change");
@@ -142,7 +148,9 @@ fn bad_requests_are_clear_errors() {
     let m = model();
     let doc = Document::parse(SVG).unwrap();
     let mut progress = |_: &clipvg::edit::Progress| true;
-    let mut go = |req: EditRequest| edit(&doc, &req, &m, Hooks { progress: &mut progress, snapshot: None }).unwrap_err().to_string();
+    let mut go = |req: EditRequest| {
+        edit(&doc, &req, &m, Hooks { progress: &mut progress, snapshot: None }).unwrap_err().to_string()
+    };
     assert!(go(request(&["nope"], 1, 0)).contains("nope"));
     let mut r = request(&[], 1, 0);
     assert!(go(r.clone()).contains("nothing to edit"));
@@ -166,7 +174,11 @@ fn sample_cpu(img: &[f32], w: usize, h: usize, grid: &[f32]) -> (Vec<f32>, Vec<[
         let (x0, y0) = (x.floor(), y.floor());
         let (fx, fy) = (x - x0, y - y0);
         let mut t = [(usize::MAX, 0.0); 4];
-        for (k, (dx, dy, wt)) in [(0, 0, (1.0 - fx) * (1.0 - fy)), (1, 0, fx * (1.0 - fy)), (0, 1, (1.0 - fx) * fy), (1, 1, fx * fy)].into_iter().enumerate() {
+        for (k, (dx, dy, wt)) in
+            [(0, 0, (1.0 - fx) * (1.0 - fy)), (1, 0, fx * (1.0 - fy)), (0, 1, (1.0 - fx) * fy), (1, 1, fx * fy)]
+                .into_iter()
+                .enumerate()
+        {
             let (xi, yi) = (x0 as i64 + dx, y0 as i64 + dy);
             if xi >= 0 && yi >= 0 && (xi as usize) < w && (yi as usize) < h {
                 let p = yi as usize * w + xi as usize;
@@ -192,18 +204,21 @@ fn fixed_view_loss_and_gradient_match_an_independent_computation() {
     let s = m.clip.image_size();
     let (w, h) = (80usize, 72usize);
     // A smooth test image, as if rendered.
-    let img: Vec<f32> = (0..w * h * 3).map(|i| {
-        let (p, c) = (i / 3, i % 3);
-        let (x, y) = ((p % w) as f32, (p / w) as f32);
-        0.5 + 0.4 * ((x * 0.13 + c as f32).sin() * (y * 0.07 - c as f32).cos())
-    }).collect();
+    let img: Vec<f32> = (0..w * h * 3)
+        .map(|i| {
+            let (p, c) = (i / 3, i % 3);
+            let (x, y) = ((p % w) as f32, (p / w) as f32);
+            0.5 + 0.4 * ((x * 0.13 + c as f32).sin() * (y * 0.07 - c as f32).cos())
+        })
+        .collect();
     let view: View = whole_view([10.0, 6.0, 50.0, 40.0], s, None::<&mut rand_chacha::ChaCha8Rng>);
     let txt = embed_text(&m.clip, &m.tokenizer, "a red apple", false, &device).unwrap();
     let txt0 = embed_text(&m.clip, &m.tokenizer, "A photo", false, &device).unwrap();
     let img0 = Tensor::<2>::ones([1, m.clip.projection_dim()], &device);
 
     // (a) The edit's pipeline: render tensor → view sampling → CLIP → directional loss.
-    let render = Tensor::<1>::from_data(TensorData::new(img.clone(), [h * w * 3]), &device).reshape([h, w, 3]).require_grad();
+    let render =
+        Tensor::<1>::from_data(TensorData::new(img.clone(), [h * w * 3]), &device).reshape([h, w, 3]).require_grad();
     let rgba = Tensor::cat(vec![render.clone(), Tensor::ones([h, w, 1], &device)], 2);
     let pixels = sample_views(to_nchw(rgba), &[view], s);
     let loss = directional_loss(m.clip.encode_image(normalize(pixels)), img0.clone(), txt.clone(), txt0.clone());
@@ -229,7 +244,8 @@ fn fixed_view_loss_and_gradient_match_an_independent_computation() {
             }
         }
     }
-    let pixels = Tensor::<1>::from_data(TensorData::new(pix, [3 * s * s]), &device).reshape([1, 3, s, s]).require_grad();
+    let pixels =
+        Tensor::<1>::from_data(TensorData::new(pix, [3 * s * s]), &device).reshape([1, 3, s, s]).require_grad();
     let loss = directional_loss(m.clip.encode_image(normalize(pixels.clone())), img0, txt, txt0);
     let lb = loss.clone().into_scalar::<f32>();
     let grads = loss.backward();
@@ -268,7 +284,8 @@ fn image_target_moves_the_render_towards_it() {
 
     let device = m.device.clone().autodiff();
     let proc = clipvg::clip::ImageProcessor::new(m.clip.image_size());
-    let embed_png = |p: &std::path::Path| m.clip.encode_image(proc.to_tensor(&[proc.preprocess_file(p).unwrap()], &device));
+    let embed_png =
+        |p: &std::path::Path| m.clip.encode_image(proc.to_tensor(&[proc.preprocess_file(p).unwrap()], &device));
     let cos = |a: Tensor<2>, b: Tensor<2>| clipvg::clip::loss::cosine_similarity(a, b).into_scalar::<f32>();
     let t = embed_png(&target);
     let before_png = dir.path().join("before.png");
@@ -291,7 +308,9 @@ fn image_target_moves_the_render_towards_it() {
 fn xing_loss_penalises_self_intersecting_cubics_only() {
     use clipvg::edit::optimize::xing_loss;
     let device = clipvg::compute::cpu_device().autodiff();
-    let pts = |v: &[[f32; 2]]| Tensor::<2>::from_data(TensorData::new(v.iter().flatten().copied().collect::<Vec<_>>(), [v.len(), 2]), &device);
+    let pts = |v: &[[f32; 2]]| {
+        Tensor::<2>::from_data(TensorData::new(v.iter().flatten().copied().collect::<Vec<_>>(), [v.len(), 2]), &device)
+    };
     // A simple arc: both turns agree.
     let simple = pts(&[[0.0, 0.0], [1.0, 1.0], [2.0, 1.0], [3.0, 0.0]]);
     assert_eq!(xing_loss(simple, &[[0, 1, 2, 3]]).into_scalar::<f32>(), 0.0);
@@ -346,7 +365,10 @@ fn budgets_are_checked_before_the_first_iteration() {
     let m = model();
     let doc = Document::parse(SVG).unwrap();
     for (field, set) in [
-        ("memory_bytes", (|l: &mut clipvg::raster::Limits| l.memory_bytes = 1 << 20) as fn(&mut clipvg::raster::Limits)),
+        (
+            "memory_bytes",
+            (|l: &mut clipvg::raster::Limits| l.memory_bytes = 1 << 20) as fn(&mut clipvg::raster::Limits),
+        ),
         ("flattened_lines", |l| l.flattened_lines = 10),
         ("render_pixels", |l| l.render_pixels = 95 * 95),
     ] {
@@ -388,7 +410,12 @@ fn a_model_whose_vocabulary_does_not_fit_the_tokenizer_is_a_clean_error() {
 fn token_rows_fit_a_short_context() {
     let t = clipvg::clip::ClipTokenizer::default_clip().unwrap();
     let (bos, eos) = t.special_ids();
-    let rows = t.encode_batch(&["a photo", "one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen"]).unwrap();
+    let rows = t
+        .encode_batch(&[
+            "a photo",
+            "one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen",
+        ])
+        .unwrap();
     let ids = clipvg::clip::ids_tensor_fit(&rows, 8, &clipvg::compute::cpu_device());
     assert_eq!(ids.dims(), [2, 8]);
     let v: Vec<i64> = ids.into_data().convert::<i64>().into_vec().unwrap();

@@ -68,7 +68,13 @@ fn model_a() -> String {
 fn edit_changes_the_two_selected_paths_and_nothing_else() {
     let ink = Inkscape::install();
     let model = model_a();
-    let params = [("prompt", "a gold statue"), ("iterations", "3"), ("n_patches", "2"), ("model", model.as_str()), ("backend", "cpu")];
+    let params = [
+        ("prompt", "a gold statue"),
+        ("iterations", "3"),
+        ("n_patches", "2"),
+        ("model", model.as_str()),
+        ("backend", "cpu"),
+    ];
     let run = ink.run_effect("org.clipvg.edit", &document(), &["left", "right"], &params);
     let output = run.output();
     assert!(run.dialogs.is_empty(), "dialogs: {:?}\n{}", run.dialogs, run.log);
@@ -84,7 +90,14 @@ fn edit_changes_the_two_selected_paths_and_nothing_else() {
 fn recolor_changes_only_the_fills_of_the_selected_group() {
     let ink = Inkscape::install();
     let model = model_a();
-    let params = [("prompt", "autumn leaves"), ("iterations", "3"), ("n_patches", "2"), ("model", model.as_str()), ("backend", "cpu"), ("colour_lr", "0.1")];
+    let params = [
+        ("prompt", "autumn leaves"),
+        ("iterations", "3"),
+        ("n_patches", "2"),
+        ("model", model.as_str()),
+        ("backend", "cpu"),
+        ("colour_lr", "0.1"),
+    ];
     let run = ink.run_effect("org.clipvg.recolor", &document(), &["group"], &params);
     let output = run.output();
     assert!(run.dialogs.is_empty(), "dialogs: {:?}\n{}", run.dialogs, run.log);
@@ -131,10 +144,7 @@ fn shim_output_is_reread_by_inkscape_and_only_the_selection_changes() {
     assert!(run.dialogs.is_empty(), "the shim wrote to stderr: {:?}", run.dialogs);
     assert_eq!(
         changed_elements(baseline(&ink), output),
-        [
-            "left: data-clipvg-test-mark: None → Some(\"2\")",
-            "right: data-clipvg-test-mark: None → Some(\"1\")",
-        ],
+        ["left: data-clipvg-test-mark: None → Some(\"2\")", "right: data-clipvg-test-mark: None → Some(\"1\")",],
     );
 }
 
@@ -147,7 +157,11 @@ fn vectorize_replaces_the_selected_bitmap_with_paths() {
     let doc = clipvg::svg::Document::parse(output.to_string()).expect("the exported file is valid SVG");
     let photo = doc.element(doc.require_id("photo").unwrap());
     assert_eq!(photo.name, "g", "the <image> became a group");
-    let paths = doc.descendants(doc.require_id("photo").unwrap()).into_iter().filter(|&e| doc.element(e).name == "path").count();
+    let paths = doc
+        .descendants(doc.require_id("photo").unwrap())
+        .into_iter()
+        .filter(|&e| doc.element(e).name == "path")
+        .count();
     assert!(paths >= 1, "no paths traced");
     let changed = changed_elements(baseline(&ink), output);
     assert!(

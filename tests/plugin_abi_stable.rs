@@ -25,8 +25,8 @@ impl ProgressSink for Recorder {
 #[test]
 fn rust_host_loads_the_module_and_runs_inspect() {
     let path = cdylib::cdylib_path();
-    let module = ClipvgModRef::load_from_file(&path)
-        .unwrap_or_else(|e| panic!("abi_stable refused {}: {e}", path.display()));
+    let module =
+        ClipvgModRef::load_from_file(&path).unwrap_or_else(|e| panic!("abi_stable refused {}: {e}", path.display()));
     assert_eq!(module.abi_version()(), clipvg::plugin::ABI_VERSION);
 
     let engine = module.engine_new()(RStr::from(r#"{"backend":"cpu"}"#)).unwrap();
@@ -53,7 +53,13 @@ fn rust_host_loads_the_module_and_runs_inspect() {
     assert!(err.message.as_str().starts_with("unknown action \"paint\""), "{}", err.message);
     // An edit reaches the model loader: a missing model folder is a clear error naming it.
     let err = engine
-        .run("edit".into(), r#"{"prompt":"gold","model":"/nonexistent/clip"}"#.into(), SVG.into(), selected[..].into(), RNone)
+        .run(
+            "edit".into(),
+            r#"{"prompt":"gold","model":"/nonexistent/clip"}"#.into(),
+            SVG.into(),
+            selected[..].into(),
+            RNone,
+        )
         .unwrap_err();
     assert!(err.message.as_str().contains("/nonexistent/clip"), "{}", err.message);
 
@@ -84,10 +90,18 @@ fn a_run_from_the_progress_sink_is_busy_at_once() {
     let module = ClipvgModRef::load_from_file(&cdylib::cdylib_path()).unwrap();
     let engine = module.engine_new()(RStr::from(r#"{"backend":"cpu"}"#)).unwrap();
     let mut sink = Reenter { engine: &engine, inner: Vec::new() };
-    let out = engine.run("inspect".into(), "".into(), SVG.into(), (&[][..]).into(), RSome(ProgressSink_TO::from_ptr(&mut sink, TD_Opaque)));
+    let out = engine.run(
+        "inspect".into(),
+        "".into(),
+        SVG.into(),
+        (&[][..]).into(),
+        RSome(ProgressSink_TO::from_ptr(&mut sink, TD_Opaque)),
+    );
     assert!(out.is_ok());
     assert!(!sink.inner.is_empty() && sink.inner.iter().all(|s| *s == ClipvgStatus::Busy), "{:?}", sink.inner);
     // Bounded, escaped messages through this ABI too.
-    let err = engine.run(format!("\u{1b}{}", "x".repeat(1 << 20)).as_str().into(), "".into(), SVG.into(), (&[][..]).into(), RNone).unwrap_err();
+    let err = engine
+        .run(format!("\u{1b}{}", "x".repeat(1 << 20)).as_str().into(), "".into(), SVG.into(), (&[][..]).into(), RNone)
+        .unwrap_err();
     assert!(err.message.len() < 300 && err.message.as_str().contains("\\u{1b}"), "{}", err.message);
 }

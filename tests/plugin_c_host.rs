@@ -124,8 +124,11 @@ fn header_compiles_as_cpp() {
     }
     let tmp = tempfile::tempdir().unwrap();
     let src = tmp.path().join("use_header.cpp");
-    std::fs::write(&src, "#include \"clipvg.h\"\nint main() { return clipvg_abi_version() == CLIPVG_ABI_VERSION ? 0 : 1; }\n")
-        .unwrap();
+    std::fs::write(
+        &src,
+        "#include \"clipvg.h\"\nint main() { return clipvg_abi_version() == CLIPVG_ABI_VERSION ? 0 : 1; }\n",
+    )
+    .unwrap();
     let exe = tmp.path().join("use_header");
     let out = compile(&cxx, &["-Wall", "-Wextra", "-Werror"], &src, &exe);
     assert!(out.status.success(), "the header does not compile as C++:\n{}", String::from_utf8_lossy(&out.stderr));

@@ -68,7 +68,8 @@ fn install_says_where_it_looked_for_the_shim() {
     let exe = alone.path().join("clipvg");
     std::fs::copy(inkscape::build_plugin(), &exe).unwrap();
     let profile = tempfile::tempdir().unwrap();
-    let out = Command::new(&exe).args(["install", "inkscape"]).env("INKSCAPE_PROFILE_DIR", profile.path()).output().unwrap();
+    let out =
+        Command::new(&exe).args(["install", "inkscape"]).env("INKSCAPE_PROFILE_DIR", profile.path()).output().unwrap();
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("clipvg-inkscape not found") && err.contains(&alone.path().display().to_string()), "{err}");

@@ -60,7 +60,8 @@ fn parse_inx(text: &str) -> Effect {
             "optiongroup" => "enum",
             other => panic!("param {name} has a type the manifest does not know: {other}"),
         };
-        let group = p.parent_element().filter(|e| e.has_tag_name("page")).and_then(|e| e.attribute("name")).map(str::to_string);
+        let group =
+            p.parent_element().filter(|e| e.has_tag_name("page")).and_then(|e| e.attribute("name")).map(str::to_string);
         let options: Vec<String> = p
             .children()
             .filter(|n| n.has_tag_name("option"))
@@ -92,7 +93,12 @@ fn parse_inx(text: &str) -> Effect {
         action,
         params,
         live_preview: effect.attribute("needs-live-preview") == Some("true"),
-        submenu: root.descendants().find(|n| n.has_tag_name("submenu")).and_then(|n| n.attribute("name")).unwrap_or_default().into(),
+        submenu: root
+            .descendants()
+            .find(|n| n.has_tag_name("submenu"))
+            .and_then(|n| n.attribute("name"))
+            .unwrap_or_default()
+            .into(),
         command: command.text().unwrap_or_default().trim().to_string(),
     }
 }

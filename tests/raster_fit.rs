@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use burn::optim::{AdamConfig, Optimizer};
 use burn::tensor::Tensor;
-use clipvg::raster::op::{RasterJob, render_tensor, scene_tensors};
 use clipvg::raster::Frame;
+use clipvg::raster::op::{RasterJob, render_tensor, scene_tensors};
 use clipvg::scene::{BuildOptions, Trainable, build};
 use clipvg::svg::Document;
 
@@ -38,7 +38,13 @@ fn adam_fits_points_and_colours_to_a_target_render() {
     let initial = Frame::new(&start, SIZE, SIZE, bg).unwrap().render_cpu(&start).data;
 
     let device = clipvg::compute::cpu_device().autodiff();
-    let job = RasterJob { scene: Arc::new(start.clone()), width: SIZE, height: SIZE, background: bg, limits: Default::default() };
+    let job = RasterJob {
+        scene: Arc::new(start.clone()),
+        width: SIZE,
+        height: SIZE,
+        background: bg,
+        limits: Default::default(),
+    };
     let target_t = Tensor::<1>::from_floats(target.as_slice(), &device).reshape([SIZE as usize, SIZE as usize, 4]);
     let (mut p, mut c, w) = scene_tensors(&start, &device);
     let adam = AdamConfig::new().build();

@@ -110,4 +110,3 @@ fn twemoji_match_resvg_at_256() {
     }
     eprintln!("{} twemoji, worst PSNR {worst:.1} dB", files.len());
 }
-

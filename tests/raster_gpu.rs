@@ -48,7 +48,8 @@ fn rel_max_diff(a: &[f32], b: &[f32]) -> f32 {
 fn every_shader_validates_with_naga() {
     for name in gpu::stage_names() {
         let src = gpu::stage_source(name).unwrap();
-        let module = naga::front::wgsl::parse_str(&src).unwrap_or_else(|e| panic!("{name}: {}", e.emit_to_string(&src)));
+        let module =
+            naga::front::wgsl::parse_str(&src).unwrap_or_else(|e| panic!("{name}: {}", e.emit_to_string(&src)));
         naga::valid::Validator::new(naga::valid::ValidationFlags::all(), naga::valid::Capabilities::default())
             .validate(&module)
             .unwrap_or_else(|e| panic!("{name}: {e:?}"));
@@ -113,10 +114,15 @@ fn gpu_handles_tiny_and_empty_scenes() {
 fn burn_op_on_the_cpu_backend_equals_the_direct_cpu_path() {
     let scene = scene_of(&manifest().join("tests/fixtures/render/strokes.svg"));
     let device = clipvg::compute::cpu_device();
-    let job = RasterJob { scene: Arc::new(scene.clone()), width: 50, height: 40, background: [1.0; 4], limits: Default::default() };
+    let job = RasterJob {
+        scene: Arc::new(scene.clone()),
+        width: 50,
+        height: 40,
+        background: [1.0; 4],
+        limits: Default::default(),
+    };
     let (p, c, w) = scene_tensors(&scene, &device);
     let img = to_vec(render_tensor(p, c, w, job));
     let direct = Frame::new(&scene, 50, 40, [1.0; 4]).unwrap().render_cpu(&scene);
     assert_eq!(img, direct.data);
 }
-

@@ -63,7 +63,12 @@ fn scene_svg(seed: u64) -> String {
         let fill = match i {
             3 => "url(#g)".to_string(),
             4 => "url(#r)".to_string(),
-            _ => format!("rgb({},{},{})", (rng.next() * 255.0) as u8, (rng.next() * 255.0) as u8, (rng.next() * 255.0) as u8),
+            _ => format!(
+                "rgb({},{},{})",
+                (rng.next() * 255.0) as u8,
+                (rng.next() * 255.0) as u8,
+                (rng.next() * 255.0) as u8
+            ),
         };
         body += &format!(
             r#"<path d="{}" fill="{fill}" fill-opacity="{:.2}" fill-rule="{}"/>"#,
@@ -75,7 +80,8 @@ fn scene_svg(seed: u64) -> String {
     let caps = ["butt", "round", "square"];
     let joins = ["miter", "round", "bevel"];
     for k in 0..3 {
-        let pts: Vec<String> = (0..4).map(|_| format!("{:.2},{:.2}", rng.range(6.0, 42.0), rng.range(6.0, 42.0))).collect();
+        let pts: Vec<String> =
+            (0..4).map(|_| format!("{:.2},{:.2}", rng.range(6.0, 42.0), rng.range(6.0, 42.0))).collect();
         body += &format!(
             r##"<polyline points="{}" fill="none" stroke="#{:02x}30{:02x}" stroke-opacity="0.8" stroke-width="{:.2}" stroke-linecap="{}" stroke-linejoin="{}" stroke-miterlimit="10"/>"##,
             pts.join(" "),
@@ -242,4 +248,3 @@ fn transparent_background_gradients() {
     }
     assert!(checked > 10);
 }
-

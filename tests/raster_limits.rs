@@ -11,7 +11,9 @@ use clipvg::svg::Document;
 
 fn scene(body: &str, size: u32) -> Scene {
     let svg = format!(r#"<svg xmlns="http://www.w3.org/2000/svg" width="{size}" height="{size}">{body}</svg>"#);
-    build(&Document::parse(svg).unwrap(), &BuildOptions { trainable: Trainable::All, ..Default::default() }).unwrap().scene
+    build(&Document::parse(svg).unwrap(), &BuildOptions { trainable: Trainable::All, ..Default::default() })
+        .unwrap()
+        .scene
 }
 
 /// A closed path of `n` curvy cubics around (cx, cy).
@@ -46,7 +48,13 @@ fn flattened_lines_are_counted_and_refused_over_the_limit() {
     let below = Limits { flattened_lines: lines - 1, ..Limits::default() };
     assert_eq!(limit_field(Frame::with_limits(&s, 100, 100, [1.0; 4], &below)), "flattened_lines");
     // Stroke outlines count too.
-    let st = scene(&format!(r##"<path d="{}" fill="none" stroke="#000" stroke-width="3" stroke-linejoin="round"/>"##, wiggle(50.0, 50.0, 30.0, 40)), 100);
+    let st = scene(
+        &format!(
+            r##"<path d="{}" fill="none" stroke="#000" stroke-width="3" stroke-linejoin="round"/>"##,
+            wiggle(50.0, 50.0, 30.0, 40)
+        ),
+        100,
+    );
     let outline = Frame::new(&st, 100, 100, [1.0; 4]).unwrap().prepared.lines.len() as u64;
     assert!(outline > lines, "{outline} vs {lines}");
     let mid = Limits { flattened_lines: outline - 1, ..Limits::default() };
@@ -69,7 +77,10 @@ fn render_pixels_and_memory_are_checked_before_the_buffers() {
     assert!(Frame::with_limits(&s, 100, 100, [1.0; 4], &mem).is_ok());
     assert_eq!(limit_field(Frame::with_budget(&s, 100, 100, [1.0; 4], &mem, true, 0)), "memory_bytes");
     // Other buffers beside the render count against the same budget.
-    assert_eq!(limit_field(Frame::with_budget(&s, 100, 100, [1.0; 4], &Limits::default(), true, 8 << 30)), "memory_bytes");
+    assert_eq!(
+        limit_field(Frame::with_budget(&s, 100, 100, [1.0; 4], &Limits::default(), true, 8 << 30)),
+        "memory_bytes"
+    );
     // A 16384² render needs about 5 GiB and passes the default 8 GiB budget; its backward pass
     // (about 17 GiB) is refused by the estimate, not attempted.
     let big = Limits { render_pixels: 16_384 * 16_384, ..Limits::default() };

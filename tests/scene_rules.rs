@@ -22,7 +22,9 @@ fn close(a: [f32; 2], b: [f32; 2]) -> bool {
 
 #[test]
 fn nested_transforms_reach_canvas_space() {
-    let b = scene(r#"<g transform="translate(10,20)"><g transform="scale(2)"><path d="M1 1 L2 1 L2 2 Z" transform="rotate(90)"/></g></g>"#);
+    let b = scene(
+        r#"<g transform="translate(10,20)"><g transform="scale(2)"><path d="M1 1 L2 1 L2 2 Z" transform="rotate(90)"/></g></g>"#,
+    );
     // rotate(90): (1,1) → (-1,1); scale 2 → (-2,2); translate → (8,22).
     assert!(close(b.scene.points[0], [8.0, 22.0]), "{:?}", b.scene.points[0]);
 }

@@ -47,7 +47,8 @@ fn png_bytes(img: &RgbaImage) -> Vec<u8> {
 
 /// Mean over seeds of (PSNR drop, crack fraction) per sigma, per entry label.
 fn averaged(img: &RgbaImage, source: &Path, options: &VectorizeOptions) -> Vec<(Entry, Vec<(f64, f64)>)> {
-    let runs: Vec<Vec<Entry>> = SEEDS.iter().map(|&s| compare_rounds(img, source, options, &SIGMAS, s).unwrap()).collect();
+    let runs: Vec<Vec<Entry>> =
+        SEEDS.iter().map(|&s| compare_rounds(img, source, options, &SIGMAS, s).unwrap()).collect();
     (0..runs[0].len())
         .map(|i| {
             let per_sigma = (0..SIGMAS.len())
@@ -143,7 +144,8 @@ fn output_loads_renders_to_the_reported_psnr_and_is_addressable() {
     let paths = paths_by_group(&doc);
     assert_eq!(paths.len(), v.report.paths());
     for (k, round) in v.report.rounds.iter().enumerate() {
-        let ids: Vec<&str> = paths.iter().filter(|(g, _)| *g == format!("clipvg-round-{}", k + 1)).map(|(_, p)| p.as_str()).collect();
+        let ids: Vec<&str> =
+            paths.iter().filter(|(g, _)| *g == format!("clipvg-round-{}", k + 1)).map(|(_, p)| p.as_str()).collect();
         assert_eq!(ids.len(), round.paths);
         for (n, id) in ids.iter().enumerate() {
             assert_eq!(*id, format!("clipvg-r{}-{n}", k + 1));
@@ -160,7 +162,11 @@ fn output_loads_renders_to_the_reported_psnr_and_is_addressable() {
     let img = raster::render(&built.scene, w, h, WHITE).unwrap();
     let target = bitmap::to_float_over(&bitmap::open(&path).unwrap(), WHITE);
     let measured = psnr(&img.data, &target);
-    assert!((measured - v.report.psnr_db).abs() < PSNR_REPRODUCED_DB, "rendered {measured:.3} dB, reported {:.3}", v.report.psnr_db);
+    assert!(
+        (measured - v.report.psnr_db).abs() < PSNR_REPRODUCED_DB,
+        "rendered {measured:.3} dB, reported {:.3}",
+        v.report.psnr_db
+    );
     assert!(measured > 20.0, "{measured:.2} dB");
     // Each round adds to the picture.
     let psnrs: Vec<f64> = v.report.rounds.iter().map(|r| r.psnr_db).collect();
@@ -201,7 +207,10 @@ fn detail_round_traces_only_its_box() {
     let img = bitmap::open(&path).unwrap();
     let rect = [40.0, 10.0, 40.0, 40.0];
     let options = VectorizeOptions {
-        detail: vec![clipvg::vectorize::DetailRound { rect, precision: clipvg::vectorize::Precision::parse("fine").unwrap() }],
+        detail: vec![clipvg::vectorize::DetailRound {
+            rect,
+            precision: clipvg::vectorize::Precision::parse("fine").unwrap(),
+        }],
         long_side: Some(256),
         ..Default::default()
     };
@@ -247,7 +256,9 @@ fn assert_same_elements(a: &Document, b: &Document, skip: &str) {
         let Some(id) = ea.id() else { continue };
         let eb = b.element(b.require_id(id).unwrap());
         assert_eq!(ea.name, eb.name);
-        let attrs = |el: &clipvg::svg::Element| el.attributes.iter().map(|x| (x.namespace.clone(), x.name.clone(), x.value.clone())).collect::<Vec<_>>();
+        let attrs = |el: &clipvg::svg::Element| {
+            el.attributes.iter().map(|x| (x.namespace.clone(), x.name.clone(), x.value.clone())).collect::<Vec<_>>()
+        };
         if id != skip {
             assert_eq!(attrs(ea), attrs(eb), "element {id}");
         }
@@ -301,7 +312,10 @@ fn embedded_file_image_with_slice_traces_the_visible_part() {
     // A 128×85 bitmap sliced into a 50×50 viewport: scale 85/50, centred horizontally.
     let src = HOST
         .replace("@HREF@", "cup.png")
-        .replace("width=\"128\" height=\"85\" preserveAspectRatio=\"none\"", "width=\"50\" height=\"50\" preserveAspectRatio=\"xMidYMid slice\"")
+        .replace(
+            "width=\"128\" height=\"85\" preserveAspectRatio=\"none\"",
+            "width=\"50\" height=\"50\" preserveAspectRatio=\"xMidYMid slice\"",
+        )
         .replace("xlink:href", "href");
     let doc = Document::parse(src.as_str()).unwrap();
     let options = VectorizeOptions { base_dir: Some(dir.path().into()), ..Default::default() };
@@ -391,7 +405,11 @@ fn fails(input: &Path, tweak: impl FnOnce(&mut VectorizeArgs)) -> String {
     tweak(&mut a);
     let e = run(&a).unwrap_err().to_string();
     assert!(!out.exists(), "partial output {} for: {e}", out.display());
-    let leftovers: Vec<_> = std::fs::read_dir(input.parent().unwrap()).unwrap().filter_map(|e| e.ok()).filter(|e| e.file_name().to_string_lossy().contains(".tmp")).collect();
+    let leftovers: Vec<_> = std::fs::read_dir(input.parent().unwrap())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().contains(".tmp"))
+        .collect();
     assert!(leftovers.is_empty());
     e
 }
@@ -482,7 +500,8 @@ fn odd_but_valid_bitmaps_vectorize() {
     }
     for name in ["gray.png", "deep.png", "flat.png", "cutout.png"] {
         let path = dir.path().join(name);
-        let v = vectorize_file(&path, &VectorizeOptions::default(), &mut never_cancel()).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let v = vectorize_file(&path, &VectorizeOptions::default(), &mut never_cancel())
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
         let doc = Document::parse(v.svg.as_str()).unwrap();
         let scene = build(&doc, &Default::default()).unwrap().scene;
         assert!(!scene.shapes.is_empty(), "{name}");

@@ -102,8 +102,11 @@ impl LimitArgs {
     /// Every `--limit` applied over `limits` (the defaults, or a request file's values).
     fn apply(&self, limits: &mut Limits) -> clipvg::Result<()> {
         for item in &self.limit {
-            let bad = |why: String| clipvg::Error::InvalidInput(format!("--limit {}: {why}", clipvg::plugin::guard::echo(item)));
-            let (name, value) = item.split_once('=').ok_or_else(|| bad("expected NAME=VALUE, such as depth=4096".into()))?;
+            let bad = |why: String| {
+                clipvg::Error::InvalidInput(format!("--limit {}: {why}", clipvg::plugin::guard::echo(item)))
+            };
+            let (name, value) =
+                item.split_once('=').ok_or_else(|| bad("expected NAME=VALUE, such as depth=4096".into()))?;
             let value: u64 = value
                 .trim()
                 .replace('_', "")
@@ -122,7 +125,13 @@ const DEFAULT_RENDER_PIXELS: u64 = 4096 * 4096;
 /// The render size: the one asked for, else the canvas size scaled down (aspect kept) to at most
 /// [`DEFAULT_RENDER_PIXELS`] (and the `render_pixels` limit, and the rasterizer's largest side),
 /// with a note when it was. A size asked for beyond the `render_pixels` limit is an error.
-fn render_size(canvas: (f64, f64), width: Option<u32>, height: Option<u32>, limits: &Limits, err: &mut dyn Write) -> clipvg::Result<(u32, u32)> {
+fn render_size(
+    canvas: (f64, f64),
+    width: Option<u32>,
+    height: Option<u32>,
+    limits: &Limits,
+    err: &mut dyn Write,
+) -> clipvg::Result<(u32, u32)> {
     let (cw, ch) = canvas;
     let (w, h) = if width.is_none() && height.is_none() {
         let budget = DEFAULT_RENDER_PIXELS.min(limits.render_pixels).max(1) as f64;
@@ -142,7 +151,8 @@ fn render_size(canvas: (f64, f64), width: Option<u32>, height: Option<u32>, limi
     } else {
         clipvg::raster::output_size(cw, ch, width, height)?
     };
-    Limits::check("render_pixels", "pixels in the render", w as u64 * h as u64, limits.render_pixels).map_err(clipvg::Error::Limit)?;
+    Limits::check("render_pixels", "pixels in the render", w as u64 * h as u64, limits.render_pixels)
+        .map_err(clipvg::Error::Limit)?;
     Ok((w, h))
 }
 
@@ -173,7 +183,8 @@ fn run(cli: Cli) -> clipvg::Result<()> {
             let doc = Document::open_with(&input, &limits, &mut clipvg_document::no_progress())?;
             let options = clipvg::scene::BuildOptions { limits, ..Default::default() };
             let built = clipvg::scene::build_with(&doc, &options, &mut clipvg_document::no_progress())?;
-            let (w, h) = render_size((built.canvas.width, built.canvas.height), width, height, &limits, &mut std::io::stderr())?;
+            let (w, h) =
+                render_size((built.canvas.width, built.canvas.height), width, height, &limits, &mut std::io::stderr())?;
             let img = clipvg::raster::render_with_limits(&built.scene, w, h, bg, backend, &limits)?;
             let mut png = Vec::new();
             img.to_rgba8()

@@ -78,16 +78,8 @@ pub fn run_weights(command: &WeightsCommand) -> Result<(), ClipError> {
     match command {
         WeightsCommand::List => {
             for m in &registry.models {
-                let mark = if m.name == registry.default {
-                    " (default)"
-                } else {
-                    ""
-                };
-                let state = if hub.is_cached(m) {
-                    "cached"
-                } else {
-                    "not fetched"
-                };
+                let mark = if m.name == registry.default { " (default)" } else { "" };
+                let state = if hub.is_cached(m) { "cached" } else { "not fetched" };
                 writeln!(
                     out,
                     "{}{mark}\t{}\t{state}\n    {} @ {}, licence: {}",
@@ -100,12 +92,7 @@ pub fn run_weights(command: &WeightsCommand) -> Result<(), ClipError> {
         WeightsCommand::Fetch { name } => {
             let entry = registry.get(name).ok_or_else(|| ClipError::UnknownModel {
                 name: name.clone(),
-                known: registry
-                    .models
-                    .iter()
-                    .map(|m| m.name.clone())
-                    .collect::<Vec<_>>()
-                    .join(", "),
+                known: registry.models.iter().map(|m| m.name.clone()).collect::<Vec<_>>().join(", "),
             })?;
             let dir = hub.fetch(entry, &mut stderr_progress())?;
             eprintln!();
@@ -123,12 +110,7 @@ pub fn stderr_progress() -> impl FnMut(&FetchProgress) {
         let key = (p.file.to_string(), percent.unwrap_or(p.done >> 24));
         if last.as_ref() != Some(&key) {
             match percent {
-                Some(pc) => eprint!(
-                    "\r{}: {} {pc:>3}% of {} MB",
-                    p.model,
-                    p.file,
-                    p.total.unwrap_or(0) >> 20
-                ),
+                Some(pc) => eprint!("\r{}: {} {pc:>3}% of {} MB", p.model, p.file, p.total.unwrap_or(0) >> 20),
                 None => eprint!("\r{}: {} {} MB", p.model, p.file, p.done >> 20),
             }
             last = Some(key);
@@ -144,8 +126,7 @@ pub fn embed(args: &EmbedArgs, out: &mut dyn Write) -> Result<(), ClipError> {
     let embeddings = compute_embeddings(args)?;
     let io = |e: std::io::Error| ClipError::io("<output>", e);
     if args.json {
-        let json =
-            serde_json::to_string(&embeddings).map_err(|e| ClipError::Backend(e.to_string()))?;
+        let json = serde_json::to_string(&embeddings).map_err(|e| ClipError::Backend(e.to_string()))?;
         writeln!(out, "{json}").map_err(io)?;
     } else {
         for (text, e) in args.texts.iter().zip(&embeddings.text) {
@@ -163,20 +144,14 @@ pub fn compute_embeddings(args: &EmbedArgs) -> Result<Embeddings, ClipError> {
     let dir = resolve_model(&args.model, &mut stderr_progress())?;
     let device = device_for(args.backend)?;
     let clip = Clip::load(&dir, &device)?;
-    let mut result = Embeddings {
-        text: Vec::new(),
-        image: Vec::new(),
-    };
+    let mut result = Embeddings { text: Vec::new(), image: Vec::new() };
     if !args.texts.is_empty() {
         let tokenizer = ClipTokenizer::for_model(&dir)?;
         let mut rows = Vec::new();
         for (i, text) in args.texts.iter().enumerate() {
             let enc = tokenizer.encode(text)?;
             if enc.is_truncated() {
-                eprintln!(
-                    "warning: prompt {i} has {} tokens; CLIP reads the first 75",
-                    enc.num_tokens
-                );
+                eprintln!("warning: prompt {i} has {} tokens; CLIP reads the first 75", enc.num_tokens);
             }
             rows.push(enc.ids);
         }
@@ -185,11 +160,7 @@ pub fn compute_embeddings(args: &EmbedArgs) -> Result<Embeddings, ClipError> {
     }
     if !args.images.is_empty() {
         let processor = ImageProcessor::new(clip.image_size());
-        let images = args
-            .images
-            .iter()
-            .map(|p| processor.preprocess_file(p))
-            .collect::<Result<Vec<_>, _>>()?;
+        let images = args.images.iter().map(|p| processor.preprocess_file(p)).collect::<Result<Vec<_>, _>>()?;
         result.image = rows_of(clip.encode_image(processor.to_tensor(&images, &device)))?;
     }
     Ok(result)
@@ -197,10 +168,6 @@ pub fn compute_embeddings(args: &EmbedArgs) -> Result<Embeddings, ClipError> {
 
 fn rows_of(t: Tensor<2>) -> Result<Vec<Vec<f32>>, ClipError> {
     let [_, dim] = t.dims();
-    let values: Vec<f32> = t
-        .try_into_data()
-        .map_err(|e| ClipError::Backend(format!("{e:?}")))?
-        .iter::<f32>()
-        .collect();
+    let values: Vec<f32> = t.try_into_data().map_err(|e| ClipError::Backend(format!("{e:?}")))?.iter::<f32>().collect();
     Ok(values.chunks(dim.max(1)).map(<[f32]>::to_vec).collect())
 }

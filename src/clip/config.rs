@@ -157,13 +157,9 @@ impl ClipConfig {
 
     /// Parses and checks `config.json` content; `path` is only used in messages.
     pub fn from_json_bytes(bytes: &[u8], path: &Path) -> Result<Self, ClipError> {
-        let err = |message: String| ClipError::Config {
-            path: path.to_path_buf(),
-            message,
-        };
+        let err = |message: String| ClipError::Config { path: path.to_path_buf(), message };
         let text = std::str::from_utf8(bytes).map_err(|e| err(format!("not UTF-8 text ({e})")))?;
-        let config: ClipConfig =
-            serde_json::from_str(text).map_err(|e| err(format!("not a CLIP config.json: {e}")))?;
+        let config: ClipConfig = serde_json::from_str(text).map_err(|e| err(format!("not a CLIP config.json: {e}")))?;
         config.validate().map_err(err)?;
         Ok(config)
     }
@@ -185,10 +181,7 @@ impl ClipConfig {
             ("text_config.hidden_size", t.hidden_size),
             ("text_config.intermediate_size", t.intermediate_size),
             ("text_config.num_attention_heads", t.num_attention_heads),
-            (
-                "text_config.max_position_embeddings",
-                t.max_position_embeddings,
-            ),
+            ("text_config.max_position_embeddings", t.max_position_embeddings),
             ("vision_config.hidden_size", v.hidden_size),
             ("vision_config.intermediate_size", v.intermediate_size),
             ("vision_config.num_attention_heads", v.num_attention_heads),
@@ -206,9 +199,7 @@ impl ClipConfig {
             ("vision_config", v.hidden_size, v.num_attention_heads),
         ] {
             if hidden % heads != 0 {
-                return Err(format!(
-                    "{tower}.hidden_size {hidden} is not divisible by num_attention_heads {heads}"
-                ));
+                return Err(format!("{tower}.hidden_size {hidden} is not divisible by num_attention_heads {heads}"));
             }
         }
         if v.image_size % v.patch_size != 0 {
@@ -217,10 +208,9 @@ impl ClipConfig {
                 v.image_size, v.patch_size
             ));
         }
-        for (name, eps) in [
-            ("text_config.layer_norm_eps", t.layer_norm_eps),
-            ("vision_config.layer_norm_eps", v.layer_norm_eps),
-        ] {
+        for (name, eps) in
+            [("text_config.layer_norm_eps", t.layer_norm_eps), ("vision_config.layer_norm_eps", v.layer_norm_eps)]
+        {
             if !(eps > 0.0 && eps.is_finite()) {
                 return Err(format!("{name} must be a positive number, got {eps}"));
             }
@@ -297,25 +287,16 @@ impl ClipConfig {
     /// Reads an OpenCLIP `open_clip_config.json` of a ViT CLIP (OpenAI or LAION layout).
     /// OpenCLIP pools the text at `argmax(ids)`, which `eos_token_id = 2` selects here.
     pub fn load_open_clip(path: &Path) -> Result<Self, ClipError> {
-        let err = |message: String| ClipError::Config {
-            path: path.to_path_buf(),
-            message,
-        };
+        let err = |message: String| ClipError::Config { path: path.to_path_buf(), message };
         let bytes = std::fs::read(path).map_err(|e| ClipError::io(path, e))?;
         let text = std::str::from_utf8(&bytes).map_err(|e| err(format!("not UTF-8 text ({e})")))?;
-        let file: OpenClipFile =
-            serde_json::from_str(text).map_err(|e| err(format!("not an OpenCLIP config: {e}")))?;
+        let file: OpenClipFile = serde_json::from_str(text).map_err(|e| err(format!("not an OpenCLIP config: {e}")))?;
         let m = file.model_cfg;
         let (v, t) = (&m.vision_cfg, &m.text_cfg);
-        for (scope, other) in [
-            ("model_cfg", &m.other),
-            ("vision_cfg", &v.other),
-            ("text_cfg", &t.other),
-        ] {
+        for (scope, other) in [("model_cfg", &m.other), ("vision_cfg", &v.other), ("text_cfg", &t.other)] {
             for key in OPEN_CLIP_UNSUPPORTED {
                 match other.get(*key) {
-                    None | Some(serde_json::Value::Null) | Some(serde_json::Value::Bool(false)) => {
-                    }
+                    None | Some(serde_json::Value::Null) | Some(serde_json::Value::Bool(false)) => {}
                     // OpenAI-style defaults of options that otherwise change the model.
                     Some(value)
                         if (*key == "pool_type" && (value == "argmax" || value == "tok"))
@@ -328,14 +309,8 @@ impl ClipConfig {
                 }
             }
         }
-        let act = if m.quick_gelu {
-            Activation::QuickGelu
-        } else {
-            Activation::Gelu
-        };
-        let need = |value: Option<usize>, name: &str| {
-            value.ok_or_else(|| err(format!("{name} is missing")))
-        };
+        let act = if m.quick_gelu { Activation::QuickGelu } else { Activation::Gelu };
+        let need = |value: Option<usize>, name: &str| value.ok_or_else(|| err(format!("{name} is missing")));
         let vision_width = need(v.width, "vision_cfg.width")?;
         let text_width = need(t.width, "text_cfg.width")?;
         let ratio = |r: Option<f64>| r.unwrap_or(4.0);

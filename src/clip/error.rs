@@ -39,29 +39,15 @@ pub enum ClipError {
 
     /// A tensor's shape disagrees with the config.
     #[error("{path}: tensor `{key}` has shape {found:?}, but config.json implies {expected:?}")]
-    ShapeMismatch {
-        path: PathBuf,
-        key: String,
-        expected: Vec<usize>,
-        found: Vec<usize>,
-    },
+    ShapeMismatch { path: PathBuf, key: String, expected: Vec<usize>, found: Vec<usize> },
 
     /// A tensor is stored in a type the loader does not convert.
-    #[error(
-        "{path}: tensor `{key}` is stored as {dtype}; only F32, F16 and BF16 weights are supported"
-    )]
-    UnsupportedDtype {
-        path: PathBuf,
-        key: String,
-        dtype: String,
-    },
+    #[error("{path}: tensor `{key}` is stored as {dtype}; only F32, F16 and BF16 weights are supported")]
+    UnsupportedDtype { path: PathBuf, key: String, dtype: String },
 
     /// The tokenizer file could not be loaded or used.
     #[error("tokenizer {source_name}: {message}")]
-    Tokenizer {
-        source_name: String,
-        message: String,
-    },
+    Tokenizer { source_name: String, message: String },
 
     /// A prompt with nothing to encode.
     #[error("prompt {index} is empty; give a non-empty --text")]
@@ -76,32 +62,20 @@ pub enum ClipError {
     Image { path: PathBuf, message: String },
 
     /// A name that is neither a folder nor a registry entry.
-    #[error(
-        "`{name}` is neither a model folder nor a known checkpoint (known: {known}); {FETCH_HINT}"
-    )]
+    #[error("`{name}` is neither a model folder nor a known checkpoint (known: {known}); {FETCH_HINT}")]
     UnknownModel { name: String, known: String },
 
     /// Downloading a checkpoint failed (offline, server error, ...).
     #[error(
         "could not download {url}: {message}\nTo get the weights, run `clipvg weights fetch {name}` when online, or pass --model PATH to a local HuggingFace CLIP folder."
     )]
-    Download {
-        name: String,
-        url: String,
-        message: String,
-    },
+    Download { name: String, url: String, message: String },
 
     /// A downloaded or cached file does not have the size or digest the registry pins.
     #[error(
         "{path}: {what} is {found}, the registry expects {expected}; the file was removed, run `clipvg weights fetch {name}` again"
     )]
-    Verification {
-        name: String,
-        path: PathBuf,
-        what: &'static str,
-        expected: String,
-        found: String,
-    },
+    Verification { name: String, path: PathBuf, what: &'static str, expected: String, found: String },
 
     /// The embedded weights registry is malformed (a build defect, caught by the tests).
     #[error("weights registry: {0}")]
@@ -118,9 +92,6 @@ pub enum ClipError {
 
 impl ClipError {
     pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
-        ClipError::Io {
-            path: path.into(),
-            source,
-        }
+        ClipError::Io { path: path.into(), source }
     }
 }

@@ -57,22 +57,14 @@ impl ClipAttention {
     pub fn forward(&self, x: Tensor<3>, causal: bool) -> Tensor<3> {
         let [batch, seq, hidden] = x.dims();
         let head_dim = hidden / self.num_heads;
-        let heads = |t: Tensor<3>| {
-            t.reshape([batch, seq, self.num_heads, head_dim])
-                .swap_dims(1, 2)
-        };
+        let heads = |t: Tensor<3>| t.reshape([batch, seq, self.num_heads, head_dim]).swap_dims(1, 2);
         let q = heads(self.q_proj.forward(x.clone()));
         let k = heads(self.k_proj.forward(x.clone()));
         let v = heads(self.v_proj.forward(x));
         // softmax(q kᵀ / sqrt(head_dim) + causal mask) v; the scale defaults to head_dim^-1/2.
-        let options = AttentionModuleOptions {
-            scale: None,
-            softcap: None,
-            is_causal: causal,
-        };
+        let options = AttentionModuleOptions { scale: None, softcap: None, is_causal: causal };
         let out = attention(q, k, v, None, None, options);
-        self.out_proj
-            .forward(out.swap_dims(1, 2).reshape([batch, seq, hidden]))
+        self.out_proj.forward(out.swap_dims(1, 2).reshape([batch, seq, hidden]))
     }
 }
 
@@ -141,21 +133,12 @@ pub struct ClipEncoder {
 }
 
 impl ClipEncoder {
-    pub(crate) fn build(
-        src: &impl ParamSource,
-        prefix: &str,
-        s: EncoderShape,
-    ) -> Result<Self, ClipError> {
+    pub(crate) fn build(src: &impl ParamSource, prefix: &str, s: EncoderShape) -> Result<Self, ClipError> {
         let layers = (0..s.layers)
             .map(|i| {
                 let p = format!("{prefix}.layers.{i}");
                 Ok(ClipEncoderLayer {
-                    self_attn: ClipAttention::build(
-                        src,
-                        &format!("{p}.self_attn"),
-                        s.hidden,
-                        s.heads,
-                    )?,
+                    self_attn: ClipAttention::build(src, &format!("{p}.self_attn"), s.hidden, s.heads)?,
                     layer_norm1: src.layer_norm(&format!("{p}.layer_norm1"), s.hidden, s.eps)?,
                     mlp: ClipMlp::build(src, &format!("{p}.mlp"), s.hidden, s.intermediate, s.act)?,
                     layer_norm2: src.layer_norm(&format!("{p}.layer_norm2"), s.hidden, s.eps)?,

@@ -37,20 +37,11 @@ pub(crate) trait ParamSource {
 
     fn tensor<const D: usize>(&self, key: &str, shape: [usize; D]) -> Result<Tensor<D>, ClipError> {
         let values = self.values(key, &shape)?;
-        Ok(Tensor::from_data(
-            TensorData::new(values, shape),
-            self.device(),
-        ))
+        Ok(Tensor::from_data(TensorData::new(values, shape), self.device()))
     }
 
     /// A `torch.nn.Linear` at `prefix`: its `[out, in]` weight becomes burn's `[in, out]`.
-    fn linear(
-        &self,
-        prefix: &str,
-        d_in: usize,
-        d_out: usize,
-        bias: bool,
-    ) -> Result<Linear, ClipError> {
+    fn linear(&self, prefix: &str, d_in: usize, d_out: usize, bias: bool) -> Result<Linear, ClipError> {
         let w = self.values(&format!("{prefix}.weight"), &[d_out, d_in])?;
         let mut wt = vec![0.0f32; w.len()];
         for o in 0..d_out {
@@ -59,22 +50,13 @@ pub(crate) trait ParamSource {
             }
         }
         let weight = Tensor::from_data(TensorData::new(wt, [d_in, d_out]), self.device());
-        let bias = if bias {
-            Some(frozen(self.tensor(&format!("{prefix}.bias"), [d_out])?))
-        } else {
-            None
-        };
-        Ok(Linear {
-            weight: frozen(weight),
-            bias,
-        })
+        let bias = if bias { Some(frozen(self.tensor(&format!("{prefix}.bias"), [d_out])?)) } else { None };
+        Ok(Linear { weight: frozen(weight), bias })
     }
 
     /// A `torch.nn.LayerNorm` at `prefix`.
     fn layer_norm(&self, prefix: &str, d: usize, eps: f64) -> Result<LayerNorm, ClipError> {
-        let mut ln = LayerNormConfig::new(d)
-            .with_epsilon(eps)
-            .init(self.device());
+        let mut ln = LayerNormConfig::new(d).with_epsilon(eps).init(self.device());
         ln.gamma = frozen(self.tensor(&format!("{prefix}.weight"), [d])?);
         ln.beta = Some(frozen(self.tensor(&format!("{prefix}.bias"), [d])?));
         Ok(ln)
@@ -82,19 +64,11 @@ pub(crate) trait ParamSource {
 
     /// A `torch.nn.Embedding` at `prefix`.
     fn embedding(&self, prefix: &str, n: usize, d: usize) -> Result<Embedding, ClipError> {
-        Ok(Embedding {
-            weight: frozen(self.tensor(&format!("{prefix}.weight"), [n, d])?),
-        })
+        Ok(Embedding { weight: frozen(self.tensor(&format!("{prefix}.weight"), [n, d])?) })
     }
 
     /// A bias-free `torch.nn.Conv2d` with `stride == kernel` (the patch embedding).
-    fn patch_conv(
-        &self,
-        prefix: &str,
-        c_in: usize,
-        d: usize,
-        patch: usize,
-    ) -> Result<Conv2d, ClipError> {
+    fn patch_conv(&self, prefix: &str, c_in: usize, d: usize, patch: usize) -> Result<Conv2d, ClipError> {
         let mut conv = Conv2dConfig::new([c_in, d], [patch, patch])
             .with_stride([patch, patch])
             .with_bias(false)
@@ -126,12 +100,8 @@ impl SafetensorsSource {
         // SAFETY: the map is read-only and lives as long as `self`. Like every mmap-based loader
         // (candle, burn-store) this assumes no other process truncates the file while it loads.
         let map = unsafe { memmap2::Mmap::map(&file) }.map_err(|e| ClipError::io(path, e))?;
-        let bad = |message: String| ClipError::Safetensors {
-            path: path.to_path_buf(),
-            message,
-        };
-        let (header_len, metadata) =
-            SafeTensors::read_metadata(&map).map_err(|e| bad(e.to_string()))?;
+        let bad = |message: String| ClipError::Safetensors { path: path.to_path_buf(), message };
+        let (header_len, metadata) = SafeTensors::read_metadata(&map).map_err(|e| bad(e.to_string()))?;
         let data_start = 8 + header_len;
         let entries = metadata
             .tensors()
@@ -146,39 +116,20 @@ impl SafetensorsSource {
                 (name, entry)
             })
             .collect();
-        Ok(Self {
-            path: path.to_path_buf(),
-            map,
-            entries,
-            device: device.clone(),
-        })
+        Ok(Self { path: path.to_path_buf(), map, entries, device: device.clone() })
     }
 
     fn entry(&self, key: &str) -> Result<&Entry, ClipError> {
-        self.entries
-            .get(key)
-            .ok_or_else(|| ClipError::MissingTensor {
-                path: self.path.clone(),
-                key: key.to_string(),
-            })
+        self.entries.get(key).ok_or_else(|| ClipError::MissingTensor { path: self.path.clone(), key: key.to_string() })
     }
 
     fn decode(&self, key: &str, entry: &Entry) -> Result<Vec<f32>, ClipError> {
         // `read_metadata` checked that the offsets lie inside the file and match dtype × shape.
         let bytes = &self.map[entry.start..entry.end];
         let values = match entry.dtype {
-            Dtype::F32 => bytes
-                .chunks_exact(4)
-                .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-                .collect(),
-            Dtype::F16 => bytes
-                .chunks_exact(2)
-                .map(|b| half::f16::from_le_bytes([b[0], b[1]]).to_f32())
-                .collect(),
-            Dtype::BF16 => bytes
-                .chunks_exact(2)
-                .map(|b| half::bf16::from_le_bytes([b[0], b[1]]).to_f32())
-                .collect(),
+            Dtype::F32 => bytes.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect(),
+            Dtype::F16 => bytes.chunks_exact(2).map(|b| half::f16::from_le_bytes([b[0], b[1]]).to_f32()).collect(),
+            Dtype::BF16 => bytes.chunks_exact(2).map(|b| half::bf16::from_le_bytes([b[0], b[1]]).to_f32()).collect(),
             other => {
                 return Err(ClipError::UnsupportedDtype {
                     path: self.path.clone(),
@@ -210,10 +161,7 @@ impl ParamSource for SafetensorsSource {
         if values.len() != shape.iter().product::<usize>() {
             return Err(ClipError::Safetensors {
                 path: self.path.clone(),
-                message: format!(
-                    "tensor `{key}` holds {} values for shape {shape:?}",
-                    values.len()
-                ),
+                message: format!("tensor `{key}` holds {} values for shape {shape:?}", values.len()),
             });
         }
         Ok(values)
@@ -231,13 +179,10 @@ impl ParamSource for SafetensorsSource {
             });
         }
         let values = self.decode(key, entry)?;
-        values
-            .first()
-            .map(|&v| f64::from(v))
-            .ok_or_else(|| ClipError::Safetensors {
-                path: self.path.clone(),
-                message: format!("tensor `{key}` is empty"),
-            })
+        values.first().map(|&v| f64::from(v)).ok_or_else(|| ClipError::Safetensors {
+            path: self.path.clone(),
+            message: format!("tensor `{key}` is empty"),
+        })
     }
 }
 
@@ -264,21 +209,11 @@ impl ParamSource for RandomSource {
         };
         // Irwin–Hall with 4 terms has variance 4/12; scale to std 0.02.
         let scale = 0.02 / (4.0f32 / 12.0).sqrt();
-        Ok((0..n)
-            .map(|_| (uniform() + uniform() + uniform() + uniform()) * scale)
-            .collect())
+        Ok((0..n).map(|_| (uniform() + uniform() + uniform() + uniform()) * scale).collect())
     }
 
-    fn tensor<const D: usize>(
-        &self,
-        _key: &str,
-        shape: [usize; D],
-    ) -> Result<Tensor<D>, ClipError> {
-        Ok(Tensor::random(
-            shape,
-            Distribution::Normal(0.0, 0.02),
-            &self.device,
-        ))
+    fn tensor<const D: usize>(&self, _key: &str, shape: [usize; D]) -> Result<Tensor<D>, ClipError> {
+        Ok(Tensor::random(shape, Distribution::Normal(0.0, 0.02), &self.device))
     }
 
     fn scalar(&self, _key: &str) -> Result<f64, ClipError> {
@@ -341,14 +276,7 @@ fn open_clip_key(hf: &str) -> Option<(String, Take)> {
     let layer = rest.strip_prefix("encoder.layers.")?;
     let (index, sub) = layer.split_once('.')?;
     let block = format!("{tower}transformer.resblocks.{index}.");
-    for (j, qkv) in [
-        "self_attn.q_proj.",
-        "self_attn.k_proj.",
-        "self_attn.v_proj.",
-    ]
-    .iter()
-    .enumerate()
-    {
+    for (j, qkv) in ["self_attn.q_proj.", "self_attn.k_proj.", "self_attn.v_proj."].iter().enumerate() {
         if let Some(param) = sub.strip_prefix(qkv) {
             return Some((format!("{block}attn.in_proj_{param}"), Take::Third(j)));
         }
@@ -378,10 +306,7 @@ impl ParamSource for OpenClipSource {
 
     fn values(&self, key: &str, shape: &[usize]) -> Result<Vec<f32>, ClipError> {
         let Some((oc_key, take)) = open_clip_key(key) else {
-            return Err(ClipError::MissingTensor {
-                path: self.0.path.clone(),
-                key: key.to_string(),
-            });
+            return Err(ClipError::MissingTensor { path: self.0.path.clone(), key: key.to_string() });
         };
         match take {
             Take::All => self.0.values(&oc_key, shape),

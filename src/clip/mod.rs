@@ -71,9 +71,7 @@ pub struct Clip {
 impl ClipConfig {
     /// A model of this shape with random weights (benchmarks and shape tests).
     pub fn init(&self, device: &Device) -> Clip {
-        let source = RandomSource {
-            device: device.clone(),
-        };
+        let source = RandomSource { device: device.clone() };
         match Clip::build(&source, self) {
             Ok(clip) => clip,
             // RandomSource has no failure path; `validate` has checked the shapes.
@@ -93,15 +91,9 @@ impl Clip {
             let config = ClipConfig::load_open_clip(&open_clip)?;
             let weights = dir.join(OPEN_CLIP_WEIGHTS_FILE);
             if !weights.is_file() {
-                return Err(ClipError::MissingModelFile {
-                    dir: dir.to_path_buf(),
-                    file: OPEN_CLIP_WEIGHTS_FILE,
-                });
+                return Err(ClipError::MissingModelFile { dir: dir.to_path_buf(), file: OPEN_CLIP_WEIGHTS_FILE });
             }
-            return Self::build(
-                &OpenClipSource(SafetensorsSource::open(&weights, device)?),
-                &config,
-            );
+            return Self::build(&OpenClipSource(SafetensorsSource::open(&weights, device)?), &config);
         }
         if !dir.is_dir() {
             return Err(ClipError::io(
@@ -111,29 +103,15 @@ impl Clip {
         }
         let require = |file: &'static str| {
             let path = dir.join(file);
-            if path.is_file() {
-                Ok(path)
-            } else {
-                Err(ClipError::MissingModelFile {
-                    dir: dir.to_path_buf(),
-                    file,
-                })
-            }
+            if path.is_file() { Ok(path) } else { Err(ClipError::MissingModelFile { dir: dir.to_path_buf(), file }) }
         };
         let config = ClipConfig::load(&require(CONFIG_FILE)?)?;
         Self::from_files(&config, &require(WEIGHTS_FILE)?, device)
     }
 
     /// Loads the weights at `weights` for a known config.
-    pub fn from_files(
-        config: &ClipConfig,
-        weights: &Path,
-        device: &Device,
-    ) -> Result<Self, ClipError> {
-        config.validate().map_err(|message| ClipError::Config {
-            path: weights.to_path_buf(),
-            message,
-        })?;
+    pub fn from_files(config: &ClipConfig, weights: &Path, device: &Device) -> Result<Self, ClipError> {
+        config.validate().map_err(|message| ClipError::Config { path: weights.to_path_buf(), message })?;
         Self::build(&SafetensorsSource::open(weights, device)?, config)
     }
 
@@ -142,18 +120,8 @@ impl Clip {
         Ok(Self {
             text_model: ClipTextTransformer::build(src, t)?,
             vision_model: ClipVisionTransformer::build(src, v)?,
-            text_projection: src.linear(
-                "text_projection",
-                t.hidden_size,
-                config.projection_dim,
-                false,
-            )?,
-            visual_projection: src.linear(
-                "visual_projection",
-                v.hidden_size,
-                config.projection_dim,
-                false,
-            )?,
+            text_projection: src.linear("text_projection", t.hidden_size, config.projection_dim, false)?,
+            visual_projection: src.linear("visual_projection", v.hidden_size, config.projection_dim, false)?,
             logit_scale: src.scalar("logit_scale")?,
             config: config.clone(),
         })
@@ -173,8 +141,7 @@ impl Clip {
             v.num_channels,
             s = v.image_size
         );
-        self.visual_projection
-            .forward(self.vision_model.forward(pixels))
+        self.visual_projection.forward(self.vision_model.forward(pixels))
     }
 
     /// Token ids `[batch, seq]` → text embeddings `[batch, projection_dim]`, projected and not
@@ -183,9 +150,7 @@ impl Clip {
         let [_, seq] = ids.dims();
         let host: Vec<i64> = ids.to_data().iter::<i64>().collect();
         let positions = self.text_model.pooling_positions(&host, seq)?;
-        Ok(self
-            .text_projection
-            .forward(self.text_model.forward(ids, &positions)))
+        Ok(self.text_projection.forward(self.text_model.forward(ids, &positions)))
     }
 
     /// [`Self::try_encode_text`] for ids from [`ClipTokenizer`], which are always valid.

@@ -64,26 +64,17 @@ pub struct ImageProcessor {
 impl ImageProcessor {
     /// CLIP's processor for `size`×`size` inputs (shortest edge = crop = `size`).
     pub fn new(size: usize) -> Self {
-        Self {
-            size,
-            mean: CLIP_MEAN,
-            std: CLIP_STD,
-        }
+        Self { size, mean: CLIP_MEAN, std: CLIP_STD }
     }
 
     /// Decodes an image file into RGB: grey is replicated, transparency composited onto white.
     pub fn open(path: &Path) -> Result<RgbImage, ClipError> {
-        let bad = |message: String| ClipError::Image {
-            path: path.to_path_buf(),
-            message,
-        };
+        let bad = |message: String| ClipError::Image { path: path.to_path_buf(), message };
         let reader = image::ImageReader::open(path)
             .map_err(|e| ClipError::io(path, e))?
             .with_guessed_format()
             .map_err(|e| ClipError::io(path, e))?;
-        let img = reader
-            .decode()
-            .map_err(|e| bad(format!("cannot decode: {e}")))?;
+        let img = reader.decode().map_err(|e| bad(format!("cannot decode: {e}")))?;
         if img.width() == 0 || img.height() == 0 {
             return Err(bad("has no pixels".into()));
         }
@@ -102,10 +93,7 @@ impl ImageProcessor {
     /// Reads and preprocesses an image file.
     pub fn preprocess_file(&self, path: &Path) -> Result<Preprocessed, ClipError> {
         let img = Self::open(path)?;
-        self.preprocess(&img).map_err(|message| ClipError::Image {
-            path: path.to_path_buf(),
-            message,
-        })
+        self.preprocess(&img).map_err(|message| ClipError::Image { path: path.to_path_buf(), message })
     }
 
     /// Resize, crop and normalise; the error says why an image cannot be used.
@@ -116,36 +104,23 @@ impl ImageProcessor {
             return Err("has no pixels".into());
         }
         // transformers' get_resize_output_image_size: short side → S, long side int(S·long/short).
-        let (nw, nh) = if h <= w {
-            (((s * w) as f64 / h as f64) as usize, s)
-        } else {
-            (s, ((s * h) as f64 / w as f64) as usize)
-        };
+        let (nw, nh) =
+            if h <= w { (((s * w) as f64 / h as f64) as usize, s) } else { (s, ((s * h) as f64 / w as f64) as usize) };
         if nw.max(nh) > MAX_RESIZED_SIDE {
-            return Err(format!(
-                "{w}×{h} is too elongated: resizing its short side to {s} gives {nw}×{nh} pixels"
-            ));
+            return Err(format!("{w}×{h} is too elongated: resizing its short side to {s} gives {nw}×{nh} pixels"));
         }
-        let resized = if (nw, nh) == (w, h) {
-            img.clone()
-        } else {
-            pillow_bicubic_resize(img, nw, nh)
-        };
+        let resized = if (nw, nh) == (w, h) { img.clone() } else { pillow_bicubic_resize(img, nw, nh) };
         let (top, left) = ((nh - s) / 2, (nw - s) / 2);
         let mut u8_chw = vec![0u8; 3 * s * s];
         for c in 0..3 {
             for y in 0..s {
                 for x in 0..s {
-                    u8_chw[(c * s + y) * s + x] =
-                        resized.get_pixel((left + x) as u32, (top + y) as u32)[c];
+                    u8_chw[(c * s + y) * s + x] = resized.get_pixel((left + x) as u32, (top + y) as u32)[c];
                 }
             }
         }
         let pixel_values = self.normalize_u8(&u8_chw);
-        Ok(Preprocessed {
-            u8_chw,
-            pixel_values,
-        })
+        Ok(Preprocessed { u8_chw, pixel_values })
     }
 
     /// `x = f32(v · (1/255))` (the product in f64, as numpy does), then `(x − mean) / std` in f32.
@@ -165,10 +140,7 @@ impl ImageProcessor {
     /// Preprocessed images as a `[batch, 3, S, S]` tensor.
     pub fn to_tensor(&self, images: &[Preprocessed], device: &Device) -> Tensor<4> {
         let s = self.size;
-        let flat: Vec<f32> = images
-            .iter()
-            .flat_map(|p| p.pixel_values.iter().copied())
-            .collect();
+        let flat: Vec<f32> = images.iter().flat_map(|p| p.pixel_values.iter().copied()).collect();
         Tensor::from_data(TensorData::new(flat, [images.len(), 3, s, s]), device)
     }
 }
@@ -217,9 +189,7 @@ fn coefficients(in_size: usize, out_size: usize) -> Vec<(usize, Vec<i32>)> {
             // Pillow truncates toward zero with `(int)`, after adding 0.5.
             let xmin = ((center - support + 0.5) as i64).max(0) as usize;
             let xmax = ((center + support + 0.5) as i64).min(in_size as i64) as usize;
-            let weights: Vec<f64> = (xmin..xmax)
-                .map(|x| bicubic((x as f64 - center + 0.5) / filter_scale))
-                .collect();
+            let weights: Vec<f64> = (xmin..xmax).map(|x| bicubic((x as f64 - center + 0.5) / filter_scale)).collect();
             let total: f64 = weights.iter().sum();
             let fixed = weights
                 .iter()
@@ -253,9 +223,10 @@ pub fn pillow_bicubic_resize(img: &RgbImage, out_w: usize, out_h: usize) -> RgbI
             let row = &src[y * in_w * 3..(y + 1) * in_w * 3];
             for (x, (start, k)) in coeffs.iter().enumerate() {
                 for c in 0..3 {
-                    let acc = k.iter().enumerate().fold(half, |acc, (i, &w)| {
-                        acc + i64::from(row[(start + i) * 3 + c]) * i64::from(w)
-                    });
+                    let acc = k
+                        .iter()
+                        .enumerate()
+                        .fold(half, |acc, (i, &w)| acc + i64::from(row[(start + i) * 3 + c]) * i64::from(w));
                     out[(y * out_w + x) * 3 + c] = clip8(acc);
                 }
             }
@@ -270,9 +241,10 @@ pub fn pillow_bicubic_resize(img: &RgbImage, out_w: usize, out_h: usize) -> RgbI
         let mut out = vec![0u8; out_w * out_h * 3];
         for (y, (start, k)) in coeffs.iter().enumerate() {
             for x in 0..out_w * 3 {
-                let acc = k.iter().enumerate().fold(half, |acc, (i, &w)| {
-                    acc + i64::from(horizontal[(start + i) * out_w * 3 + x]) * i64::from(w)
-                });
+                let acc = k
+                    .iter()
+                    .enumerate()
+                    .fold(half, |acc, (i, &w)| acc + i64::from(horizontal[(start + i) * out_w * 3 + x]) * i64::from(w));
                 out[y * out_w * 3 + x] = clip8(acc);
             }
         }

@@ -63,8 +63,7 @@ impl Registry {
 
     /// Parses and checks a registry.
     pub fn from_json(json: &str) -> Result<Self, ClipError> {
-        let registry: Registry =
-            serde_json::from_str(json).map_err(|e| ClipError::Registry(e.to_string()))?;
+        let registry: Registry = serde_json::from_str(json).map_err(|e| ClipError::Registry(e.to_string()))?;
         for entry in &registry.models {
             for file in [CONFIG_FILE, WEIGHTS_FILE] {
                 if !entry.files.iter().any(|f| f.path == file) {
@@ -72,21 +71,12 @@ impl Registry {
                 }
             }
             let safe = |s: &str| !s.is_empty() && !s.contains("..") && !s.starts_with('/');
-            if !safe(&entry.name)
-                || entry.name.contains('/')
-                || !entry.files.iter().all(|f| safe(&f.path))
-            {
-                return Err(ClipError::Registry(format!(
-                    "unsafe name or path in {}",
-                    entry.name
-                )));
+            if !safe(&entry.name) || entry.name.contains('/') || !entry.files.iter().all(|f| safe(&f.path)) {
+                return Err(ClipError::Registry(format!("unsafe name or path in {}", entry.name)));
             }
         }
         if registry.get(&registry.default).is_none() {
-            return Err(ClipError::Registry(format!(
-                "default {} is not listed",
-                registry.default
-            )));
+            return Err(ClipError::Registry(format!("default {} is not listed", registry.default)));
         }
         Ok(registry)
     }
@@ -96,11 +86,7 @@ impl Registry {
     }
 
     fn known_names(&self) -> String {
-        self.models
-            .iter()
-            .map(|m| m.name.as_str())
-            .collect::<Vec<_>>()
-            .join(", ")
+        self.models.iter().map(|m| m.name.as_str()).collect::<Vec<_>>().join(", ")
     }
 }
 
@@ -131,11 +117,7 @@ pub struct Hub {
 
 /// The weights cache folder from the environment (see the module docs).
 pub fn cache_dir_from_env() -> Result<PathBuf, ClipError> {
-    let var = |name: &str| {
-        std::env::var_os(name)
-            .filter(|v| !v.is_empty())
-            .map(PathBuf::from)
-    };
+    let var = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty()).map(PathBuf::from);
     if let Some(dir) = var("CLIPVG_CACHE") {
         return Ok(dir);
     }
@@ -145,9 +127,7 @@ pub fn cache_dir_from_env() -> Result<PathBuf, ClipError> {
     if let Some(home) = var("HOME").or_else(|| var("USERPROFILE")) {
         return Ok(home.join(".cache").join("clipvg"));
     }
-    Err(ClipError::Registry(
-        "no cache folder: set CLIPVG_CACHE (or HOME) to where weights should be kept".into(),
-    ))
+    Err(ClipError::Registry("no cache folder: set CLIPVG_CACHE (or HOME) to where weights should be kept".into()))
 }
 
 impl Hub {
@@ -157,10 +137,7 @@ impl Hub {
             .ok()
             .filter(|e| !e.is_empty())
             .unwrap_or_else(|| DEFAULT_HUB_ENDPOINT.to_string());
-        Ok(Self {
-            endpoint: endpoint.trim_end_matches('/').to_string(),
-            cache: cache_dir_from_env()?,
-        })
+        Ok(Self { endpoint: endpoint.trim_end_matches('/').to_string(), cache: cache_dir_from_env()? })
     }
 
     /// Where a checkpoint lives in the cache.
@@ -170,10 +147,7 @@ impl Hub {
 
     /// The download address of one file.
     pub fn url(&self, entry: &ModelEntry, file: &FileSpec) -> String {
-        format!(
-            "{}/{}/resolve/{}/{}",
-            self.endpoint, entry.repo, entry.revision, file.path
-        )
+        format!("{}/{}/resolve/{}/{}", self.endpoint, entry.repo, entry.revision, file.path)
     }
 
     /// The cached manifest of a checkpoint, if it was fetched completely.
@@ -187,24 +161,16 @@ impl Hub {
         let dir = self.model_dir(&entry.name);
         self.manifest(&entry.name).is_some_and(|m| {
             m.revision == entry.revision
-                && m.files.iter().all(|f| {
-                    std::fs::metadata(dir.join(&f.path)).is_ok_and(|md| Some(md.len()) == f.size)
-                })
+                && m.files.iter().all(|f| std::fs::metadata(dir.join(&f.path)).is_ok_and(|md| Some(md.len()) == f.size))
         })
     }
 
     /// Downloads (or resumes) every file of a checkpoint, verifies it and writes the manifest.
     /// Files already complete are re-verified instead of downloaded.
-    pub fn fetch(
-        &self,
-        entry: &ModelEntry,
-        progress: &mut dyn FnMut(&FetchProgress),
-    ) -> Result<PathBuf, ClipError> {
+    pub fn fetch(&self, entry: &ModelEntry, progress: &mut dyn FnMut(&FetchProgress)) -> Result<PathBuf, ClipError> {
         let dir = self.model_dir(&entry.name);
         std::fs::create_dir_all(&dir).map_err(|e| ClipError::io(&dir, e))?;
-        let previous = self
-            .manifest(&entry.name)
-            .filter(|m| m.revision == entry.revision);
+        let previous = self.manifest(&entry.name).filter(|m| m.revision == entry.revision);
         let agent: ureq::Agent = ureq::Agent::config_builder()
             .timeout_connect(Some(Duration::from_secs(15)))
             .timeout_recv_response(Some(Duration::from_secs(60)))
@@ -215,33 +181,18 @@ impl Hub {
         for file in &entry.files {
             let path = dir.join(&file.path);
             // A file from an earlier fetch of the same revision must match what was recorded then.
-            let pin = match previous
-                .as_ref()
-                .and_then(|m| m.files.iter().find(|f| f.path == file.path))
-            {
-                Some(seen) if file.sha256.is_none() => FileSpec {
-                    sha256: seen.sha256.clone(),
-                    ..file.clone()
-                },
+            let pin = match previous.as_ref().and_then(|m| m.files.iter().find(|f| f.path == file.path)) {
+                Some(seen) if file.sha256.is_none() => FileSpec { sha256: seen.sha256.clone(), ..file.clone() },
                 _ => file.clone(),
             };
             if !path.is_file() {
                 self.download(&agent, entry, file, &path, progress)?;
             }
             let (size, sha256) = verify_file(&entry.name, &path, &pin)?;
-            recorded.push(FileSpec {
-                path: file.path.clone(),
-                size: Some(size),
-                sha256: Some(sha256),
-            });
+            recorded.push(FileSpec { path: file.path.clone(), size: Some(size), sha256: Some(sha256) });
         }
-        let manifest = Manifest {
-            repo: entry.repo.clone(),
-            revision: entry.revision.clone(),
-            files: recorded,
-        };
-        let json =
-            serde_json::to_vec_pretty(&manifest).map_err(|e| ClipError::Registry(e.to_string()))?;
+        let manifest = Manifest { repo: entry.repo.clone(), revision: entry.revision.clone(), files: recorded };
+        let json = serde_json::to_vec_pretty(&manifest).map_err(|e| ClipError::Registry(e.to_string()))?;
         write_atomic(&dir.join(MANIFEST_FILE), &json)?;
         Ok(dir)
     }
@@ -255,11 +206,7 @@ impl Hub {
         progress: &mut dyn FnMut(&FetchProgress),
     ) -> Result<(), ClipError> {
         let url = self.url(entry, file);
-        let fail = |message: String| ClipError::Download {
-            name: entry.name.clone(),
-            url: url.clone(),
-            message,
-        };
+        let fail = |message: String| ClipError::Download { name: entry.name.clone(), url: url.clone(), message };
         let part = dest.with_file_name(format!("{}.part", file.path));
         let have = std::fs::metadata(&part).map(|m| m.len()).unwrap_or(0);
         let mut request = agent.get(&url);
@@ -286,38 +233,26 @@ impl Hub {
             .open(&part)
             .map_err(|e| ClipError::io(&part, e))?;
         let mut done = if resumed { have } else { 0 };
-        let total = file
-            .size
-            .or_else(|| response.body().content_length().map(|n| n + done));
+        let total = file.size.or_else(|| response.body().content_length().map(|n| n + done));
         let mut body = response.into_body().into_reader();
         let mut buf = vec![0u8; 1 << 16];
         loop {
-            let n = body.read(&mut buf).map_err(|e| {
-                fail(format!(
-                    "connection lost ({e}); run the command again to resume"
-                ))
-            })?;
+            let n = body
+                .read(&mut buf)
+                .map_err(|e| fail(format!("connection lost ({e}); run the command again to resume")))?;
             if n == 0 {
                 break;
             }
-            out.write_all(&buf[..n])
-                .map_err(|e| ClipError::io(&part, e))?;
+            out.write_all(&buf[..n]).map_err(|e| ClipError::io(&part, e))?;
             done += n as u64;
-            progress(&FetchProgress {
-                model: &entry.name,
-                file: &file.path,
-                done,
-                total,
-            });
+            progress(&FetchProgress { model: &entry.name, file: &file.path, done, total });
         }
         out.sync_all().map_err(|e| ClipError::io(&part, e))?;
         drop(out);
         if let Some(expected) = total
             && done < expected
         {
-            return Err(fail(format!(
-                "got {done} of {expected} bytes; run the command again to resume"
-            )));
+            return Err(fail(format!("got {done} of {expected} bytes; run the command again to resume")));
         }
         std::fs::rename(&part, dest).map_err(|e| ClipError::io(dest, e))
     }
@@ -338,20 +273,10 @@ pub fn verify_file(model: &str, path: &Path, spec: &FileSpec) -> Result<(u64, St
         hasher.update(&buf[..n]);
         size += n as u64;
     }
-    let digest: String = hasher
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let digest: String = hasher.finalize().iter().map(|b| format!("{b:02x}")).collect();
     let reject = |what: &'static str, expected: String, found: String| {
         let _ = std::fs::remove_file(path);
-        Err(ClipError::Verification {
-            name: model.to_string(),
-            path: path.to_path_buf(),
-            what,
-            expected,
-            found,
-        })
+        Err(ClipError::Verification { name: model.to_string(), path: path.to_path_buf(), what, expected, found })
     };
     if let Some(expected) = spec.size
         && expected != size
@@ -374,10 +299,7 @@ fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), ClipError> {
 
 /// A model folder for `--model NAME|PATH`: an existing folder is used as is; a registry name is
 /// looked up in the cache and fetched on first use (reporting through `progress`).
-pub fn resolve_model(
-    name_or_path: &str,
-    progress: &mut dyn FnMut(&FetchProgress),
-) -> Result<PathBuf, ClipError> {
+pub fn resolve_model(name_or_path: &str, progress: &mut dyn FnMut(&FetchProgress)) -> Result<PathBuf, ClipError> {
     Hub::from_env()?.resolve(name_or_path, &Registry::builtin()?, progress)
 }
 
@@ -397,14 +319,10 @@ impl Hub {
             if path.exists() {
                 return Err(ClipError::Config {
                     path: path.to_path_buf(),
-                    message: "--model must be a folder with config.json and model.safetensors"
-                        .into(),
+                    message: "--model must be a folder with config.json and model.safetensors".into(),
                 });
             }
-            return Err(ClipError::UnknownModel {
-                name: name_or_path.to_string(),
-                known: registry.known_names(),
-            });
+            return Err(ClipError::UnknownModel { name: name_or_path.to_string(), known: registry.known_names() });
         };
         if self.is_cached(entry) {
             return Ok(self.model_dir(&entry.name));

@@ -68,11 +68,7 @@ impl ClipTextTransformer {
                 )?,
             },
             encoder: ClipEncoder::build(src, &format!("{p}.encoder"), shape)?,
-            final_layer_norm: src.layer_norm(
-                &format!("{p}.final_layer_norm"),
-                c.hidden_size,
-                c.layer_norm_eps,
-            )?,
+            final_layer_norm: src.layer_norm(&format!("{p}.final_layer_norm"), c.hidden_size, c.layer_norm_eps)?,
             pooling: c.eos_pooling(),
             vocab_size: c.vocab_size,
             max_positions: c.max_position_embeddings,
@@ -90,10 +86,7 @@ impl ClipTextTransformer {
                 ),
             });
         }
-        if let Some(bad) = ids
-            .iter()
-            .find(|&&id| id < 0 || id as usize >= self.vocab_size)
-        {
+        if let Some(bad) = ids.iter().find(|&&id| id < 0 || id as usize >= self.vocab_size) {
             return Err(ClipError::InvalidTokens {
                 message: format!("id {bad} is outside the vocabulary 0..{}", self.vocab_size),
             });
@@ -121,11 +114,7 @@ impl ClipTextTransformer {
         let h = self.encoder.forward(h, true);
         let h = self.final_layer_norm.forward(h);
         let [_, _, hidden] = h.dims();
-        let rows: Vec<i64> = positions
-            .iter()
-            .enumerate()
-            .map(|(b, &p)| (b * seq + p) as i64)
-            .collect();
+        let rows: Vec<i64> = positions.iter().enumerate().map(|(b, &p)| (b * seq + p) as i64).collect();
         let rows = Tensor::<1, Int>::from_data(TensorData::new(rows, [batch]), &device);
         h.reshape([batch * seq, hidden]).select(0, rows)
     }

@@ -45,10 +45,7 @@ pub struct ClipTokenizer {
 
 impl std::fmt::Debug for ClipTokenizer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ClipTokenizer")
-            .field("bos", &self.bos)
-            .field("eos", &self.eos)
-            .finish_non_exhaustive()
+        f.debug_struct("ClipTokenizer").field("bos", &self.bos).field("eos", &self.eos).finish_non_exhaustive()
     }
 }
 
@@ -67,34 +64,21 @@ impl ClipTokenizer {
     /// The tokenizer of a model folder: its `tokenizer.json`, or the embedded one if it has none.
     pub fn for_model(dir: &Path) -> Result<Self, ClipError> {
         let path = dir.join(TOKENIZER_FILE);
-        if path.is_file() {
-            Self::load(&path)
-        } else {
-            Self::default_clip()
-        }
+        if path.is_file() { Self::load(&path) } else { Self::default_clip() }
     }
 
     /// Parses `tokenizer.json` content; `source_name` names it in errors.
     pub fn from_bytes(bytes: &[u8], source_name: &str) -> Result<Self, ClipError> {
-        let err = |message: String| ClipError::Tokenizer {
-            source_name: source_name.to_string(),
-            message,
-        };
+        let err = |message: String| ClipError::Tokenizer { source_name: source_name.to_string(), message };
         if std::str::from_utf8(bytes).is_err() {
             return Err(err("not UTF-8 text, so not a tokenizer.json".into()));
         }
         let inner = tokenizers::Tokenizer::from_bytes(bytes)
             .map_err(|e| err(format!("not a HuggingFace tokenizer.json: {e}")))?;
         let special = |token: &str| {
-            inner
-                .token_to_id(token)
-                .ok_or_else(|| err(format!("has no `{token}` token; is it a CLIP tokenizer?")))
+            inner.token_to_id(token).ok_or_else(|| err(format!("has no `{token}` token; is it a CLIP tokenizer?")))
         };
-        Ok(Self {
-            bos: special(BOS_TOKEN)?,
-            eos: special(EOS_TOKEN)?,
-            inner,
-        })
+        Ok(Self { bos: special(BOS_TOKEN)?, eos: special(EOS_TOKEN)?, inner })
     }
 
     /// Encodes one prompt. An empty prompt is valid (`[BOS, EOS, pad...]`, as in transformers);
@@ -103,20 +87,14 @@ impl ClipTokenizer {
         let encoded = self
             .inner
             .encode(text, false)
-            .map_err(|e| ClipError::Tokenizer {
-                source_name: format!("prompt {text:?}"),
-                message: e.to_string(),
-            })?;
+            .map_err(|e| ClipError::Tokenizer { source_name: format!("prompt {text:?}"), message: e.to_string() })?;
         let tokens = encoded.get_ids();
         let mut ids = [self.eos; CONTEXT_LENGTH];
         ids[0] = self.bos;
         let kept = tokens.len().min(CONTEXT_LENGTH - 2);
         ids[1..=kept].copy_from_slice(&tokens[..kept]);
         // ids[kept + 1] is EOS already, and so is the padding after it.
-        Ok(Encoding {
-            ids,
-            num_tokens: tokens.len(),
-        })
+        Ok(Encoding { ids, num_tokens: tokens.len() })
     }
 
     /// Encodes prompts in order.
@@ -125,11 +103,7 @@ impl ClipTokenizer {
     }
 
     /// Encodes prompts into an id tensor `[texts, 77]` for [`super::Clip::encode_text`].
-    pub fn encode_tensor(
-        &self,
-        texts: &[&str],
-        device: &Device,
-    ) -> Result<Tensor<2, Int>, ClipError> {
+    pub fn encode_tensor(&self, texts: &[&str], device: &Device) -> Result<Tensor<2, Int>, ClipError> {
         let rows = self.encode_batch(texts)?;
         Ok(ids_tensor(&rows, device))
     }

@@ -42,11 +42,7 @@ impl ClipVisionEmbeddings {
             .reshape([batch * gh * gw, k]);
         let kernel = weight.reshape([hidden, k]).transpose();
         let patches = patches.matmul(kernel).reshape([batch, gh * gw, hidden]);
-        let class = self
-            .class_embedding
-            .val()
-            .reshape([1, 1, hidden])
-            .expand([batch, 1, hidden]);
+        let class = self.class_embedding.val().reshape([1, 1, hidden]).expand([batch, 1, hidden]);
         let tokens = Tensor::cat(vec![class, patches], 1);
         tokens + self.position_embedding.weight.val().unsqueeze::<3>()
     }
@@ -75,9 +71,7 @@ impl ClipVisionTransformer {
         };
         Ok(Self {
             embeddings: ClipVisionEmbeddings {
-                class_embedding: frozen(
-                    src.tensor(&format!("{p}.embeddings.class_embedding"), [hidden])?,
-                ),
+                class_embedding: frozen(src.tensor(&format!("{p}.embeddings.class_embedding"), [hidden])?),
                 patch_embedding: src.patch_conv(
                     &format!("{p}.embeddings.patch_embedding"),
                     c.num_channels,
@@ -92,11 +86,7 @@ impl ClipVisionTransformer {
             },
             pre_layrnorm: src.layer_norm(&format!("{p}.pre_layrnorm"), hidden, c.layer_norm_eps)?,
             encoder: ClipEncoder::build(src, &format!("{p}.encoder"), shape)?,
-            post_layernorm: src.layer_norm(
-                &format!("{p}.post_layernorm"),
-                hidden,
-                c.layer_norm_eps,
-            )?,
+            post_layernorm: src.layer_norm(&format!("{p}.post_layernorm"), hidden, c.layer_norm_eps)?,
         })
     }
 

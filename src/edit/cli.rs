@@ -89,9 +89,9 @@ pub struct EditArgs {
 }
 
 fn split_prompt(s: &str) -> Result<(&str, &str)> {
-    s.split_once('=')
-        .filter(|(a, b)| !a.trim().is_empty() && !b.trim().is_empty())
-        .ok_or_else(|| Error::InvalidInput(format!("expected ID=TEXT or X,Y,W,H=TEXT (a prompt after '='), got \"{s}\"")))
+    s.split_once('=').filter(|(a, b)| !a.trim().is_empty() && !b.trim().is_empty()).ok_or_else(|| {
+        Error::InvalidInput(format!("expected ID=TEXT or X,Y,W,H=TEXT (a prompt after '='), got \"{s}\""))
+    })
 }
 
 impl EditArgs {
@@ -128,9 +128,10 @@ impl EditArgs {
         }
         for r in &self.roi_box {
             let (b, text) = split_prompt(r)?;
-            let v: Vec<f64> = b.split(',').map(|x| x.trim().parse::<f64>()).collect::<std::result::Result<_, _>>().map_err(|_| {
-                Error::InvalidInput(format!("--roi-box expects X,Y,W,H=TEXT with four numbers, got \"{r}\""))
-            })?;
+            let v: Vec<f64> =
+                b.split(',').map(|x| x.trim().parse::<f64>()).collect::<std::result::Result<_, _>>().map_err(|_| {
+                    Error::InvalidInput(format!("--roi-box expects X,Y,W,H=TEXT with four numbers, got \"{r}\""))
+                })?;
             if v.len() != 4 {
                 return Err(Error::InvalidInput(format!("--roi-box expects four numbers, got \"{b}\"")));
             }
@@ -185,7 +186,10 @@ pub fn run(args: &EditArgs) -> Result<()> {
 
 /// Runs `clipvg edit` with the command line's `--limit` values applied by `apply_limits` over the
 /// request's limits (the defaults, or those of `--request FILE`).
-pub fn run_with_limits(args: &EditArgs, apply_limits: &dyn Fn(&mut clipvg_document::Limits) -> Result<()>) -> Result<()> {
+pub fn run_with_limits(
+    args: &EditArgs,
+    apply_limits: &dyn Fn(&mut clipvg_document::Limits) -> Result<()>,
+) -> Result<()> {
     let mut req = args.request()?;
     apply_limits(&mut req.limits)?;
     run_request(args, req)
@@ -270,7 +274,9 @@ fn run_request(args: &EditArgs, req: EditRequest) -> Result<()> {
     let stop = match &r.stop {
         super::Stop::Finished => "finished".to_string(),
         super::Stop::Cancelled => "cancelled".to_string(),
-        super::Stop::NonFinite { iteration } => format!("stopped at iteration {iteration}: the step produced NaN/infinity; kept the last good state"),
+        super::Stop::NonFinite { iteration } => {
+            format!("stopped at iteration {iteration}: the step produced NaN/infinity; kept the last good state")
+        }
     };
     eprintln!(
         "{stop}: {} iterations in {:.1} s, final loss {:.4}, {} element(s) changed → {}",

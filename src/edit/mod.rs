@@ -100,8 +100,11 @@ fn label_prompt(doc: &Document, el: ElementId) -> Option<String> {
 pub fn edit(doc: &Document, req: &EditRequest, model: &Model, hooks: Hooks<'_>) -> Result<EditOutcome> {
     req.validate()?;
     let ids = |names: &[String]| -> Result<Vec<ElementId>> { names.iter().map(|n| Ok(doc.require_id(n)?)).collect() };
-    let roi_elements: Vec<Option<ElementId>> =
-        req.rois.iter().map(|r| r.element.as_deref().map(|n| Ok(doc.require_id(n)?)).transpose()).collect::<Result<_>>()?;
+    let roi_elements: Vec<Option<ElementId>> = req
+        .rois
+        .iter()
+        .map(|r| r.element.as_deref().map(|n| Ok(doc.require_id(n)?)).transpose())
+        .collect::<Result<_>>()?;
     let selected = ids(&req.select)?;
     let trainable = if !selected.is_empty() {
         Trainable::Elements(selected)
@@ -134,7 +137,10 @@ pub fn edit(doc: &Document, req: &EditRequest, model: &Model, hooks: Hooks<'_>) 
             (None, Some(b)) => {
                 let b = kurbo::Rect::new(b[0], b[1], b[0] + b[2], b[1] + b[3]).intersect(canvas);
                 if b.width() <= 0.0 || b.height() <= 0.0 {
-                    return Err(Error::InvalidInput(format!("ROI box {:?} lies outside the canvas", r.rect.unwrap_or_default())));
+                    return Err(Error::InvalidInput(format!(
+                        "ROI box {:?} lies outside the canvas",
+                        r.rect.unwrap_or_default()
+                    )));
                 }
                 [b.x0, b.y0, b.width(), b.height()]
             }
@@ -251,7 +257,8 @@ pub fn edit(doc: &Document, req: &EditRequest, model: &Model, hooks: Hooks<'_>) 
                 (svg, changed_elements(doc, scene, &updated, &built.map))
             }
             Some(_) => {
-                let (bg_points, bg_color) = (&updated.points[base_scene.points.len()..], updated.colors[base_scene.colors.len()]);
+                let (bg_points, bg_color) =
+                    (&updated.points[base_scene.points.len()..], updated.colors[base_scene.colors.len()]);
                 let plain = without_background(base_scene, &updated);
                 let svg = write_back(doc, base_scene, &built.map, &plain, WriteBack::default())?;
                 let svg = insert_background(&svg, bg_points, bg_color, built.canvas.user_to_canvas)?;
@@ -268,7 +275,10 @@ pub fn edit(doc: &Document, req: &EditRequest, model: &Model, hooks: Hooks<'_>) 
                 stop: result.stop,
                 losses: result.losses,
                 changed,
-                rois: specs.iter().map(|(p, r, _)| (p.clone().unwrap_or_else(|| "(image target)".into()), *r)).collect(),
+                rois: specs
+                    .iter()
+                    .map(|(p, r, _)| (p.clone().unwrap_or_else(|| "(image target)".into()), *r))
+                    .collect(),
                 elapsed_s: result.elapsed.as_secs_f64(),
             },
         })
@@ -296,7 +306,16 @@ fn with_background(scene: &crate::scene::Scene, rgba: [f32; 4]) -> crate::scene:
     let color = s.colors.len() as u32;
     s.colors.push(rgba);
     s.color_trainable.push(true);
-    s.shapes.insert(0, Shape { subpaths: sp..sp + 1, fill: Paint::Solid(color), fill_rule: FillRule::NonZero, stroke: None, trainable: true });
+    s.shapes.insert(
+        0,
+        Shape {
+            subpaths: sp..sp + 1,
+            fill: Paint::Solid(color),
+            fill_rule: FillRule::NonZero,
+            stroke: None,
+            trainable: true,
+        },
+    );
     s
 }
 
@@ -329,11 +348,18 @@ fn insert_background(svg: &str, points: &[[f32; 2]], rgba: [f32; 4], user_to_can
         b(rgba[2]),
         rgba[3].clamp(0.0, 1.0)
     );
-    let at = doc.start_tag_end(doc.root()).ok_or_else(|| Error::NotSvg("the root element has no content to add a background to".into()))?;
+    let at = doc
+        .start_tag_end(doc.root())
+        .ok_or_else(|| Error::NotSvg("the root element has no content to add a background to".into()))?;
     Ok(format!("{}{}{}", &svg[..at], element, &svg[at..]))
 }
 
-fn changed_elements(doc: &Document, old: &crate::scene::Scene, new: &crate::scene::Scene, map: &crate::scene::SceneMap) -> Vec<String> {
+fn changed_elements(
+    doc: &Document,
+    old: &crate::scene::Scene,
+    new: &crate::scene::Scene,
+    map: &crate::scene::SceneMap,
+) -> Vec<String> {
     let mut out = Vec::new();
     for (shape, src) in old.shapes.iter().zip(&map.shapes) {
         let pts = |s: &crate::scene::Scene| -> Vec<[f32; 2]> {

@@ -66,7 +66,9 @@ pub enum Stop {
     Finished,
     Cancelled,
     /// A step produced NaN or infinity; the last good parameters were kept.
-    NonFinite { iteration: usize },
+    NonFinite {
+        iteration: usize,
+    },
 }
 
 /// The optimised parameters and the story of the run.
@@ -81,7 +83,13 @@ pub struct Optimized {
 }
 
 /// Embeds a prompt: the mean of its template expansions (or the prompt alone), `[1, D]`.
-pub fn embed_text(clip: &Clip, tokenizer: &ClipTokenizer, prompt: &str, templates: bool, device: &Device) -> Result<Tensor<2>> {
+pub fn embed_text(
+    clip: &Clip,
+    tokenizer: &ClipTokenizer,
+    prompt: &str,
+    templates: bool,
+    device: &Device,
+) -> Result<Tensor<2>> {
     let texts: Vec<String> = if templates {
         TEMPLATES.lines().filter(|l| !l.is_empty()).map(|t| t.replace("{}", prompt)).collect()
     } else {
@@ -117,7 +125,13 @@ pub fn sample_views(render: Tensor<4>, views: &[View], size: usize) -> Tensor<4>
 
 /// The ROI loss of one iteration for all ROIs: `Σ w_roi·L(whole) + w_patch·mean L(patches)`.
 /// Returns the total `[1]` and the per-ROI values.
-pub fn roi_loss(clip: &Clip, render: Tensor<4>, guides: &[RoiGuide], rng: &mut ChaCha8Rng, distortion: f32) -> (Tensor<1>, Vec<Tensor<1>>) {
+pub fn roi_loss(
+    clip: &Clip,
+    render: Tensor<4>,
+    guides: &[RoiGuide],
+    rng: &mut ChaCha8Rng,
+    distortion: f32,
+) -> (Tensor<1>, Vec<Tensor<1>>) {
     let s = clip.image_size();
     let mut all_views = Vec::new();
     let mut counts = Vec::new();
@@ -230,7 +244,8 @@ pub fn optimize(
         }
     }
     let ad = device.clone().autodiff();
-    let mk = |v: &[f32], rows: usize, cols: usize| Tensor::<2>::from_data(TensorData::new(v.to_vec(), [rows, cols]), device);
+    let mk =
+        |v: &[f32], rows: usize, cols: usize| Tensor::<2>::from_data(TensorData::new(v.to_vec(), [rows, cols]), device);
     let flat_p: Vec<f32> = {
         let mut p: Vec<f32> = scene.points.iter().flatten().copied().collect();
         p.resize(np * 2, 0.0);
@@ -369,7 +384,8 @@ pub fn views_and_clip_memory(clip: &Clip, views: usize) -> u64 {
     // and their gradients: about 16 values per supersampled pixel.
     let sampling = views * side * side * 16 * 4;
     let tokens = v.num_positions() as u64;
-    let (d, i, heads, layers) = (v.hidden_size as u64, v.intermediate_size as u64, v.num_attention_heads as u64, v.num_hidden_layers as u64);
+    let (d, i, heads, layers) =
+        (v.hidden_size as u64, v.intermediate_size as u64, v.num_attention_heads as u64, v.num_hidden_layers as u64);
     let per_layer = views * tokens * (8 * d + 2 * i) + 2 * views * heads * tokens * tokens;
     // The kept activations of every layer, and one layer's worth of gradients flowing back.
     let clip = (layers + 1) * per_layer * 4;

@@ -45,7 +45,15 @@ pub struct RoiRequest {
 
 impl Default for RoiRequest {
     fn default() -> Self {
-        RoiRequest { element: None, rect: None, prompt: None, w_roi: 30.0, w_patch: 80.0, n_patches: 64, crop_ratio: 0.8 }
+        RoiRequest {
+            element: None,
+            rect: None,
+            prompt: None,
+            w_roi: 30.0,
+            w_patch: 80.0,
+            n_patches: 64,
+            crop_ratio: 0.8,
+        }
     }
 }
 
@@ -213,7 +221,10 @@ impl EditRequest {
             }
         }
         if self.whole_canvas_patches > 512 {
-            return bad(format!("whole_canvas_patches: at most 512 patches per iteration, got {}", self.whole_canvas_patches));
+            return bad(format!(
+                "whole_canvas_patches: at most 512 patches per iteration, got {}",
+                self.whole_canvas_patches
+            ));
         }
         if self.rois.is_empty() && !self.whole_canvas {
             return bad("nothing to edit: give a selection (--select ID), an ROI (--roi ID=TEXT, --roi-box X,Y,W,H=TEXT) or the whole canvas (--whole-canvas)".into());

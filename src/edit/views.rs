@@ -249,7 +249,8 @@ mod tests {
 
     #[test]
     fn grid_of_identity_is_pixel_centres() {
-        let v = View { to_patch: Homography::IDENTITY, patch_side: None, offset: [0.0, 0.0], clip: [0.0, 0.0, 2.0, 1.0] };
+        let v =
+            View { to_patch: Homography::IDENTITY, patch_side: None, offset: [0.0, 0.0], clip: [0.0, 0.0, 2.0, 1.0] };
         let g = sampling_grid(&[v], 2, 1, 2, 2);
         assert_eq!(g, vec![-0.5, -0.5, 0.5, -0.5, -4.0, -4.0, -4.0, -4.0]);
     }

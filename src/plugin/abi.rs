@@ -28,8 +28,8 @@ use abi_stable::type_level::downcasting::TD_Opaque;
 use abi_stable::{StableAbi, declare_root_module_statics, export_root_module, package_version_strings, sabi_extern_fn};
 
 use super::engine::{Engine, Progress};
-use super::guard;
 pub use super::ffi::ClipvgStatus;
+use super::guard;
 
 /// An error: the same status codes and messages as the C ABI.
 #[repr(C)]

@@ -14,7 +14,7 @@ use super::engine::{Context, Outcome, Progress};
 use super::request::{Mode, Request};
 use crate::error::{Error, Result};
 use crate::scene::{BuildOptions, Trainable, build_with, rois_of};
-use crate::svg::{Document, ElementId, Editor, INKSCAPE_NS};
+use crate::svg::{Document, Editor, ElementId, INKSCAPE_NS};
 
 /// `inspect`: what clipvg sees in the document (canvas, shapes, what it does not understand).
 /// The document comes back unchanged. Selected ids, if any, must exist.
@@ -46,7 +46,8 @@ pub fn render(cx: &Context<'_>, request: &Request, progress: &mut Progress<'_>) 
     clipvg_document::Limits::check("render_pixels", "pixels in the render", pixels, request.limits.render_pixels)
         .map_err(Error::Limit)?;
     progress.check(0.1, "rendering")?;
-    let img = crate::raster::render_with_limits(&built.scene, w, h, [1.0; 4], backend_of(cx, request), &request.limits)?;
+    let img =
+        crate::raster::render_with_limits(&built.scene, w, h, [1.0; 4], backend_of(cx, request), &request.limits)?;
     let mut png = Vec::new();
     img.to_rgba8()
         .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
@@ -89,7 +90,13 @@ fn run_edit(cx: &Context<'_>, request: &Request, plan: EditPlan, progress: &mut 
     let edit_request = plan.to_edit_request(request)?;
     let iterations = edit_request.iterations;
     let mut on_progress = |p: &crate::edit::Progress| {
-        let message = format!("iteration {}/{}  loss {:.3}  {} left", p.iteration, iterations, p.loss, crate::edit::format_duration(p.eta));
+        let message = format!(
+            "iteration {}/{}  loss {:.3}  {} left",
+            p.iteration,
+            iterations,
+            p.loss,
+            crate::edit::format_duration(p.eta)
+        );
         !progress.report(p.iteration as f64 / iterations as f64, &message)
     };
     let hooks = crate::edit::Hooks { progress: &mut on_progress, snapshot: None };
@@ -138,13 +145,16 @@ pub fn vectorize(cx: &Context<'_>, request: &Request, progress: &mut Progress<'_
         )));
     }
     use crate::vectorize::{DetailRound, Precision, VectorizeOptions, vectorize_images};
-    let preset = |name: &str| Precision::preset(name).ok_or_else(|| Error::InvalidInput(format!("unknown round \"{name}\"")));
+    let preset =
+        |name: &str| Precision::preset(name).ok_or_else(|| Error::InvalidInput(format!("unknown round \"{name}\"")));
     let mut options = VectorizeOptions::default();
     if !request.rounds.is_empty() {
         options.rounds = request
             .rounds
             .iter()
-            .map(|r| preset(&serde_json::to_value(r).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()))
+            .map(|r| {
+                preset(&serde_json::to_value(r).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default())
+            })
             .collect::<Result<_>>()?;
     }
     if let Some(rect) = request.detail_box {
@@ -257,9 +267,7 @@ impl EditPlan {
             }
         }
         if trainable.is_empty() {
-            return Err(Error::EmptySelection(
-                "nothing is selected: select the objects to edit first".into(),
-            ));
+            return Err(Error::EmptySelection("nothing is selected: select the objects to edit first".into()));
         }
         if mode == Mode::Shape && request.shape_lr == 0.0 || mode == Mode::Colour && request.colour_lr == 0.0 {
             return Err(Error::InvalidInput("nothing would change: the learning rate of this mode is 0".into()));
@@ -284,9 +292,9 @@ impl EditPlan {
             let prompt = [own, label, request.prompt()].into_iter().flatten().map(str::trim).find(|p| !p.is_empty());
             match (prompt, el) {
                 (Some(p), _) => Ok(Some(p.to_string())),
-                (None, _) if request.prompt().is_none() && !request.prompts_from_labels => Err(
-                    Error::InvalidInput("the prompt is empty: type what the selection should look like".into()),
-                ),
+                (None, _) if request.prompt().is_none() && !request.prompts_from_labels => {
+                    Err(Error::InvalidInput("the prompt is empty: type what the selection should look like".into()))
+                }
                 (None, Some(el)) => Err(Error::InvalidInput(format!(
                     "{} has no prompt: type a prompt, or give the object a label",
                     doc.describe(el)
@@ -333,9 +341,11 @@ impl EditPlan {
     pub fn to_edit_request(&self, request: &Request) -> Result<crate::edit::EditRequest> {
         use crate::edit::{EditMode, EditRequest, RoiRequest};
         let id_of = |el: ElementId| {
-            self.doc.element(el).id().map(str::to_string).ok_or_else(|| {
-                Error::EmptySelection(format!("{} has no id", self.doc.describe(el)))
-            })
+            self.doc
+                .element(el)
+                .id()
+                .map(str::to_string)
+                .ok_or_else(|| Error::EmptySelection(format!("{} has no id", self.doc.describe(el))))
         };
         let rois = self
             .rois
@@ -492,10 +502,14 @@ mod tests {
             msg(&["g"], r#"{"prompts_from_labels":true}"#),
             "<g id=\"g\"> has no prompt: type a prompt, or give the object a label"
         );
-        assert!(msg(&["a"], r#"{"prompt":"x","model":"/no/such/clip"}"#).starts_with("unknown model \"/no/such/clip\""));
+        assert!(
+            msg(&["a"], r#"{"prompt":"x","model":"/no/such/clip"}"#).starts_with("unknown model \"/no/such/clip\"")
+        );
         let model_a = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/clip/A");
         let sel = ids(&["a"]);
-        let json = format!(r#"{{"prompt":"x","model":"{model_a}","backend":"cpu","iterations":2,"n_patches":1,"render_size":64,"prompt_templates":false}}"#);
+        let json = format!(
+            r#"{{"prompt":"x","model":"{model_a}","backend":"cpu","iterations":2,"n_patches":1,"render_size":64,"prompt_templates":false}}"#
+        );
         let out = edit(&cx(&o, &sel), &req(&json), &mut Progress::silent()).unwrap();
         assert!(out.changed && !out.cancelled);
         assert_ne!(out.svg, SVG);

@@ -323,11 +323,19 @@ mod tests {
         let mut inner = Vec::new();
         let mut sink = |_: f64, _: &str| {
             assert!(engine.is_busy());
-            inner.push(engine.run_json("inspect", "", svg, &[], &mut Progress::silent()).map(|_| ()).map_err(|e| e.to_string()));
+            inner.push(
+                engine
+                    .run_json("inspect", "", svg, &[], &mut Progress::silent())
+                    .map(|_| ())
+                    .map_err(|e| e.to_string()),
+            );
             false
         };
         engine.run_json("inspect", "", svg, &[], &mut Progress::new(Some(&mut sink))).unwrap();
-        assert!(!inner.is_empty() && inner.iter().all(|r| matches!(r, Err(e) if e.starts_with("this engine is busy"))), "{inner:?}");
+        assert!(
+            !inner.is_empty() && inner.iter().all(|r| matches!(r, Err(e) if e.starts_with("this engine is busy"))),
+            "{inner:?}"
+        );
         assert!(!engine.is_busy());
         engine.run_json("inspect", "", svg, &[], &mut Progress::silent()).unwrap();
     }

@@ -96,7 +96,9 @@ impl ClipvgStatus {
                 | C::UnsupportedDtype { .. }
                 | C::Tokenizer { .. } => ClipvgStatus::ModelInvalid,
                 C::Io { .. } | C::Image { .. } => ClipvgStatus::Io,
-                C::UnknownModel { .. } | C::EmptyPrompt { .. } | C::InvalidTokens { .. } => ClipvgStatus::InvalidRequest,
+                C::UnknownModel { .. } | C::EmptyPrompt { .. } | C::InvalidTokens { .. } => {
+                    ClipvgStatus::InvalidRequest
+                }
                 C::Compute(_) | C::Backend(_) => ClipvgStatus::Gpu,
                 C::Registry(_) => ClipvgStatus::Panic,
             },

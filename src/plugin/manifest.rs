@@ -113,7 +113,9 @@ mod tests {
             let mut request = serde_json::Map::new();
             for p in &action.params {
                 let value = match (&p.list_separator, &p.default) {
-                    (Some(sep), serde_json::Value::String(s)) => s.split(sep.as_str()).map(serde_json::Value::from).collect(),
+                    (Some(sep), serde_json::Value::String(s)) => {
+                        s.split(sep.as_str()).map(serde_json::Value::from).collect()
+                    }
                     (_, v) => v.clone(),
                 };
                 request.insert(p.name.clone(), value);

@@ -37,10 +37,18 @@ pub fn coverage_grad(a: f32, rule: FillRule) -> f32 {
     let s = if a < 0.0 { -1.0 } else { 1.0 };
     match rule {
         FillRule::NonZero => {
-            if a.abs() < 1.0 { s } else { 0.0 }
+            if a.abs() < 1.0 {
+                s
+            } else {
+                0.0
+            }
         }
         FillRule::EvenOdd => {
-            if a.abs() % 2.0 < 1.0 { s } else { -s }
+            if a.abs() % 2.0 < 1.0 {
+                s
+            } else {
+                -s
+            }
         }
     }
 }
@@ -276,10 +284,13 @@ mod tests {
     }
 
     fn shoelace(p: &[[f32; 2]]) -> f32 {
-        (0..p.len()).map(|i| {
-            let (a, b) = (p[i], p[(i + 1) % p.len()]);
-            a[0] * b[1] - b[0] * a[1]
-        }).sum::<f32>() / 2.0
+        (0..p.len())
+            .map(|i| {
+                let (a, b) = (p[i], p[(i + 1) % p.len()]);
+                a[0] * b[1] - b[0] * a[1]
+            })
+            .sum::<f32>()
+            / 2.0
     }
 
     /// Sutherland–Hodgman against x ≥ 0.

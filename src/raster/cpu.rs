@@ -17,8 +17,8 @@ use rayon::prelude::*;
 use super::coverage::{accumulate, accumulate_backward, coverage, coverage_grad};
 use super::paint::blend_at;
 use super::prepare::{Layer, Prepared};
-use crate::scene::Paint;
 use super::rows::Rows;
+use crate::scene::Paint;
 use crate::scene::Scene;
 
 /// Per-row scratch buffers.
@@ -34,7 +34,11 @@ struct Scratch {
     gp: Vec<[f32; 4]>,
 }
 
-fn lines_of<'a>(p: &'a Prepared, rows: &'a Rows, it: &super::rows::LayerRow) -> impl Iterator<Item = [[f32; 2]; 2]> + 'a {
+fn lines_of<'a>(
+    p: &'a Prepared,
+    rows: &'a Rows,
+    it: &super::rows::LayerRow,
+) -> impl Iterator<Item = [[f32; 2]; 2]> + 'a {
     rows.line_ids[it.lines()].iter().map(|&id| p.line(id as usize))
 }
 

@@ -12,12 +12,7 @@ pub const N_IN: usize = 7;
 
 /// The operations the geometry code needs.
 pub trait Scalar:
-    Copy
-    + Add<Output = Self>
-    + Sub<Output = Self>
-    + Mul<Output = Self>
-    + Div<Output = Self>
-    + Neg<Output = Self>
+    Copy + Add<Output = Self> + Sub<Output = Self> + Mul<Output = Self> + Div<Output = Self> + Neg<Output = Self>
 {
     fn c(v: f64) -> Self;
     fn val(self) -> f64;

@@ -312,7 +312,10 @@ pub fn backward(client: &Client, scene: &Scene, frame: &Frame, grad: &Handle) ->
             client,
             "composite_backward",
             (b.y1 - b.y0) * p.width as usize,
-            &[&b.info, &b.starts, &b.items, &b.a_off, &acc, &sh.layers, &sh.colors, &sh.grads, &sh.stops, grad, &saved, &g, &cg],
+            &[
+                &b.info, &b.starts, &b.items, &b.a_off, &acc, &sh.layers, &sh.colors, &sh.grads, &sh.stops, grad,
+                &saved, &g, &cg,
+            ],
         );
         // Colour slots: one per solid paint, one per gradient stop, per item.
         let items = &rows.items[rows.starts[y0] as usize..rows.starts[y1] as usize];
@@ -362,7 +365,12 @@ pub fn backward(client: &Client, scene: &Scene, frame: &Frame, grad: &Handle) ->
         starts.push(list.len() as u32);
         let count_h = upload(client, &[band_lines.len() as u32]);
         let (start_h, list_h, lines_h) = (upload(client, &starts), upload(client, &list), upload(client, &band_lines));
-        launch(client, "line_reduce", band_lines.len(), &[&count_h, &start_h, &list_h, &line_slots, &line_grads, &lines_h]);
+        launch(
+            client,
+            "line_reduce",
+            band_lines.len(),
+            &[&count_h, &start_h, &list_h, &line_slots, &line_grads, &lines_h],
+        );
         let sums: Vec<[f32; 4]> = read(client, slots, slot_colors.len())?;
         for (c, s) in slot_colors.iter().zip(sums) {
             for k in 0..4 {

@@ -77,7 +77,8 @@ pub fn check_size(width: u32, height: u32) -> Result<()> {
 
 /// Checks `render_pixels` for a `width × height` render.
 pub fn check_pixels(width: u32, height: u32, limits: &Limits) -> Result<()> {
-    Limits::check("render_pixels", "pixels in one render", width as u64 * height as u64, limits.render_pixels).map_err(Error::Limit)
+    Limits::check("render_pixels", "pixels in one render", width as u64 * height as u64, limits.render_pixels)
+        .map_err(Error::Limit)
 }
 
 /// Estimated peak bytes of a CPU render (with `backward`: and its backward pass through the
@@ -96,7 +97,8 @@ pub fn memory_estimate(prepared: &prepare::Prepared, entries: u64, backward: boo
         + p.derived.len() as u64 * std::mem::size_of::<stroke::OutlineVertex>() as u64
         + lines * (8 + 16); // line ids, gradient per line
     // Binning: (row, line) pairs, line ids and their reordered copy; layer rows ≤ entries.
-    let rows = entries * (8 + 4 + 4) + entries.min(p.layers.len() as u64 * p.height as u64) * 2 * std::mem::size_of::<rows::LayerRow>() as u64;
+    let rows = entries * (8 + 4 + 4)
+        + entries.min(p.layers.len() as u64 * p.height as u64) * 2 * std::mem::size_of::<rows::LayerRow>() as u64;
     if backward {
         // One line gradient (16 B) per entry (colour slots are fewer); the image, dL/d image,
         // and their host/tensor copies around the burn operation.
@@ -250,9 +252,9 @@ pub fn canvas_exceeds_max(canvas_w: f64, canvas_h: f64) -> bool {
 pub fn parse_background(s: &str) -> Result<[f32; 4]> {
     match s.trim() {
         "none" | "transparent" => Ok([0.0; 4]),
-        other => crate::svg::paint::parse_color(other)
-            .map(|c| c.map(|v| v as f32))
-            .ok_or_else(|| Error::InvalidInput(format!("unknown background colour \"{s}\" (use white, none or #rrggbb)"))),
+        other => crate::svg::paint::parse_color(other).map(|c| c.map(|v| v as f32)).ok_or_else(|| {
+            Error::InvalidInput(format!("unknown background colour \"{s}\" (use white, none or #rrggbb)"))
+        }),
     }
 }
 
@@ -316,10 +318,11 @@ pub fn render_with_limits(
         let img = op::render_tensor(p, c, w, job);
         img.into_data().convert::<f32>().try_into_vec::<f32>().unwrap_or_default()
     };
-    let data = std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)).map_err(|e| match e.downcast::<Error>() {
-        Ok(err) => *err,
-        Err(e) => Error::Gpu(panic_message(&e)),
-    })?;
+    let data =
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)).map_err(|e| match e.downcast::<Error>() {
+            Ok(err) => *err,
+            Err(e) => Error::Gpu(panic_message(&e)),
+        })?;
     if data.len() != width as usize * height as usize * 4 {
         return Err(Error::Gpu("the GPU returned an image of the wrong size".into()));
     }

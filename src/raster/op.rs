@@ -11,6 +11,7 @@
 
 use std::sync::Arc;
 
+use burn::backend::NdArray;
 use burn::backend::autodiff::checkpoint::base::Checkpointer;
 use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
 use burn::backend::autodiff::grads::Gradients;
@@ -18,7 +19,6 @@ use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
 use burn::backend::ops::FloatTensorOps;
 use burn::backend::tensor::FloatTensor;
 use burn::backend::wgpu::{CubeBackend, CubeTensor};
-use burn::backend::NdArray;
 use burn::backend::{Autodiff, Backend, Dispatch, Flex, TensorMetadata, backend_extension};
 use burn::tensor::{Shape, Tensor, TensorData};
 
@@ -46,7 +46,12 @@ pub struct RasterJob {
 pub trait RasterBackend: Backend {
     /// `points [P', 2]`, `colors [C', 4]`, `widths [W']` (each padded to at least one row) →
     /// straight RGBA image `[H, W, 4]`.
-    fn raster(points: FloatTensor<Self>, colors: FloatTensor<Self>, widths: FloatTensor<Self>, job: RasterJob) -> FloatTensor<Self>;
+    fn raster(
+        points: FloatTensor<Self>,
+        colors: FloatTensor<Self>,
+        widths: FloatTensor<Self>,
+        job: RasterJob,
+    ) -> FloatTensor<Self>;
 
     /// Gradients of a loss with respect to the three inputs, given dL/d image.
     fn raster_backward(
@@ -106,7 +111,12 @@ fn grads_to_vecs(job: &RasterJob, g: super::SceneGrad) -> [(Vec<f32>, Vec<usize>
 }
 
 /// The CPU implementation, shared by the CPU backends.
-fn cpu_raster<B: Backend>(points: FloatTensor<B>, colors: FloatTensor<B>, widths: FloatTensor<B>, job: RasterJob) -> FloatTensor<B> {
+fn cpu_raster<B: Backend>(
+    points: FloatTensor<B>,
+    colors: FloatTensor<B>,
+    widths: FloatTensor<B>,
+    job: RasterJob,
+) -> FloatTensor<B> {
     let device = points.device();
     let scene = with_params(&job, &host::<B>(points), &host::<B>(colors), &host::<B>(widths));
     let img = frame(&job, &scene).render_cpu(&scene);
@@ -158,7 +168,12 @@ fn cube_host(t: CubeTensor) -> Vec<f32> {
 }
 
 impl RasterBackend for CubeBackend {
-    fn raster(points: FloatTensor<Self>, colors: FloatTensor<Self>, widths: FloatTensor<Self>, job: RasterJob) -> FloatTensor<Self> {
+    fn raster(
+        points: FloatTensor<Self>,
+        colors: FloatTensor<Self>,
+        widths: FloatTensor<Self>,
+        job: RasterJob,
+    ) -> FloatTensor<Self> {
         let client = points.client.clone();
         let device = points.device.clone();
         let scene = with_params(&job, &cube_host(points), &cube_host(colors), &cube_host(widths));
@@ -189,7 +204,12 @@ impl RasterBackend for CubeBackend {
 }
 
 impl<B: RasterBackend, C: CheckpointStrategy> RasterBackend for Autodiff<B, C> {
-    fn raster(points: FloatTensor<Self>, colors: FloatTensor<Self>, widths: FloatTensor<Self>, job: RasterJob) -> FloatTensor<Self> {
+    fn raster(
+        points: FloatTensor<Self>,
+        colors: FloatTensor<Self>,
+        widths: FloatTensor<Self>,
+        job: RasterJob,
+    ) -> FloatTensor<Self> {
         #[derive(Debug)]
         struct RasterOp;
 

@@ -119,7 +119,13 @@ mod tests {
     use super::*;
 
     fn grad(shape: GradientShape, spread: Spread) -> Gradient {
-        Gradient { shape, canvas_to_gradient: [1.0, 0.0, 0.0, 1.0, 0.0, 0.0], spread, first_color: 0, offsets: vec![0.0, 1.0] }
+        Gradient {
+            shape,
+            canvas_to_gradient: [1.0, 0.0, 0.0, 1.0, 0.0, 0.0],
+            spread,
+            first_color: 0,
+            offsets: vec![0.0, 1.0],
+        }
     }
 
     #[test]

@@ -112,11 +112,11 @@ fn cubic_lines(c: &[[f32; 2]; 4], cull: Option<[f32; 2]>) -> u32 {
 pub fn prepare(scene: &Scene, width: u32, height: u32, limits: &Limits) -> Result<Prepared, LimitExceeded> {
     // Vertex and line ids are u32.
     let max_lines = limits.flattened_lines.min(u32::MAX as u64);
-    let over = |needed: u64| Limits::check("flattened_lines", "line pieces after flattening curves and outlining strokes", needed, max_lines);
-    let scale = [
-        width as f32 / scene.width.max(f32::MIN_POSITIVE),
-        height as f32 / scene.height.max(f32::MIN_POSITIVE),
-    ];
+    let over = |needed: u64| {
+        Limits::check("flattened_lines", "line pieces after flattening curves and outlining strokes", needed, max_lines)
+    };
+    let scale =
+        [width as f32 / scene.width.max(f32::MIN_POSITIVE), height as f32 / scene.height.max(f32::MIN_POSITIVE)];
     let mut p = Prepared { width, height, scale, ..Prepared::default() };
     let width_scale = p.width_scale();
     p.stroke_widths = scene.stroke_widths.iter().map(|w| w.max(0.0) * width_scale).collect();
@@ -204,7 +204,10 @@ pub fn prepare(scene: &Scene, width: u32, height: u32, limits: &Limits) -> Resul
         let polys = &polys[shape.subpaths.start as usize..shape.subpaths.end as usize];
         if shape.fill != Paint::None {
             let start = p.lines.len() as u32;
-            over(p.lines.len() as u64 + polys.iter().map(|q| if q.ids.len() < 2 { 0 } else { q.ids.len() as u64 }).sum::<u64>())?;
+            over(
+                p.lines.len() as u64
+                    + polys.iter().map(|q| if q.ids.len() < 2 { 0 } else { q.ids.len() as u64 }).sum::<u64>(),
+            )?;
             for poly in polys {
                 // Fills close every subpath, open ones with a straight line.
                 push_loop(&mut p.lines, poly.ids.iter().copied());
@@ -225,7 +228,10 @@ pub fn prepare(scene: &Scene, width: u32, height: u32, limits: &Limits) -> Resul
             let start = p.lines.len() as u32;
             for poly in polys {
                 let loops = stroke::outline(&poly.ids, &poly.corner, poly.closed, &p.positions, &style);
-                over(p.lines.len() as u64 + loops.iter().map(|l| if l.len() < 2 { 0 } else { l.len() as u64 }).sum::<u64>())?;
+                over(
+                    p.lines.len() as u64
+                        + loops.iter().map(|l| if l.len() < 2 { 0 } else { l.len() as u64 }).sum::<u64>(),
+                )?;
                 for lp in loops {
                     let ids: Vec<u32> = lp
                         .into_iter()

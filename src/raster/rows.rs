@@ -64,11 +64,14 @@ fn line_rows(l: [[f32; 2]; 2], h: i64) -> std::ops::Range<i64> {
 /// most — counted without allocating. O(lines).
 pub fn count_entries(p: &Prepared) -> u64 {
     let h = p.height as i64;
-    p.layers.iter().flat_map(|l| l.lines.clone()).map(|id| {
-        let r = line_rows(p.line(id as usize), h);
-        (r.end - r.start) as u64
-    })
-    .sum()
+    p.layers
+        .iter()
+        .flat_map(|l| l.lines.clone())
+        .map(|id| {
+            let r = line_rows(p.line(id as usize), h);
+            (r.end - r.start) as u64
+        })
+        .sum()
 }
 
 /// Bins the lines of every layer into pixel rows. O(entries · log) time, O(entries) memory,

@@ -255,7 +255,10 @@ pub fn outline(
             LineCap::Butt => Vec::new(),
             LineCap::Square => {
                 let (s0, s1) = if end { (1.0, -1.0) } else { (-1.0, 1.0) };
-                vec![mk(OutlineKind::SquareCap { end, s: s0 }, a, b, b), mk(OutlineKind::SquareCap { end, s: s1 }, a, b, b)]
+                vec![
+                    mk(OutlineKind::SquareCap { end, s: s0 }, a, b, b),
+                    mk(OutlineKind::SquareCap { end, s: s1 }, a, b, b),
+                ]
             }
             LineCap::Round => {
                 let count = arc_steps(style.half_width as f64, std::f64::consts::PI);
@@ -315,7 +318,13 @@ mod tests {
     #[test]
     fn square_stroke_outline_has_expected_size() {
         let pos = vec![[0.0f32, 0.0], [10.0, 0.0]];
-        let style = StrokeStyle { width_index: 0, half_width: 2.0, cap: LineCap::Square, join: LineJoin::Miter, miter_limit: 4.0 };
+        let style = StrokeStyle {
+            width_index: 0,
+            half_width: 2.0,
+            cap: LineCap::Square,
+            join: LineJoin::Miter,
+            miter_limit: 4.0,
+        };
         let loops = outline(&[0, 1], &[true, true], false, &pos, &style);
         assert_eq!(loops.len(), 1);
         let pts: Vec<[f32; 2]> = loops[0]
@@ -326,10 +335,13 @@ mod tests {
             })
             .collect();
         // Signed area of a 14×4 rectangle.
-        let area: f32 = (0..pts.len()).map(|i| {
-            let (p, q) = (pts[i], pts[(i + 1) % pts.len()]);
-            p[0] * q[1] - q[0] * p[1]
-        }).sum::<f32>() / 2.0;
+        let area: f32 = (0..pts.len())
+            .map(|i| {
+                let (p, q) = (pts[i], pts[(i + 1) % pts.len()]);
+                p[0] * q[1] - q[0] * p[1]
+            })
+            .sum::<f32>()
+            / 2.0;
         assert!((area.abs() - 56.0).abs() < 1e-4, "area {area}");
     }
 }

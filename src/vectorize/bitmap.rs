@@ -26,9 +26,8 @@ const OPAQUE_ENOUGH: u8 = 128;
 /// Decodes an encoded image, naming `source` (a path or a description) in errors.
 pub fn decode(bytes: &[u8], source: &Path) -> Result<RgbaImage> {
     let err = |message: String| Error::Image { path: source.to_path_buf(), message };
-    let mut reader = ImageReader::new(Cursor::new(bytes))
-        .with_guessed_format()
-        .map_err(|e| err(format!("cannot be read: {e}")))?;
+    let mut reader =
+        ImageReader::new(Cursor::new(bytes)).with_guessed_format().map_err(|e| err(format!("cannot be read: {e}")))?;
     if reader.format().is_none() {
         return Err(err("is not a PNG, JPEG, WebP or GIF image".into()));
     }
@@ -135,7 +134,9 @@ pub fn data_uri_bytes(href: &str) -> Option<Result<Vec<u8>>> {
             "the data: URI \"data:{header},…\" is not base64-encoded; clipvg reads base64 images only"
         ))));
     }
-    Some(base64_decode(payload).ok_or_else(|| Error::InvalidInput(format!("the data:{header} URI is not valid base64"))))
+    Some(
+        base64_decode(payload).ok_or_else(|| Error::InvalidInput(format!("the data:{header} URI is not valid base64"))),
+    )
 }
 
 /// Standard base64 (RFC 4648 §4, `+/`, optional `=` padding); ASCII whitespace, which SVG

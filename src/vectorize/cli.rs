@@ -131,7 +131,9 @@ pub fn run_with_limits(args: &VectorizeArgs, limits: &clipvg_document::Limits) -
         (out.svg, out.images.into_iter().map(|i| (i.element, i.report)).collect::<Vec<_>>())
     } else {
         if !args.select.is_empty() {
-            return Err(Error::InvalidInput("--select picks <image> elements of an SVG input; the input is a bitmap".into()));
+            return Err(Error::InvalidInput(
+                "--select picks <image> elements of an SVG input; the input is a bitmap".into(),
+            ));
         }
         let v = vectorize_file(&args.input, &options, &mut progress)?;
         (v.svg, vec![(args.input.display().to_string(), v.report)])

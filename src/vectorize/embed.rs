@@ -21,7 +21,18 @@ use crate::svg::geometry::{Axis, parse_length};
 use crate::svg::{Canvas, Document, Editor, ElementId, view_box_transform};
 
 /// Attributes of the `<image>` that describe the bitmap, not the group replacing it.
-const IMAGE_ONLY: &[&str] = &["x", "y", "width", "height", "href", "preserveAspectRatio", "transform", "image-rendering", "crossorigin", "absref"];
+const IMAGE_ONLY: &[&str] = &[
+    "x",
+    "y",
+    "width",
+    "height",
+    "href",
+    "preserveAspectRatio",
+    "transform",
+    "image-rendering",
+    "crossorigin",
+    "absref",
+];
 
 /// One vectorized image.
 #[derive(Clone, Debug, Serialize)]
@@ -64,7 +75,8 @@ pub fn vectorize_images(
         return Err(Error::EmptySelection("the document has no <image> element to vectorize".into()));
     }
     let canvas = Canvas::of(doc, &mut Vec::new())?;
-    let mut taken: HashSet<String> = doc.element_ids().filter_map(|e| doc.element(e).id().map(str::to_string)).collect();
+    let mut taken: HashSet<String> =
+        doc.element_ids().filter_map(|e| doc.element(e).id().map(str::to_string)).collect();
     let all_images = image_elements(doc);
     let mut editor = Editor::new(doc);
     let mut images = Vec::new();
@@ -77,13 +89,16 @@ pub fn vectorize_images(
         let (bytes, source) = image_bytes(doc, el, options.base_dir.as_deref())?;
         let img = bitmap::decode(&bytes, &source)?;
         let placed = placement(doc, el, &img, canvas.viewport)?;
-        let crop = image::imageops::crop_imm(&img, placed.crop.0, placed.crop.1, placed.crop.2, placed.crop.3).to_image();
+        let crop =
+            image::imageops::crop_imm(&img, placed.crop.0, placed.crop.1, placed.crop.2, placed.crop.3).to_image();
         let mut opts = options.clone();
         for d in &mut opts.detail {
             d.rect[0] -= placed.crop.0 as f64;
             d.rect[1] -= placed.crop.1 as f64;
         }
-        let ids = Ids { prefix: unique_prefix(element.id(), all_images.iter().position(|&i| i == el).unwrap_or(0), &mut taken) };
+        let ids = Ids {
+            prefix: unique_prefix(element.id(), all_images.iter().position(|&i| i == el).unwrap_or(0), &mut taken),
+        };
         let tag_prefix = element.tag_prefix(doc.source());
         let v = vectorize_with(&crop, &source, &opts, &ids, tag_prefix, progress)?;
         // Working pixels → bitmap pixels → the image's user space.
@@ -135,7 +150,10 @@ fn image_bytes(doc: &Document, el: ElementId, base_dir: Option<&Path>) -> Result
             return Ok((bytes, path.clone()));
         }
     }
-    Err(Error::InvalidInput(format!("{name} links to \"{href}\", but {} does not exist or cannot be read", candidates[0].display())))
+    Err(Error::InvalidInput(format!(
+        "{name} links to \"{href}\", but {} does not exist or cannot be read",
+        candidates[0].display()
+    )))
 }
 
 /// `%20` → space (file names in `file://` URIs and hrefs).
@@ -178,13 +196,18 @@ fn placement(doc: &Document, el: ElementId, img: &RgbaImage, viewport: kurbo::Ve
         (None, None) => (iw, ih),
     };
     if !(w > 0.0 && h > 0.0 && w.is_finite() && h.is_finite()) {
-        return Err(Error::InvalidInput(format!("{} has zero size ({w}×{h}): nothing of it is drawn", doc.describe(el))));
+        return Err(Error::InvalidInput(format!(
+            "{} has zero size ({w}×{h}): nothing of it is drawn",
+            doc.describe(el)
+        )));
     }
-    let aspect: svgtypes::AspectRatio = element.attr("preserveAspectRatio").and_then(|s| s.parse().ok()).unwrap_or_default();
+    let aspect: svgtypes::AspectRatio =
+        element.attr("preserveAspectRatio").and_then(|s| s.parse().ok()).unwrap_or_default();
     let vb = svgtypes::ViewBox { x: 0.0, y: 0.0, w: iw, h: ih };
     let to_user = Affine::translate((x, y)) * view_box_transform(vb, aspect, w, h);
     // What of the bitmap the viewport shows (all of it unless `slice`).
-    let shown = to_user.inverse().transform_rect_bbox(Rect::new(x, y, x + w, y + h)).intersect(Rect::new(0.0, 0.0, iw, ih));
+    let shown =
+        to_user.inverse().transform_rect_bbox(Rect::new(x, y, x + w, y + h)).intersect(Rect::new(0.0, 0.0, iw, ih));
     let snap = |r: Rect| (r.x0.floor().max(0.0), r.y0.floor().max(0.0), r.x1.ceil().min(iw), r.y1.ceil().min(ih));
     let (x0, y0, x1, y1) = snap(shown);
     if x1 <= x0 || y1 <= y0 {
@@ -202,7 +225,12 @@ fn precise(v: f64) -> String {
 /// `clipvg-{image id}` (or `clipvg-image{n}`), made unique against every id in use.
 fn unique_prefix(image_id: Option<&str>, index: usize, taken: &mut HashSet<String>) -> String {
     let base = match image_id {
-        Some(id) => format!("clipvg-{}", id.chars().map(|c| if c.is_ascii_alphanumeric() || "-_.".contains(c) { c } else { '_' }).collect::<String>()),
+        Some(id) => format!(
+            "clipvg-{}",
+            id.chars()
+                .map(|c| if c.is_ascii_alphanumeric() || "-_.".contains(c) { c } else { '_' })
+                .collect::<String>()
+        ),
         None => format!("clipvg-image{}", index + 1),
     };
     let clashes = |p: &str, taken: &HashSet<String>| taken.iter().any(|t| t == p || t.starts_with(&format!("{p}-")));
@@ -227,12 +255,15 @@ fn group_markup(doc: &Document, el: ElementId, layered: &str, to_user: Affine, t
         tag.push_str(&src[a.range.clone()]);
     }
     let c = to_user.as_coeffs().map(precise);
-    let own = element.attr("transform").map(|t| format!("{} ", crate::svg::edit::escape_attr(t, '"'))).unwrap_or_default();
+    let own =
+        element.attr("transform").map(|t| format!("{} ", crate::svg::edit::escape_attr(t, '"'))).unwrap_or_default();
     tag.push_str(&format!(" transform=\"{own}matrix({} {} {} {} {} {})\">", c[0], c[1], c[2], c[3], c[4], c[5]));
     let generated = Document::parse(layered)?;
     let kids = &generated.element(generated.root()).children;
     let inner = match (kids.first(), kids.last()) {
-        (Some(&a), Some(&b)) => &layered[generated.element(a).source_range().start..generated.element(b).source_range().end],
+        (Some(&a), Some(&b)) => {
+            &layered[generated.element(a).source_range().start..generated.element(b).source_range().end]
+        }
         _ => "",
     };
     Ok(format!("{tag}\n{inner}\n</{tag_prefix}g>"))

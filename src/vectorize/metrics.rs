@@ -11,12 +11,12 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
 
+use super::bitmap::to_float_over;
+use super::{Precision, VectorizeOptions, Vectorized};
 use crate::error::Result;
 use crate::raster;
 use crate::scene::Scene;
 use crate::svg::Document;
-use super::bitmap::to_float_over;
-use super::{Precision, VectorizeOptions, Vectorized};
 
 /// Background of the PSNR renders (the paper composites over white).
 pub const WHITE: [f32; 4] = [1.0; 4];
@@ -99,7 +99,15 @@ impl Robustness {
 
 /// Measures a scene against its bitmap (`target` over white and `target_alpha` over a
 /// transparent background, both `h × w × 4`) before and after a seeded jitter of `sigma` px.
-pub fn robustness(scene: &Scene, target_over_white: &[f32], target: &[f32], w: u32, h: u32, sigma: f32, seed: u64) -> Result<Robustness> {
+pub fn robustness(
+    scene: &Scene,
+    target_over_white: &[f32],
+    target: &[f32],
+    w: u32,
+    h: u32,
+    sigma: f32,
+    seed: u64,
+) -> Result<Robustness> {
     let measure = |s: &Scene| -> Result<(f64, f64)> {
         let white = raster::render(s, w, h, WHITE)?;
         let clear = raster::render(s, w, h, [0.0; 4])?;
@@ -142,14 +150,25 @@ impl Entry {
 ///    (comparable path count).
 ///
 /// Each is jittered at every `sigma` with `seed`. Detail rounds and refinement are left out.
-pub fn compare_rounds(img: &RgbaImage, source: &Path, options: &VectorizeOptions, sigmas: &[f32], seed: u64) -> Result<Vec<Entry>> {
+pub fn compare_rounds(
+    img: &RgbaImage,
+    source: &Path,
+    options: &VectorizeOptions,
+    sigmas: &[f32],
+    seed: u64,
+) -> Result<Vec<Entry>> {
     let n = options.rounds.len();
-    let top = options.rounds.last().ok_or_else(|| crate::Error::InvalidInput("no rounds to compare".into()))?.at_position(n - 1);
+    let top = options
+        .rounds
+        .last()
+        .ok_or_else(|| crate::Error::InvalidInput("no rounds to compare".into()))?
+        .at_position(n - 1);
     let run = |label: String, rounds: Vec<Precision>| -> Result<(Entry, Vectorized)> {
         let opts = VectorizeOptions { rounds: rounds.clone(), detail: Vec::new(), refine_steps: 0, ..options.clone() };
         let v = super::vectorize_bitmap(img, source, &opts, &mut |_| true)?;
         let spec = v.report.rounds.iter().map(|r| format!("{}:{}", r.label, r.knobs)).collect::<Vec<_>>().join(",");
-        let entry = Entry { label, rounds: spec, paths: v.report.paths(), seconds: v.report.elapsed_s, robustness: Vec::new() };
+        let entry =
+            Entry { label, rounds: spec, paths: v.report.paths(), seconds: v.report.elapsed_s, robustness: Vec::new() };
         Ok((entry, v))
     };
     let mut runs = vec![run("multi-round".into(), options.rounds.clone())?];

@@ -140,7 +140,11 @@ pub struct Vectorized {
 }
 
 /// Vectorizes an image file (PNG, JPEG, WebP, GIF) into a standalone layered SVG.
-pub fn vectorize_file(path: &Path, options: &VectorizeOptions, progress: &mut dyn FnMut(Progress<'_>) -> bool) -> Result<Vectorized> {
+pub fn vectorize_file(
+    path: &Path,
+    options: &VectorizeOptions,
+    progress: &mut dyn FnMut(Progress<'_>) -> bool,
+) -> Result<Vectorized> {
     let img = bitmap::open(path)?;
     vectorize_bitmap(&img, path, options, progress)
 }
@@ -276,11 +280,8 @@ fn detail_round(img: &RgbaImage, d: &DetailRound, scale: f64, source: &Path) -> 
     let px = |v: u32| ((v as f64 * scale * DETAIL_SCALE).round() as u32).clamp(1, bitmap::MAX_LONG_SIDE);
     let (tw, th) = (px(crop.width()), px(crop.height()));
     let traced = bitmap::resize(&crop, tw, th);
-    let mut paths = if traced.pixels().all(|p| p.0[3] < 128) {
-        Vec::new()
-    } else {
-        trace::trace(&traced, &d.precision)?
-    };
+    let mut paths =
+        if traced.pixels().all(|p| p.0[3] < 128) { Vec::new() } else { trace::trace(&traced, &d.precision)? };
     // Trace pixels → input pixels → canvas pixels.
     let place = Affine::scale(scale)
         * Affine::translate((x0 as f64, y0 as f64))

@@ -127,7 +127,8 @@ impl Precision {
     /// The knobs as text, `speckle=16,color=3,layer=64`, the form [`Precision::parse`] reads
     /// after `NAME:` (corner, length and splice only where they differ from the preset).
     pub fn knobs(&self) -> String {
-        let mut s = format!("speckle={},color={},layer={}", self.filter_speckle, self.color_precision, self.layer_difference);
+        let mut s =
+            format!("speckle={},color={},layer={}", self.filter_speckle, self.color_precision, self.layer_difference);
         if self.corner_threshold != 60 {
             s.push_str(&format!(",corner={}", self.corner_threshold));
         }
@@ -155,7 +156,11 @@ impl Precision {
     pub fn to_config(&self) -> vtracer::Config {
         vtracer::Config {
             color_mode: vtracer::ColorMode::Color,
-            hierarchical: if self.stacked.unwrap_or(true) { vtracer::Hierarchical::Stacked } else { vtracer::Hierarchical::Cutout },
+            hierarchical: if self.stacked.unwrap_or(true) {
+                vtracer::Hierarchical::Stacked
+            } else {
+                vtracer::Hierarchical::Cutout
+            },
             mode: visioncortex::PathSimplifyMode::Spline,
             filter_speckle: self.filter_speckle,
             color_precision: self.color_precision,
@@ -200,8 +205,10 @@ pub struct DetailRound {
 
 /// Parses `X,Y,W,H` (pixels of the input image).
 pub fn parse_box(spec: &str) -> Result<[f64; 4]> {
-    let bad = || Error::InvalidInput(format!("--detail-box \"{spec}\": expected X,Y,W,H, four numbers with W and H above 0"));
-    let v: Vec<f64> = spec.split(',').map(|s| s.trim().parse::<f64>()).collect::<std::result::Result<_, _>>().map_err(|_| bad())?;
+    let bad =
+        || Error::InvalidInput(format!("--detail-box \"{spec}\": expected X,Y,W,H, four numbers with W and H above 0"));
+    let v: Vec<f64> =
+        spec.split(',').map(|s| s.trim().parse::<f64>()).collect::<std::result::Result<_, _>>().map_err(|_| bad())?;
     match v[..] {
         [x, y, w, h] if v.iter().all(|c| c.is_finite()) && w > 0.0 && h > 0.0 => Ok([x, y, w, h]),
         _ => Err(bad()),

@@ -56,12 +56,19 @@ pub fn refine(
     let device = device_for(backend)?.autodiff();
     let (np, nc) = (original.points.len(), original.colors.len());
     let fitted = catch_gpu(&device, || {
-        let job = RasterJob { scene: std::sync::Arc::new(original.clone()), width: w, height: h, background: WHITE, limits: Default::default() };
+        let job = RasterJob {
+            scene: std::sync::Arc::new(original.clone()),
+            width: w,
+            height: h,
+            background: WHITE,
+            limits: Default::default(),
+        };
         let target_t = Tensor::<1>::from_floats(target, &device).reshape([h as usize, w as usize, 4]);
         let (mut p, mut c, widths) = scene_tensors(&original, &device);
         // Alpha stays as traced: its gradient is masked and its value restored after each step.
         let rows = c.dims()[0];
-        let rgb_mask = Tensor::<2>::from_data(TensorData::new([1.0f32, 1.0, 1.0, 0.0].repeat(rows), [rows, 4]), &device);
+        let rgb_mask =
+            Tensor::<2>::from_data(TensorData::new([1.0f32, 1.0, 1.0, 0.0].repeat(rows), [rows, 4]), &device);
         let alpha = c.clone() * (rgb_mask.clone() * -1.0 + 1.0);
         let adam = AdamConfig::new().build();
         let (mut state_p, mut state_c) = (None, None);
@@ -74,8 +81,9 @@ pub fn refine(
             // rayon's scheduling order, so `mean().into_scalar()` can differ between runs in its
             // last bits: the reported value is summed row by row, in a fixed order, instead.
             // The gradient of the mean does not depend on its value.
-            let value = diff2.clone().inner().reshape([h as usize, w as usize * 4]).sum_dim(1).sum().into_scalar::<f32>()
-                / (h as usize * w as usize * 4) as f32;
+            let value =
+                diff2.clone().inner().reshape([h as usize, w as usize * 4]).sum_dim(1).sum().into_scalar::<f32>()
+                    / (h as usize * w as usize * 4) as f32;
             let loss = diff2.mean();
             if !value.is_finite() {
                 break;

@@ -44,7 +44,8 @@ impl TracedPath {
             let n = sp.len() / 3;
             let _ = write!(d, "{}M{}", if d.is_empty() { "" } else { " " }, pair(sp[0]));
             for s in 0..n {
-                let _ = write!(d, " C{} {} {}", pair(sp[3 * s + 1]), pair(sp[3 * s + 2]), pair(sp[(3 * s + 3) % sp.len()]));
+                let _ =
+                    write!(d, " C{} {} {}", pair(sp[3 * s + 1]), pair(sp[3 * s + 2]), pair(sp[(3 * s + 3) % sp.len()]));
             }
             d.push_str(" Z");
         }
@@ -171,7 +172,13 @@ pub fn write_rounds(out: &mut String, rounds: &[Round], ids: &Ids, tag_prefix: &
             r.precision.knobs()
         );
         for (n, p) in r.paths.iter().enumerate() {
-            let _ = writeln!(out, "{indent}  <{tag_prefix}path id=\"{}\" fill=\"{}\" d=\"{}\"/>", ids.path(k, n), p.fill(), p.path_data());
+            let _ = writeln!(
+                out,
+                "{indent}  <{tag_prefix}path id=\"{}\" fill=\"{}\" d=\"{}\"/>",
+                ids.path(k, n),
+                p.fill(),
+                p.path_data()
+            );
         }
         let _ = writeln!(out, "{indent}</{tag_prefix}g>");
     }
@@ -220,7 +227,9 @@ mod tests {
 
     #[test]
     fn traces_two_colours() {
-        let img = RgbaImage::from_fn(40, 30, |x, _| if x < 20 { image::Rgba([200, 20, 20, 255]) } else { image::Rgba([20, 20, 200, 255]) });
+        let img = RgbaImage::from_fn(40, 30, |x, _| {
+            if x < 20 { image::Rgba([200, 20, 20, 255]) } else { image::Rgba([20, 20, 200, 255]) }
+        });
         let paths = trace(&img, &Precision::preset("fine").unwrap()).unwrap();
         assert!(!paths.is_empty());
         assert!(paths.iter().any(|p| p.color[0] > 150) && paths.iter().any(|p| p.color[2] > 150));

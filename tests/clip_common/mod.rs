@@ -39,10 +39,7 @@ pub fn values<const D: usize>(t: Tensor<D>) -> Vec<f64> {
 /// Largest absolute difference; panics on length mismatch.
 pub fn max_abs_diff(a: &[f64], b: &[f64]) -> f64 {
     assert_eq!(a.len(), b.len(), "length mismatch");
-    a.iter()
-        .zip(b)
-        .map(|(x, y)| (x - y).abs())
-        .fold(0.0, f64::max)
+    a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0, f64::max)
 }
 
 #[track_caller]

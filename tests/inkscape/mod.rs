@@ -107,7 +107,11 @@ fn build_and_copy(dist: &Path) {
         }
     }
     let out = cmd.output().expect("cargo runs");
-    assert!(out.status.success(), "building the shim (clipvg-inkscape) failed:\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "building the shim (clipvg-inkscape) failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let lib = library_file_name();
     for (from, name) in [
         (PathBuf::from(env!("CARGO_BIN_EXE_clipvg")), "clipvg"),
@@ -164,7 +168,9 @@ impl EffectRun {
             "Inkscape could not load an extension:\n{}",
             self.extension_errors
         );
-        self.output.as_deref().unwrap_or_else(|| panic!("Inkscape exported nothing; dialogs: {:?}\n{}", self.dialogs, self.log))
+        self.output
+            .as_deref()
+            .unwrap_or_else(|| panic!("Inkscape exported nothing; dialogs: {:?}\n{}", self.dialogs, self.log))
     }
 }
 
@@ -251,7 +257,11 @@ impl Inkscape {
             let windows = xvfb.dialogs();
             if debug {
                 let all = xvfb.xdotool(&["search", "--onlyvisible", "--name", ""]);
-                eprintln!("{:>6.1}s on {}: windows {all:?}, dialogs {windows:?}", start.elapsed().as_secs_f64(), xvfb.display);
+                eprintln!(
+                    "{:>6.1}s on {}: windows {all:?}, dialogs {windows:?}",
+                    start.elapsed().as_secs_f64(),
+                    xvfb.display
+                );
             }
             for window in windows {
                 if !seen.contains(&window.id) {
@@ -357,7 +367,13 @@ impl Xvfb {
                     .filter_map(|l| l.split_once('='))
                     .filter_map(|(k, v)| Some((k, v.parse().ok()?)))
                     .collect();
-                let window = Window { id: id.to_string(), x: *v.get("X")?, y: *v.get("Y")?, width: *v.get("WIDTH")?, height: *v.get("HEIGHT")? };
+                let window = Window {
+                    id: id.to_string(),
+                    x: *v.get("X")?,
+                    y: *v.get("Y")?,
+                    width: *v.get("WIDTH")?,
+                    height: *v.get("HEIGHT")?,
+                };
                 (window.height >= 200).then_some(window)
             })
             .collect()
@@ -409,7 +425,12 @@ pub fn changed_elements(before: &str, after: &str) -> Vec<String> {
                 let key = n.attribute("id").map_or_else(|| format!("#{i} <{}>", n.tag_name().name()), str::to_string);
                 let attrs = n
                     .attributes()
-                    .map(|a| (format!("{}{}", a.namespace().map(|ns| format!("{{{ns}}}")).unwrap_or_default(), a.name()), a.value().to_string()))
+                    .map(|a| {
+                        (
+                            format!("{}{}", a.namespace().map(|ns| format!("{{{ns}}}")).unwrap_or_default(), a.name()),
+                            a.value().to_string(),
+                        )
+                    })
                     .collect();
                 (key, attrs)
             })

@@ -121,7 +121,10 @@ mod tests {
     #[test]
     fn messages_become_one_sentence() {
         assert_eq!(sentence("the edit action is not in this build yet"), "The edit action is not in this build yet.");
-        assert_eq!(sentence("no element with id \"x\"\n  in the document."), "No element with id \"x\" in the document.");
+        assert_eq!(
+            sentence("no element with id \"x\"\n  in the document."),
+            "No element with id \"x\" in the document."
+        );
         assert_eq!(sentence(""), "The clipvg plugin failed without saying why.");
     }
 }

@@ -142,7 +142,8 @@ impl Plugin {
         if status != STATUS_OK {
             return Err(self.take_error(status, error));
         }
-        let selected: Vec<ClipvgStr> = ids.iter().map(|id| ClipvgStr { ptr: id.as_ptr().cast(), len: id.len() }).collect();
+        let selected: Vec<ClipvgStr> =
+            ids.iter().map(|id| ClipvgStr { ptr: id.as_ptr().cast(), len: id.len() }).collect();
         let mut sink: &mut dyn FnMut(f64, &str) -> bool = progress;
         let mut result = ptr::null_mut();
         // SAFETY: every pointer is valid for its length during the call; `sink` outlives it.

@@ -27,7 +27,8 @@ pub struct ProgressWindow {
 impl ProgressWindow {
     /// zenity from `PATH` when a display is there, else a window that never shows.
     pub fn from_env() -> ProgressWindow {
-        let has_display = ["DISPLAY", "WAYLAND_DISPLAY"].iter().any(|v| std::env::var_os(v).is_some_and(|s| !s.is_empty()));
+        let has_display =
+            ["DISPLAY", "WAYLAND_DISPLAY"].iter().any(|v| std::env::var_os(v).is_some_and(|s| !s.is_empty()));
         let zenity = std::env::var_os("PATH")
             .filter(|_| has_display)
             .and_then(|path| std::env::split_paths(&path).map(|dir| dir.join("zenity")).find(|p| p.is_file()));
@@ -149,8 +150,11 @@ mod tests {
     fn tempfile_dir() -> PathBuf {
         use std::sync::atomic::{AtomicU32, Ordering};
         static N: AtomicU32 = AtomicU32::new(0);
-        let dir = std::env::temp_dir()
-            .join(format!("clipvg-inkscape-test-{}-{}", std::process::id(), N.fetch_add(1, Ordering::Relaxed)));
+        let dir = std::env::temp_dir().join(format!(
+            "clipvg-inkscape-test-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed)
+        ));
         std::fs::create_dir_all(&dir).unwrap();
         dir
     }

@@ -16,8 +16,8 @@ use kurbo::{Affine, Point, Rect, Vec2};
 use serde::Serialize;
 
 use super::{
-    ColorSource, FillRule, Gradient, GradientShape, LineCap, LineJoin, Paint, Scene, SceneMap,
-    Shape, ShapeSource, SourceKind, Stroke, Subpath,
+    ColorSource, FillRule, Gradient, GradientShape, LineCap, LineJoin, Paint, Scene, SceneMap, Shape, ShapeSource,
+    SourceKind, Stroke, Subpath,
 };
 use crate::error::{Error, Result};
 use crate::limits::{LimitExceeded, Limits};
@@ -89,8 +89,7 @@ pub fn build_with(doc: &Document, options: &BuildOptions, observer: &mut Observe
     let plan = UsePlan::new(doc, &mut ticker)?;
     Limits::check("nodes", "element instances after <use> expansion", plan.total_instances, limits.nodes)
         .map_err(Error::Limit)?;
-    Limits::check("shapes", "shapes after <use> expansion", plan.total_shapes, limits.shapes)
-        .map_err(Error::Limit)?;
+    Limits::check("shapes", "shapes after <use> expansion", plan.total_shapes, limits.shapes).map_err(Error::Limit)?;
     let selected = match &options.trainable {
         Trainable::Elements(sel) => {
             // Difference array over document order: a subtree is a contiguous run.
@@ -102,10 +101,13 @@ pub fn build_with(doc: &Document, options: &BuildOptions, observer: &mut Observe
                 }
             }
             let mut run = 0i64;
-            diff.iter().take(doc.len()).map(|d| {
-                run += d;
-                run > 0
-            }).collect()
+            diff.iter()
+                .take(doc.len())
+                .map(|d| {
+                    run += d;
+                    run > 0
+                })
+                .collect()
         }
         _ => Vec::new(),
     };
@@ -190,7 +192,9 @@ impl UsePlan {
                     return Kind::Leaf { shape: false };
                 }
                 match e.name.as_str() {
-                    "path" | "rect" | "circle" | "ellipse" | "line" | "polyline" | "polygon" => Kind::Leaf { shape: true },
+                    "path" | "rect" | "circle" | "ellipse" | "line" | "polyline" | "polygon" => {
+                        Kind::Leaf { shape: true }
+                    }
                     "use" => Kind::Use(e.href().and_then(|h| doc.resolve_iri(h))),
                     "switch" => Kind::Switch(e.children.iter().copied().find(|&c| doc.element(c).is_svg())),
                     "symbol" => Kind::Container,
@@ -376,9 +380,29 @@ pub const MAX_DIAGNOSTICS: usize = 1000;
 
 /// Elements that never draw by themselves.
 const NON_RENDERING: &[&str] = &[
-    "defs", "symbol", "clipPath", "mask", "marker", "pattern", "linearGradient", "radialGradient",
-    "style", "title", "desc", "metadata", "script", "filter", "font", "font-face", "cursor", "view",
-    "animate", "animateMotion", "animateTransform", "set", "stop",
+    "defs",
+    "symbol",
+    "clipPath",
+    "mask",
+    "marker",
+    "pattern",
+    "linearGradient",
+    "radialGradient",
+    "style",
+    "title",
+    "desc",
+    "metadata",
+    "script",
+    "filter",
+    "font",
+    "font-face",
+    "cursor",
+    "view",
+    "animate",
+    "animateMotion",
+    "animateTransform",
+    "set",
+    "stop",
 ];
 
 /// Elements we cannot draw; reported, not drawn.
@@ -570,7 +594,11 @@ impl Builder<'_> {
         if e.name == "path" {
             let left = self.options.limits.segments.saturating_sub(self.segments);
             let (sp, err) = geometry::path_from_d_with(e.attr("d").unwrap_or(""), left).map_err(|l| {
-                Error::Limit(LimitExceeded { needed: self.segments.saturating_add(l.needed), limit: self.options.limits.segments, ..l })
+                Error::Limit(LimitExceeded {
+                    needed: self.segments.saturating_add(l.needed),
+                    limit: self.options.limits.segments,
+                    ..l
+                })
             })?;
             if let Some(err) = err {
                 self.report(el, format!("{err}; drawn up to the error"));
@@ -580,9 +608,14 @@ impl Builder<'_> {
         if e.name == "polyline" || e.name == "polygon" {
             let left = self.options.limits.segments.saturating_sub(self.segments);
             let points = geometry::parse_points_with(e.attr("points").unwrap_or(""), left).map_err(|l| {
-                Error::Limit(LimitExceeded { needed: self.segments.saturating_add(l.needed), limit: self.options.limits.segments, ..l })
+                Error::Limit(LimitExceeded {
+                    needed: self.segments.saturating_add(l.needed),
+                    limit: self.options.limits.segments,
+                    ..l
+                })
             })?;
-            let (kind, closed) = if e.name == "polygon" { (SourceKind::Polygon, true) } else { (SourceKind::Polyline, false) };
+            let (kind, closed) =
+                if e.name == "polygon" { (SourceKind::Polygon, true) } else { (SourceKind::Polyline, false) };
             let subpaths = geometry::poly(&points, closed);
             return Ok((!subpaths.is_empty()).then_some((kind, subpaths)));
         }
@@ -629,9 +662,7 @@ impl Builder<'_> {
                 (SourceKind::Ellipse, geometry::ellipse(cx, cy, rx, ry))
             }
             "line" => {
-                let p = |x: &str, y: &str| {
-                    Point::new(len(x, Axis::X).unwrap_or(0.0), len(y, Axis::Y).unwrap_or(0.0))
-                };
+                let p = |x: &str, y: &str| Point::new(len(x, Axis::X).unwrap_or(0.0), len(y, Axis::Y).unwrap_or(0.0));
                 (SourceKind::Line, geometry::poly(&[p("x1", "y1"), p("x2", "y2")], false))
             }
             _ => return None,
@@ -647,7 +678,8 @@ impl Builder<'_> {
         let Some((kind, user_subpaths)) = self.outline(el, ctx.viewport)? else { return Ok(()) };
         let new_segments: u64 = user_subpaths.iter().map(|s| s.segments() as u64).sum();
         self.segments = self.segments.saturating_add(new_segments);
-        Limits::check("segments", "cubic segments", self.segments, self.options.limits.segments).map_err(Error::Limit)?;
+        Limits::check("segments", "cubic segments", self.segments, self.options.limits.segments)
+            .map_err(Error::Limit)?;
         let styles = self.styles;
         let inh = &ctx.inherited;
         let t = ctx.to_canvas;
@@ -679,7 +711,10 @@ impl Builder<'_> {
                     "{what} is defined inside a DTD entity (<!ENTITY ...> in the DOCTYPE), so its text is shared by every reference to the entity and cannot be edited in place; replace the entity reference by the element itself in the file, or select other elements"
                 )));
             }
-            self.report(el, "defined inside a DTD entity: drawn but not edited (its text is shared by every reference)");
+            self.report(
+                el,
+                "defined inside a DTD entity: drawn but not edited (its text is shared by every reference)",
+            );
             trainable = false;
         }
         let mut colors = Vec::new();

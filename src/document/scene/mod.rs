@@ -137,10 +137,7 @@ pub struct Scene {
 impl Scene {
     /// Number of cubic segments of a shape.
     pub fn segment_count(&self, shape: &Shape) -> u32 {
-        self.subpaths[shape.subpaths.start as usize..shape.subpaths.end as usize]
-            .iter()
-            .map(|s| s.segments)
-            .sum()
+        self.subpaths[shape.subpaths.start as usize..shape.subpaths.end as usize].iter().map(|s| s.segments).sum()
     }
 
     /// The control points of a subpath.

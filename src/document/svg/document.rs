@@ -86,10 +86,7 @@ impl Element {
 
     /// The value of a plain (no-namespace) attribute.
     pub fn attr(&self, name: &str) -> Option<&str> {
-        self.attributes
-            .iter()
-            .find(|a| a.namespace.is_none() && a.name == name)
-            .map(|a| a.value.as_str())
+        self.attributes.iter().find(|a| a.namespace.is_none() && a.name == name).map(|a| a.value.as_str())
     }
 
     /// The value of a namespaced attribute.
@@ -211,8 +208,7 @@ impl Document {
                 .map_err(Error::Limit)?;
         }
         let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-        let text = String::from_utf8(bytes)
-            .map_err(|_| Error::Xml(format!("{} is not UTF-8 text", path.display())))?;
+        let text = String::from_utf8(bytes).map_err(|_| Error::Xml(format!("{} is not UTF-8 text", path.display())))?;
         Self::parse_with(text, limits, observer)
     }
 
@@ -357,9 +353,7 @@ fn collect(
                 pr.from_entity || range.start < pr.range.start || range.end > pr.range.end
             });
         let name_start = (range.start + 1).min(source.len());
-        let name_len = source[name_start..]
-            .find(|c: char| c.is_whitespace() || c == '/' || c == '>')
-            .unwrap_or(0);
+        let name_len = source[name_start..].find(|c: char| c.is_whitespace() || c == '/' || c == '>').unwrap_or(0);
         let name_range = name_start..name_start + name_len;
         let attributes: Vec<Attribute> = node
             .attributes()

@@ -115,7 +115,9 @@ impl<'a> Editor<'a> {
         let splices = self.splices();
         let (out, overlap) = apply(doc.source(), &splices);
         if let Some(at) = overlap {
-            return Err(Error::WriteBack(format!("two changes overlap at byte {at} of the document; nothing was written")));
+            return Err(Error::WriteBack(format!(
+                "two changes overlap at byte {at} of the document; nothing was written"
+            )));
         }
         self.verify(&out, &splices)?;
         Ok(out)
@@ -173,7 +175,10 @@ impl<'a> Editor<'a> {
                 continue;
             }
             let fail = |what: &str| {
-                Err(Error::WriteBack(format!("checking the edited document: {} {what}; nothing was written", doc.describe(id))))
+                Err(Error::WriteBack(format!(
+                    "checking the edited document: {} {what}; nothing was written",
+                    doc.describe(id)
+                )))
             };
             let Some(&nid) = at.get(&map(el.range.start)) else { return fail("is missing") };
             let ne = new.element(nid);
@@ -245,10 +250,11 @@ impl<'a> Editor<'a> {
             }
             let mut appended = String::new();
             for (name, value) in &set {
-                let existing =
-                    el.attributes.iter().find(|a| a.namespace.is_none() && &a.name == name);
+                let existing = el.attributes.iter().find(|a| a.namespace.is_none() && &a.name == name);
                 match existing {
-                    Some(a) => splices.push((a.value_range.clone(), escape_attr(value, quote_of(src, a.value_range.start)))),
+                    Some(a) => {
+                        splices.push((a.value_range.clone(), escape_attr(value, quote_of(src, a.value_range.start))))
+                    }
                     None => {
                         appended.push(' ');
                         appended.push_str(name);
@@ -315,8 +321,7 @@ pub fn escape_attr(value: &str, quote: char) -> String {
 
 /// Rewrites a `style` attribute with some properties replaced or appended.
 fn merge_style(old: &str, set: &[(String, String)]) -> String {
-    let mut decls: Vec<(String, String)> =
-        parse_declarations(old).into_iter().map(|d| (d.name, d.value)).collect();
+    let mut decls: Vec<(String, String)> = parse_declarations(old).into_iter().map(|d| (d.name, d.value)).collect();
     for (name, value) in set {
         match decls.iter_mut().find(|(n, _)| n == name) {
             Some(slot) => slot.1 = value.clone(),

@@ -280,11 +280,7 @@ pub fn rect(x: f64, y: f64, w: f64, h: f64, rx: f64, ry: f64) -> Vec<Subpath> {
     b.line_to(Point::new(x + w - rx, y));
     b.cubic_to(Point::new(x + w - rx + kx, y), Point::new(x + w, y + ry - ky), Point::new(x + w, y + ry));
     b.line_to(Point::new(x + w, y + h - ry));
-    b.cubic_to(
-        Point::new(x + w, y + h - ry + ky),
-        Point::new(x + w - rx + kx, y + h),
-        Point::new(x + w - rx, y + h),
-    );
+    b.cubic_to(Point::new(x + w, y + h - ry + ky), Point::new(x + w - rx + kx, y + h), Point::new(x + w - rx, y + h));
     b.line_to(Point::new(x + rx, y + h));
     b.cubic_to(Point::new(x + rx - kx, y + h), Point::new(x, y + h - ry + ky), Point::new(x, y + h - ry));
     b.line_to(Point::new(x, y + ry));

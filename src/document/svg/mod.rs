@@ -2,10 +2,10 @@
 //! write changes back as minimal splices of the original text.
 
 mod document;
-mod prescan;
 pub mod edit;
 pub mod geometry;
 pub mod paint;
+mod prescan;
 pub mod style;
 
 pub use document::{Attribute, Document, Element, ElementId, INKSCAPE_NS, SVG_NS, XLINK_NS};

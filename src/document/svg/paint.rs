@@ -32,9 +32,21 @@ pub enum Spread {
 /// Gradient geometry in gradient space.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum GradientKind {
-    Linear { x1: f64, y1: f64, x2: f64, y2: f64 },
+    Linear {
+        x1: f64,
+        y1: f64,
+        x2: f64,
+        y2: f64,
+    },
     /// Focal radial gradient: centre circle (cx, cy, r), focal circle (fx, fy, fr).
-    Radial { cx: f64, cy: f64, r: f64, fx: f64, fy: f64, fr: f64 },
+    Radial {
+        cx: f64,
+        cy: f64,
+        r: f64,
+        fx: f64,
+        fy: f64,
+        fr: f64,
+    },
 }
 
 /// One colour stop.

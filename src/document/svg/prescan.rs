@@ -276,10 +276,7 @@ fn is_name_char(b: u8) -> bool {
 /// Index just past the first `pattern` at or after `from` (the end if none).
 fn skip_past(bytes: &[u8], from: usize, pattern: &[u8]) -> usize {
     let from = from.min(bytes.len());
-    bytes[from..]
-        .windows(pattern.len())
-        .position(|w| w == pattern)
-        .map_or(bytes.len(), |p| from + p + pattern.len())
+    bytes[from..].windows(pattern.len()).position(|w| w == pattern).map_or(bytes.len(), |p| from + p + pattern.len())
 }
 
 /// `&name;` at `at`: the name and the index after `;`. Character references give `None`.
@@ -289,8 +286,7 @@ fn reference_at(bytes: &[u8], at: usize) -> Option<(&[u8], usize)> {
     while end < bytes.len() && is_name_char(bytes[end]) {
         end += 1;
     }
-    (end > start && bytes.get(end) == Some(&b';') && is_name_start(bytes[start]))
-        .then(|| (&bytes[start..end], end + 1))
+    (end > start && bytes.get(end) == Some(&b';') && is_name_start(bytes[start])).then(|| (&bytes[start..end], end + 1))
 }
 
 /// The internal entities of the DOCTYPE (if any) and the index where the body starts (after

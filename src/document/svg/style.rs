@@ -31,11 +31,7 @@ pub struct Declaration {
 /// Parses the content of a `style` attribute.
 pub fn parse_declarations(style: &str) -> Vec<Declaration> {
     simplecss::DeclarationTokenizer::from(style)
-        .map(|d| Declaration {
-            name: d.name.to_string(),
-            value: d.value.trim().to_string(),
-            important: d.important,
-        })
+        .map(|d| Declaration { name: d.name.to_string(), value: d.value.trim().to_string(), important: d.important })
         .collect()
 }
 
@@ -194,11 +190,7 @@ impl Styles {
 
     /// The element's own specified value of `property`, if any.
     pub fn get(&self, el: ElementId, property: &str) -> Option<&Specified> {
-        self.per_element
-            .get(el.index())?
-            .iter()
-            .find(|(p, _)| *p == property)
-            .map(|(_, s)| s)
+        self.per_element.get(el.index())?.iter().find(|(p, _)| *p == property).map(|(_, s)| s)
     }
 
     /// The element's own value, treating `inherit` as absent.
