@@ -2,7 +2,7 @@
 //!
 //! A host sends one JSON object per run (`clipvg_run`'s `request_json`). Every field is optional:
 //! a missing field takes the default listed here, which for the edit is the CLIPVG paper's
-//! (`../shared/CLIPVG.md`). Unknown fields are rejected with a message that names them, so a typo in
+//! (Song et al., AAAI 2023, and the reference implementation). Unknown fields are rejected with a message that names them, so a typo in
 //! a host never silently falls back to a default. Fields that do not concern an action are
 //! ignored by it (a host may send one request shape to every action).
 //!

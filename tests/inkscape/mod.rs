@@ -2,7 +2,7 @@
 //! reach them: installed by `clipvg install inkscape` into a throw-away profile, started from
 //! Inkscape's action system on a document with a selection and dialog params.
 //!
-//! The recipe (`../shared/INKSCAPE.md`): `inkscape --with-gui --batch-process --actions=
+//! The recipe: `inkscape --with-gui --batch-process --actions=
 //! "select-by-id:…;EFFECT.noprefs;export-filename:OUT;export-do" IN` under its own Xvfb, params in
 //! `$INKSCAPE_PROFILE_DIR/preferences.xml`. An extension that writes to stderr makes Inkscape
 //! open a modal dialog, which in batch mode waits forever; the harness watches the X server for
