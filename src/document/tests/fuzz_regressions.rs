@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 
 const REPLAY: &str = "CLIPVG_FUZZ_REPLAY";
 /// Per fixture: a correct document stage answers any of them in well under a second.
-const TIME_LIMIT: Duration = Duration::from_secs(30);
+const TIME_LIMIT: Duration = Duration::from_secs(10);
 /// Per fixture, virtual memory in KiB (`ulimit -v`): 4 GiB.
 const MEMORY_LIMIT_KIB: u64 = 4 << 20;
 const TARGETS: &[&str] = &["roundtrip", "path_data", "style_sheet"];
