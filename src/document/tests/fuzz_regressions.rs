@@ -115,7 +115,18 @@ fn run_child(target: &str, path: &Path) -> Outcome {
     match status {
         None => Outcome::Fail(format!("timed out after {TIME_LIMIT:?} (hang or super-linear work)")),
         Some(s) if s.success() => Outcome::Pass,
-        Some(s) => Outcome::Fail(format!("child {s} (panic, abort, stack overflow or out of memory):\n{}", tail(&log))),
+        Some(s) if s.code() == Some(101) => Outcome::Fail(format!("panicked:\n{}", tail(&log))),
+        Some(s) => Outcome::Fail(format!("died, {s} (abort, stack overflow or out of memory):\n{}", tail(&log))),
+    }
+}
+
+/// The first line of a failure and, for a panic, the line of its message.
+fn summary(why: &str) -> String {
+    let mut lines = why.lines();
+    let first = lines.next().unwrap_or("");
+    match lines.skip_while(|l| !l.contains("panicked at")).nth(1) {
+        Some(message) => format!("{first} {}", message.chars().take(200).collect::<String>()),
+        None => first.to_string(),
     }
 }
 
@@ -135,7 +146,7 @@ fn every_fuzz_crash_stays_fixed() {
         match (run_child(target, path), open) {
             (Outcome::Pass, false) => {}
             (Outcome::Pass, true) => now_fixed.push(format!("{target}/{name}")),
-            (Outcome::Fail(why), true) => still_open.push(format!("{target}/{name}: {}", why.lines().next().unwrap_or(""))),
+            (Outcome::Fail(why), true) => still_open.push(format!("{target}/{name}: {}", summary(&why))),
             (Outcome::Fail(why), false) => failed.push(format!("{target}/{name}: {why}")),
         }
     }

@@ -21,15 +21,24 @@ pub enum Mode {
     Structural,
     /// Also: a write-back reproduces the scene it was given (within rounding).
     Strict,
+    /// [`Mode::Strict`] minus the known open semantic classes (see [`known_open`]), so a long
+    /// run finds new ones instead of these again.
+    StrictSkipKnown,
 }
 
 impl Mode {
-    /// [`Mode::Strict`] when `CLIPVG_FUZZ_STRICT` is set to anything but `0` or empty.
+    /// `CLIPVG_FUZZ_STRICT`: unset, empty or `0` → [`Mode::Structural`]; `skip-known` →
+    /// [`Mode::StrictSkipKnown`]; anything else → [`Mode::Strict`].
     pub fn from_env() -> Mode {
-        match std::env::var("CLIPVG_FUZZ_STRICT") {
-            Ok(v) if !v.is_empty() && v != "0" => Mode::Strict,
-            _ => Mode::Structural,
+        match std::env::var("CLIPVG_FUZZ_STRICT").as_deref() {
+            Err(_) | Ok("") | Ok("0") => Mode::Structural,
+            Ok("skip-known") => Mode::StrictSkipKnown,
+            Ok(_) => Mode::Strict,
         }
+    }
+
+    fn strict(self) -> bool {
+        self != Mode::Structural
     }
 }
 
@@ -83,8 +92,8 @@ fn check_write_backs(doc: &Document, built: &Built, mode: Mode) {
     // Every trainable shape rewritten with its own values.
     if let Ok(out) = scene::write_back(doc, scene, map, scene, WriteBack { force: true }) {
         let new = reparse(doc, &out, "forced write-back");
-        if mode == Mode::Strict {
-            compare_scenes(&new, built, scene, "forced write-back");
+        if mode.strict() {
+            compare_scenes(doc, &new, built, scene, mode, "forced write-back");
         }
     }
 
@@ -92,8 +101,8 @@ fn check_write_backs(doc: &Document, built: &Built, mode: Mode) {
     let updated = perturb(scene);
     if let Ok(out) = scene::write_back(doc, scene, map, &updated, WriteBack { force: false }) {
         let new = reparse(doc, &out, "write-back of changed parameters");
-        if mode == Mode::Strict {
-            compare_scenes(&new, built, &updated, "write-back of changed parameters");
+        if mode.strict() {
+            compare_scenes(doc, &new, built, &updated, mode, "write-back of changed parameters");
         }
     }
 }
@@ -143,7 +152,11 @@ fn reparse(doc: &Document, out: &str, what: &str) -> Document {
 
 /// Strict: the scene re-built from the written document draws the shapes and colours that were
 /// written (`expected`), within the precision of the written numbers.
-fn compare_scenes(new: &Document, built: &Built, expected: &Scene, what: &str) {
+fn compare_scenes(doc: &Document, new: &Document, built: &Built, expected: &Scene, mode: Mode, what: &str) {
+    let known = if mode == Mode::StrictSkipKnown { known_open(doc, &built.map) } else { Known::default() };
+    if known.renamed_under_css {
+        return;
+    }
     let Ok(rebuilt) = scene::build(new, &BuildOptions { trainable: Trainable::All }) else {
         panic!("{what}: the written document no longer builds:\n{}", new.source());
     };
@@ -183,13 +196,37 @@ fn compare_scenes(new: &Document, built: &Built, expected: &Scene, what: &str) {
         }
         for (ci, _) in &src.colors {
             let ci = *ci as usize;
-            if !old.color_trainable[ci] {
+            if !old.color_trainable[ci] || known.important_css {
                 continue;
             }
             let (e, g) = (expected.colors[ci], got.colors.get(ci).copied().unwrap_or([f32::NAN; 4]));
             let close = (0..4).all(|i| (e[i] - g[i]).abs() <= 1.0 / 255.0 + 1e-4);
             assert!(close, "{what}: shape {k} colour {ci}: {e:?} was written but {g:?} is drawn:\n{}", new.source());
         }
+    }
+}
+
+/// Known open semantic write-back bugs that [`Mode::StrictSkipKnown`] does not report again
+/// (fixtures: `src/document/tests/fuzz_regressions/roundtrip/open-*.strict.svg`).
+#[derive(Default)]
+struct Known {
+    /// A shape element other than `path` is rewritten as a `path` while a style sheet exists:
+    /// CSS type selectors (`rect {…}`, `path {…}`, `rect + circle`) then match differently.
+    renamed_under_css: bool,
+    /// An `!important` CSS declaration beats the colour written into the `style` attribute.
+    important_css: bool,
+}
+
+fn known_open(doc: &Document, map: &SceneMap) -> Known {
+    let sheets: Vec<&str> = doc
+        .element_ids()
+        .map(|e| doc.element(e))
+        .filter(|e| e.name == "style" && !e.text.trim().is_empty())
+        .map(|e| e.text.as_str())
+        .collect();
+    Known {
+        renamed_under_css: !sheets.is_empty() && map.shapes.iter().any(|s| s.kind != scene::SourceKind::Path),
+        important_css: sheets.iter().any(|s| s.contains('!')),
     }
 }
 
