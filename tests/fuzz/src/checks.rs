@@ -62,7 +62,7 @@ pub fn roundtrip_text(text: &str, mode: Mode) {
     check_document(&doc);
     let mut warnings = Vec::new();
     let _ = Canvas::of(&doc, &mut warnings);
-    let options = BuildOptions { trainable: Trainable::All };
+    let options = BuildOptions { trainable: Trainable::All, ..Default::default() };
     let Ok(built) = scene::build(&doc, &options) else { return };
     check_scene(&doc, &built.scene, &built.map);
     check_rois(&doc, &built);
@@ -71,7 +71,7 @@ pub fn roundtrip_text(text: &str, mode: Mode) {
     // A selection of some elements only: the others must come back byte for byte.
     let selected: Vec<ElementId> = doc.element_ids().filter(|e| e.index() % 3 == 1).take(8).collect();
     if !selected.is_empty() {
-        let options = BuildOptions { trainable: Trainable::Elements(selected) };
+        let options = BuildOptions { trainable: Trainable::Elements(selected), ..Default::default() };
         if let Ok(built) = scene::build(&doc, &options) {
             check_scene(&doc, &built.scene, &built.map);
             check_write_backs(&doc, &built, mode);
@@ -157,7 +157,7 @@ fn compare_scenes(doc: &Document, new: &Document, built: &Built, expected: &Scen
     if known.renamed_under_css {
         return;
     }
-    let Ok(rebuilt) = scene::build(new, &BuildOptions { trainable: Trainable::All }) else {
+    let Ok(rebuilt) = scene::build(new, &BuildOptions { trainable: Trainable::All, ..Default::default() }) else {
         panic!("{what}: the written document no longer builds:\n{}", new.source());
     };
     let (old, map) = (&built.scene, &built.map);
