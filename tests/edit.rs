@@ -418,7 +418,7 @@ fn token_rows_fit_a_short_context() {
         .unwrap();
     let ids = clipvg::clip::ids_tensor_fit(&rows, 8, &clipvg::compute::cpu_device());
     assert_eq!(ids.dims(), [2, 8]);
-    let v: Vec<i64> = ids.into_data().convert::<i64>().into_vec().unwrap();
+    let v: Vec<i64> = ids.into_data().convert::<i64>().try_into_vec::<i64>().unwrap();
     let (short, long) = v.split_at(8);
     assert_eq!(short[0], bos as i64);
     assert_eq!(short[1..3], rows[0][1..3].iter().map(|&x| x as i64).collect::<Vec<_>>()[..]);

@@ -29,7 +29,7 @@ fn compile(compiler: &str, flags: &[&str], source: &Path, out: &Path) -> std::pr
         .arg("-I")
         .arg(root.join("include"))
         .arg("-L")
-        .arg(&lib_dir)
+        .arg(lib_dir)
         .arg(format!("-Wl,--disable-new-dtags,-rpath,{}", lib_dir.display()))
         .arg("-lclipvg")
         .arg("-o")

@@ -21,7 +21,7 @@ use super::ClipError;
 /// CLIP's per-channel mean (RGB), from OpenAI's training pipeline.
 pub const CLIP_MEAN: [f32; 3] = [0.481_454_66, 0.457_827_5, 0.408_210_73];
 /// CLIP's per-channel standard deviation (RGB).
-pub const CLIP_STD: [f32; 3] = [0.268_629_54, 0.261_302_58, 0.275_777_11];
+pub const CLIP_STD: [f32; 3] = [0.268_629_54, 0.261_302_6, 0.275_777_1];
 
 /// Largest image side the resize accepts, so an extreme aspect ratio cannot ask for gigabytes.
 const MAX_RESIZED_SIDE: usize = 1 << 15;

@@ -153,10 +153,10 @@ pub fn edit(doc: &Document, req: &EditRequest, model: &Model, hooks: Hooks<'_>) 
             .or_else(|| req.prompt.clone());
         specs.push((prompt, rect, r));
     }
-    if req.target_image.is_none() {
-        if let Some(i) = specs.iter().position(|s| s.0.as_deref().is_none_or(|p| p.trim().is_empty())) {
-            return Err(Error::InvalidInput(format!("ROI {i} has no prompt (give --prompt or a prompt per ROI)")));
-        }
+    if req.target_image.is_none()
+        && let Some(i) = specs.iter().position(|s| s.0.as_deref().is_none_or(|p| p.trim().is_empty()))
+    {
+        return Err(Error::InvalidInput(format!("ROI {i} has no prompt (give --prompt or a prompt per ROI)")));
     }
 
     // Render size: long side `size`, aspect kept.

@@ -57,10 +57,10 @@ impl Action {
         if let Some(a) = Action::ALL.into_iter().find(|a| a.name() == name) {
             return Ok(a);
         }
-        if std::env::var(TEST_ACTIONS_ENV).is_ok_and(|v| v == "1") {
-            if let Some(a) = [Action::TestMark, Action::TestPanic].into_iter().find(|a| a.name() == name) {
-                return Ok(a);
-            }
+        if std::env::var(TEST_ACTIONS_ENV).is_ok_and(|v| v == "1")
+            && let Some(a) = [Action::TestMark, Action::TestPanic].into_iter().find(|a| a.name() == name)
+        {
+            return Ok(a);
         }
         let known: Vec<&str> = Action::ALL.iter().map(|a| a.name()).collect();
         let name = super::guard::echo(name);
@@ -358,7 +358,6 @@ mod tests {
         assert!(p.report(0.5, "b"));
         assert!(p.check(2.0, "c").is_err());
         assert!(p.is_cancel_requested());
-        drop(p);
         assert_eq!(calls.last().unwrap().0, 1.0);
         assert!(!Progress::silent().report(0.1, "x"));
     }

@@ -326,7 +326,7 @@ mod tests {
                 })
                 .sum()
         };
-        let mut grads = vec![[0.0f32; 4]; 4];
+        let mut grads = [[0.0f32; 4]; 4];
         let mut s = vec![0.0; (w + 1) as usize];
         for r in 0..5 {
             let g = &weights[(r * w) as usize..((r + 1) * w) as usize];

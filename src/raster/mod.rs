@@ -258,27 +258,6 @@ pub fn parse_background(s: &str) -> Result<[f32; 4]> {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn sizes_and_backgrounds() {
-        assert_eq!(output_size(36.0, 18.0, Some(100), None).unwrap(), (100, 50));
-        assert_eq!(output_size(36.0, 18.0, None, None).unwrap(), (36, 18));
-        assert!(output_size(36.0, 18.0, Some(0), None).is_err());
-        assert!(output_size(36.0, 18.0, Some(20_000), Some(1)).is_err());
-        // A huge canvas is fitted with its aspect kept; a derived side too large is an error.
-        assert_eq!(output_size(100_000.0, 50_000.0, None, None).unwrap(), (MAX_SIDE, MAX_SIDE / 2));
-        assert!(canvas_exceeds_max(100_000.0, 50_000.0) && !canvas_exceeds_max(36.0, 18.0));
-        assert!(output_size(100.0, 10_000.0, Some(200), None).is_err());
-        assert_eq!(parse_background("white").unwrap(), [1.0; 4]);
-        assert_eq!(parse_background("none").unwrap(), [0.0; 4]);
-        assert_eq!(parse_background("#ff0000").unwrap(), [1.0, 0.0, 0.0, 1.0]);
-        assert!(parse_background("bogus").is_err());
-    }
-}
-
 /// Renders with the chosen backend: the CPU rasterizer directly, or the WGSL stages through
 /// burn's wgpu device. GPU failures (device lost, out of memory) become [`Error::Gpu`].
 pub fn render_with(
@@ -338,4 +317,25 @@ pub(crate) fn panic_message(e: &Box<dyn std::any::Any + Send>) -> String {
         .or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()))
         .or_else(|| e.downcast_ref::<Error>().map(|e| e.to_string()))
         .unwrap_or_else(|| "unknown failure".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_and_backgrounds() {
+        assert_eq!(output_size(36.0, 18.0, Some(100), None).unwrap(), (100, 50));
+        assert_eq!(output_size(36.0, 18.0, None, None).unwrap(), (36, 18));
+        assert!(output_size(36.0, 18.0, Some(0), None).is_err());
+        assert!(output_size(36.0, 18.0, Some(20_000), Some(1)).is_err());
+        // A huge canvas is fitted with its aspect kept; a derived side too large is an error.
+        assert_eq!(output_size(100_000.0, 50_000.0, None, None).unwrap(), (MAX_SIDE, MAX_SIDE / 2));
+        assert!(canvas_exceeds_max(100_000.0, 50_000.0) && !canvas_exceeds_max(36.0, 18.0));
+        assert!(output_size(100.0, 10_000.0, Some(200), None).is_err());
+        assert_eq!(parse_background("white").unwrap(), [1.0; 4]);
+        assert_eq!(parse_background("none").unwrap(), [0.0; 4]);
+        assert_eq!(parse_background("#ff0000").unwrap(), [1.0, 0.0, 0.0, 1.0]);
+        assert!(parse_background("bogus").is_err());
+    }
 }

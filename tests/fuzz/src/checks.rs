@@ -139,13 +139,7 @@ fn reparse(doc: &Document, out: &str, what: &str) -> Document {
         assert_eq!(a.namespace, b.namespace, "{what} changed the namespace of element #{}:\n{out}", id.index());
         let renamed = b.name == "path"
             && matches!(a.name.as_str(), "rect" | "circle" | "ellipse" | "line" | "polyline" | "polygon");
-        assert!(
-            a.name == b.name || renamed,
-            "{what} renamed <{}> #{} to <{}>:\n{out}",
-            a.name,
-            id.index(),
-            b.name
-        );
+        assert!(a.name == b.name || renamed, "{what} renamed <{}> #{} to <{}>:\n{out}", a.name, id.index(), b.name);
     }
     new
 }
