@@ -20,6 +20,7 @@
 
 pub mod error;
 pub mod limits;
+pub mod message;
 pub mod progress;
 pub mod scene;
 pub mod svg;

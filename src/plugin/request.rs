@@ -221,7 +221,10 @@ fn from_json<T: for<'de> Deserialize<'de> + Default>(what: &str, json: &str) -> 
     serde_json::from_str(json).map_err(|e| {
         // serde_json's messages name the field ("unknown field `iters`, expected one of ..."),
         // echoing the host's text between backticks: each such piece is bounded.
-        Error::InvalidInput(format!("invalid {what} JSON: {}", super::guard::bound_quoted(&e.to_string(), '`')))
+        Error::InvalidInput(format!(
+            "invalid {what} JSON: {}",
+            clipvg_document::message::bound_quoted(&e.to_string(), '`')
+        ))
     })
 }
 
