@@ -6,17 +6,20 @@
 //!   `path` with the same id and other attributes.
 //! * Colours: `#rrggbb` plus the matching opacity property, written where the element's own
 //!   value was (attribute or `style`); a value that came from a CSS rule or an ancestor becomes an
-//!   inline `style` property of the element, which overrides both.
+//!   inline `style` property of the element, which overrides both. Only what changed is written,
+//!   except that a colour with an alpha of its own (`#f008`, `rgba()`) gets both written, so its
+//!   alpha ends up in the opacity property (the portable place: SVG 1.1 has no alpha colours).
 //!
 //! The text is produced by [`Editor::finish_checked`]: a shape whose element is not one plain
 //! element of the file (it came from a DTD entity) is refused with an error naming it, and the
 //! result is re-parsed and compared with the original before it is returned.
 
 use super::build::geometry_attributes;
-use super::{Scene, SceneMap, SourceKind};
+use super::{ColorSource, Scene, SceneMap, SourceKind};
 use crate::error::{Error, Result};
 use crate::limits::Limits;
 use crate::progress::{Observer, Stage, Ticker, no_progress};
+use crate::svg::paint::{ResolvedPaint, parse_color, resolve_paint};
 use crate::svg::style::{Origin, Styles};
 use crate::svg::{Document, Editor, ElementId};
 
@@ -95,10 +98,16 @@ pub fn write_back_with(
                 continue;
             }
             let (old, new) = (original.colors[ci], updated.colors[ci]);
-            if old[..3] != new[..3] || options.force {
+            let (rgb_changed, alpha_changed) = (old[..3] != new[..3], old[3] != new[3]);
+            // The colour is written opaque (`#rrggbb`) and its alpha as the opacity property,
+            // so a colour that carries an alpha of its own (`#f008`, `rgba()`, a one-stop
+            // gradient with `stop-opacity`) needs both written whenever either is: the colour
+            // alone would drop its alpha, the opacity alone would be multiplied by it.
+            let both = (rgb_changed || alpha_changed) && !own_alpha_is_one(doc, &styles, src.element, c);
+            if rgb_changed || both || options.force {
                 put(&mut ed, &styles, c.element, c.property, hex(new));
             }
-            if old[3] != new[3] || options.force {
+            if alpha_changed || both || options.force {
                 let opacity = if c.alpha_scale > 0.0 { new[3] as f64 / c.alpha_scale } else { 0.0 };
                 put(&mut ed, &styles, c.element, c.opacity_property, number(opacity.clamp(0.0, 1.0)));
             }
@@ -147,6 +156,34 @@ fn put(ed: &mut Editor<'_>, styles: &Styles, el: ElementId, property: &str, valu
         Some(Origin::Attribute) => ed.set_attribute(el, property, value),
         _ => ed.set_style_property(el, property, value),
     }
+}
+
+/// Whether the colour a [`ColorSource`] names is opaque before its opacity property is applied
+/// (`fill="#f00"`: yes; `fill="#f008"`, `rgba(…)`, `currentColor` with such a `color`, a
+/// one-stop gradient whose stop has an opacity: no). Resolved as the scene build does; anything
+/// it cannot tell counts as not opaque, which only writes one more property.
+fn own_alpha_is_one(doc: &Document, styles: &Styles, shape: ElementId, c: &ColorSource) -> bool {
+    let current_color = styles
+        .inherited(doc, shape, "color")
+        .and_then(|(_, s)| parse_color(&s.value))
+        .unwrap_or([0.0, 0.0, 0.0, 1.0]);
+    let alpha = if c.property == "stop-color" {
+        let value = styles.own(c.element, "stop-color").map(|v| v.value.as_str()).unwrap_or("black");
+        if value.eq_ignore_ascii_case("currentcolor") {
+            Some(current_color[3])
+        } else {
+            Some(parse_color(value).map_or(1.0, |c| c[3]))
+        }
+    } else {
+        let default = if c.property == "fill" { "black" } else { "none" };
+        let value = styles.inherited(doc, c.element, c.property).map(|(_, s)| s.value.as_str()).unwrap_or(default);
+        let viewport = kurbo::Vec2::new(100.0, 100.0); // colours do not depend on it
+        match resolve_paint(doc, styles, value, current_color, viewport, &mut Vec::new()) {
+            ResolvedPaint::Color(c) => Some(c[3]),
+            _ => None,
+        }
+    };
+    alpha == Some(1.0)
 }
 
 /// `#rrggbb` of a straight colour (alpha goes to the opacity property).

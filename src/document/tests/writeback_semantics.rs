@@ -1,0 +1,68 @@
+//! Write-back must draw what the optimiser wrote: the written document, re-parsed and re-built,
+//! gives the new colours (the strict round-trip check of the fuzz targets, on focused cases).
+
+use clipvg_document::scene::{self, BuildOptions, Trainable, WriteBack};
+use clipvg_document::svg::Document;
+
+fn build(src: &str) -> (Document, scene::Built) {
+    let doc = Document::parse(src).unwrap();
+    let built = scene::build(&doc, &BuildOptions { trainable: Trainable::All, ..Default::default() }).unwrap();
+    (doc, built)
+}
+
+/// Writes `f(colour)` for every colour and returns the output and the colours it draws.
+fn write_colours(src: &str, f: impl Fn([f32; 4]) -> [f32; 4]) -> (String, Vec<[f32; 4]>, Vec<[f32; 4]>) {
+    let (doc, built) = build(src);
+    let mut updated = built.scene.clone();
+    for c in &mut updated.colors {
+        *c = f(*c);
+    }
+    let out = scene::write_back(&doc, &built.scene, &built.map, &updated, WriteBack::default()).unwrap();
+    let (_, rebuilt) = build(&out);
+    (out, updated.colors, rebuilt.scene.colors)
+}
+
+fn assert_close(out: &str, want: &[[f32; 4]], got: &[[f32; 4]]) {
+    assert_eq!(want.len(), got.len(), "{out}");
+    for (w, g) in want.iter().zip(got) {
+        assert!(w.iter().zip(g).all(|(a, b)| (a - b).abs() <= 1.0 / 255.0 + 1e-4), "wrote {w:?}, drawn {g:?}:\n{out}");
+    }
+}
+
+const SVG: &str = "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 10 10\">";
+
+#[test]
+fn a_colour_with_its_own_alpha_keeps_it_when_only_rgb_changes() {
+    for fill in ["fill=\"#f000\"", "fill=\"#ff000080\"", "fill=\"rgba(255,0,0,0.25)\"", "style=\"fill:#f008\""] {
+        let src = format!("{SVG}<path {fill} d=\"M0 0H5V5z\"/></svg>");
+        let (out, want, got) = write_colours(&src, |c| [0.2, 0.6, c[2], c[3]]);
+        assert_close(&out, &want, &got);
+        assert!(out.contains("fill-opacity"), "the alpha must be written with the colour:\n{out}");
+    }
+}
+
+#[test]
+fn a_colour_with_its_own_alpha_is_rewritten_when_only_alpha_changes() {
+    for fill in ["fill=\"#f008\"", "fill=\"currentColor\" color=\"rgba(255,0,0,0.5)\""] {
+        let src = format!("{SVG}<path {fill} d=\"M0 0H5V5z\"/></svg>");
+        let (out, want, got) = write_colours(&src, |c| [c[0], c[1], c[2], 0.5 * c[3]]);
+        assert_close(&out, &want, &got);
+    }
+}
+
+#[test]
+fn stop_colours_with_alpha_keep_it() {
+    let src = format!(
+        "{SVG}<linearGradient id=\"g\"><stop offset=\"0\" stop-color=\"#f008\"/><stop offset=\"1\" stop-color=\"rgba(0,0,255,.5)\" stop-opacity=\".5\"/></linearGradient><path fill=\"url(#g)\" d=\"M0 0H5V5z\"/></svg>"
+    );
+    let (out, want, got) = write_colours(&src, |c| [1.0 - c[0], c[1], 0.5, c[3]]);
+    assert_close(&out, &want, &got);
+}
+
+#[test]
+fn an_opaque_colour_writes_only_what_changed() {
+    let src = format!("{SVG}<path fill=\"#f00\" fill-opacity=\".5\" d=\"M0 0H5V5z\"/></svg>");
+    let (out, want, got) = write_colours(&src, |c| [0.0, 1.0, c[2], c[3]]);
+    assert_close(&out, &want, &got);
+    assert_eq!(out, format!("{SVG}<path fill=\"#00ff00\" fill-opacity=\".5\" d=\"M0 0H5V5z\"/></svg>"));
+}
