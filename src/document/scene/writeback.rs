@@ -150,10 +150,13 @@ fn check_same_structure(a: &Scene, b: &Scene) -> Result<()> {
 }
 
 /// Writes `property` where the element's own value lives: its attribute if it was given as one,
-/// otherwise the `style` attribute (which also overrides CSS rules and inherited values).
+/// otherwise the `style` attribute (which also overrides CSS rules and inherited values), as
+/// `!important` where the value it replaces won as an `!important` declaration.
 fn put(ed: &mut Editor<'_>, styles: &Styles, el: ElementId, property: &str, value: String) {
     match styles.get(el, property).map(|s| s.origin) {
         Some(Origin::Attribute) => ed.set_attribute(el, property, value),
+        // An `!important` rule beats a plain `style` declaration; an important one beats it.
+        _ if styles.is_important(el, property) => ed.set_style_property_important(el, property, value),
         _ => ed.set_style_property(el, property, value),
     }
 }

@@ -87,7 +87,8 @@ pub const PROPERTIES: &[&str] = &[
 /// Specified (not yet inherited) values of every element.
 #[derive(Clone, Debug, Default)]
 pub struct Styles {
-    per_element: Vec<Vec<(&'static str, Specified)>>,
+    /// Per element: property, value, whether the winning declaration was `!important`.
+    per_element: Vec<Vec<(&'static str, Specified, bool)>>,
 }
 
 impl Styles {
@@ -183,14 +184,24 @@ impl Styles {
                     put(&d.name, &d.value, if d.important { 4 } else { 2 }, Origin::Style);
                 }
             }
-            per_element.push(slots.into_iter().map(|(p, _, s)| (p, s)).collect());
+            per_element.push(slots.into_iter().map(|(p, prio, s)| (p, s, prio >= 3)).collect());
         }
         Ok(Styles { per_element })
     }
 
     /// The element's own specified value of `property`, if any.
     pub fn get(&self, el: ElementId, property: &str) -> Option<&Specified> {
-        self.per_element.get(el.index())?.iter().find(|(p, _)| *p == property).map(|(_, s)| s)
+        self.per_element.get(el.index())?.iter().find(|(p, ..)| *p == property).map(|(_, s, _)| s)
+    }
+
+    /// Whether the element's own value of `property` won the cascade as an `!important`
+    /// declaration (of a style sheet or of its `style` attribute): a new value must then be
+    /// written as an important inline declaration to take effect.
+    pub(crate) fn is_important(&self, el: ElementId, property: &str) -> bool {
+        self.per_element
+            .get(el.index())
+            .and_then(|v| v.iter().find(|(p, ..)| *p == property))
+            .is_some_and(|(.., important)| *important)
     }
 
     /// The element's own value, treating `inherit` as absent.

@@ -66,3 +66,36 @@ fn an_opaque_colour_writes_only_what_changed() {
     assert_close(&out, &want, &got);
     assert_eq!(out, format!("{SVG}<path fill=\"#00ff00\" fill-opacity=\".5\" d=\"M0 0H5V5z\"/></svg>"));
 }
+
+#[test]
+fn a_colour_under_an_important_rule_is_written_as_important() {
+    let src = format!("{SVG}<style>#b{{fill:green!important}}</style><path id=\"b\" d=\"M0 0H5V5z\"/></svg>");
+    let (out, want, got) = write_colours(&src, |c| [1.0, 0.5, 0.25, c[3]]);
+    assert_close(&out, &want, &got);
+    assert!(out.contains("style=\"fill:#ff8040 !important\""), "{out}");
+    // The opacity property too, when an important rule sets it.
+    let src = format!("{SVG}<style>path{{fill-opacity:.5!important}}</style><path fill=\"red\" d=\"M0 0H5V5z\"/></svg>");
+    let (out, want, got) = write_colours(&src, |c| [c[0], c[1], c[2], 0.25]);
+    assert_close(&out, &want, &got);
+    assert!(out.contains("fill-opacity:0.25 !important"), "{out}");
+}
+
+#[test]
+fn important_inline_declarations_stay_important() {
+    // The replaced declaration and an untouched one both keep their `!important`, which they
+    // need against the sheet's important rules.
+    let src = format!(
+        "{SVG}<style>path{{fill:green!important;stroke:green!important}}</style><path style=\"fill:red !important;stroke:blue!important\" d=\"M0 0H5V5z\"/></svg>"
+    );
+    let (out, want, got) = write_colours(&src, |c| if c[0] > 0.5 { [0.0, 0.0, 1.0, c[3]] } else { c });
+    assert_close(&out, &want, &got);
+    assert!(out.contains("style=\"fill:#0000ff !important;stroke:blue !important\""), "{out}");
+}
+
+#[test]
+fn without_important_rules_nothing_is_written_important() {
+    let src = format!("{SVG}<style>#b{{fill:green}}</style><path id=\"b\" style=\"stroke:red\" d=\"M0 0H5V5z\"/></svg>");
+    let (out, want, got) = write_colours(&src, |c| [0.0, 0.0, 1.0, c[3]]);
+    assert_close(&out, &want, &got);
+    assert!(out.contains("style=\"stroke:#0000ff;fill:#0000ff\""), "{out}");
+}
