@@ -113,6 +113,18 @@ impl Styles {
     }
 
     pub(crate) fn compute_ticking(doc: &Document, limits: &Limits, ticker: &mut Ticker<'_, '_>) -> Result<Styles> {
+        Self::compute_renamed(doc, limits, ticker, &[])
+    }
+
+    /// The cascade as it will be once each element of `renamed` (sorted by id) is a `path`
+    /// without the given (geometry) attributes: what write-back's `rect` → `path` does to
+    /// which style-sheet selectors match.
+    pub(crate) fn compute_renamed(
+        doc: &Document,
+        limits: &Limits,
+        ticker: &mut Ticker<'_, '_>,
+        renamed: &[(ElementId, &[&str])],
+    ) -> Result<Styles> {
         ticker.stage(Stage::Style)?;
         let css: String = doc
             .element_ids()
@@ -161,7 +173,7 @@ impl Styles {
                 }
             }
             if !sheet.rules.is_empty() {
-                let handle = CssElement { doc, id, work: &work, budget };
+                let handle = CssElement { doc, id, work: &work, budget, renamed };
                 for rule in &sheet.rules {
                     work.set(work.get().saturating_add(1));
                     if rule.selector.matches(&handle) {
@@ -287,9 +299,15 @@ struct CssElement<'a> {
     id: ElementId,
     work: &'a Cell<u64>,
     budget: u64,
+    /// Elements matched as `path`s without these attributes (see [`Styles::compute_renamed`]).
+    renamed: &'a [(ElementId, &'a [&'a str])],
 }
 
 impl CssElement<'_> {
+    fn renamed(&self) -> Option<&[&str]> {
+        self.renamed.binary_search_by_key(&self.id, |r| r.0).ok().map(|i| self.renamed[i].1)
+    }
+
     fn step(&self) -> bool {
         let w = self.work.get().saturating_add(1);
         self.work.set(w);
@@ -313,10 +331,16 @@ impl simplecss::Element for CssElement<'_> {
     }
 
     fn has_local_name(&self, name: &str) -> bool {
-        self.doc.element(self.id).name == name
+        match self.renamed() {
+            Some(_) => name == "path",
+            None => self.doc.element(self.id).name == name,
+        }
     }
 
     fn attribute_matches(&self, local_name: &str, operator: simplecss::AttributeOperator<'_>) -> bool {
+        if self.renamed().is_some_and(|removed| removed.contains(&local_name)) {
+            return false;
+        }
         match self.doc.element(self.id).attr(local_name) {
             Some(v) if local_name == "class" => match operator {
                 // Classes are separated by any whitespace, not only spaces.

@@ -74,7 +74,8 @@ fn a_colour_under_an_important_rule_is_written_as_important() {
     assert_close(&out, &want, &got);
     assert!(out.contains("style=\"fill:#ff8040 !important\""), "{out}");
     // The opacity property too, when an important rule sets it.
-    let src = format!("{SVG}<style>path{{fill-opacity:.5!important}}</style><path fill=\"red\" d=\"M0 0H5V5z\"/></svg>");
+    let src =
+        format!("{SVG}<style>path{{fill-opacity:.5!important}}</style><path fill=\"red\" d=\"M0 0H5V5z\"/></svg>");
     let (out, want, got) = write_colours(&src, |c| [c[0], c[1], c[2], 0.25]);
     assert_close(&out, &want, &got);
     assert!(out.contains("fill-opacity:0.25 !important"), "{out}");
@@ -94,8 +95,89 @@ fn important_inline_declarations_stay_important() {
 
 #[test]
 fn without_important_rules_nothing_is_written_important() {
-    let src = format!("{SVG}<style>#b{{fill:green}}</style><path id=\"b\" style=\"stroke:red\" d=\"M0 0H5V5z\"/></svg>");
+    let src =
+        format!("{SVG}<style>#b{{fill:green}}</style><path id=\"b\" style=\"stroke:red\" d=\"M0 0H5V5z\"/></svg>");
     let (out, want, got) = write_colours(&src, |c| [0.0, 0.0, 1.0, c[3]]);
     assert_close(&out, &want, &got);
     assert!(out.contains("style=\"stroke:#0000ff;fill:#0000ff\""), "{out}");
+}
+
+/// Moves every point and changes every colour; returns the output, the written scene's colours
+/// and the colours and shape count the output draws.
+fn write_all(src: &str) -> (String, Vec<[f32; 4]>, Vec<[f32; 4]>, usize) {
+    let (doc, built) = build(src);
+    let mut updated = built.scene.clone();
+    for p in &mut updated.points {
+        p[0] += 0.5;
+    }
+    for c in &mut updated.colors {
+        *c = [1.0 - c[0], 0.5, 0.25, c[3]];
+    }
+    let out = scene::write_back(&doc, &built.scene, &built.map, &updated, WriteBack::default()).unwrap();
+    let (_, rebuilt) = build(&out);
+    assert_eq!(rebuilt.scene.points.len(), updated.points.len(), "{out}");
+    for (a, b) in rebuilt.scene.points.iter().zip(&updated.points) {
+        assert!((a[0] - b[0]).abs() < 1e-4 && (a[1] - b[1]).abs() < 1e-4, "{a:?} vs {b:?}:\n{out}");
+    }
+    (out, updated.colors, rebuilt.scene.colors, rebuilt.scene.shapes.len())
+}
+
+#[test]
+fn renaming_to_path_keeps_what_type_selectors_did() {
+    // Lost: `rect {…}` no longer matches the path.
+    let src = format!("{SVG}<style>rect{{opacity:.5}}</style><rect width=\"5\" height=\"5\" fill=\"red\"/></svg>");
+    let (out, want, got, _) = write_all(&src);
+    assert_close(&out, &want, &got);
+    assert!(out.contains("style=\"opacity:.5\""), "{out}");
+    // Gained: `path {…}` newly matches, for a property also written (fill: the written value
+    // must beat the rule, important or not) and one that is not (opacity: pinned to 1).
+    for imp in ["", "!important"] {
+        let src = format!(
+            "{SVG}<style>path{{opacity:.5;fill:blue{imp}}}</style><rect width=\"5\" height=\"5\" fill=\"red\"/></svg>"
+        );
+        let (out, want, got, _) = write_all(&src);
+        assert_close(&out, &want, &got);
+        assert!(out.contains("opacity:1"), "{out}");
+    }
+    // Gained `display:none` would hide the shape.
+    let src = format!("{SVG}<style>path{{display:none}}</style><circle r=\"3\" fill=\"red\"/></svg>");
+    let (out, want, got, n) = write_all(&src);
+    assert_eq!(n, 1, "{out}");
+    assert_close(&out, &want, &got);
+}
+
+#[test]
+fn renaming_keeps_sibling_and_attribute_selectors() {
+    // The circle's style depends on its previous sibling being a rect; the ellipse's on
+    // the geometry attribute `rx` of its own tag, which the rename removes.
+    let src = format!(
+        "{SVG}<style>rect+circle{{fill-opacity:.5}} [rx]{{stroke:red}}</style><rect id=\"r\" width=\"5\" height=\"5\"/><circle id=\"c\" r=\"3\" fill=\"red\"/><ellipse rx=\"2\" ry=\"1\" fill=\"red\"/></svg>"
+    );
+    let (doc, built) = build(&src);
+    // Only the rect and the ellipse move: the circle stays a circle.
+    let mut updated = built.scene.clone();
+    for (shape, s) in built.scene.shapes.iter().zip(&built.map.shapes) {
+        if doc.element(s.element).id() == Some("c") {
+            continue;
+        }
+        for sp in &built.scene.subpaths[shape.subpaths.start as usize..shape.subpaths.end as usize] {
+            for p in &mut updated.points[sp.first_point as usize..(sp.first_point + sp.point_count()) as usize] {
+                p[1] += 1.0;
+            }
+        }
+    }
+    let out = scene::write_back(&doc, &built.scene, &built.map, &updated, WriteBack::default()).unwrap();
+    let (_, rebuilt) = build(&out);
+    assert_eq!(rebuilt.scene.shapes.len(), built.scene.shapes.len(), "{out}");
+    assert_close(&out, &built.scene.colors, &rebuilt.scene.colors);
+    assert!(out.contains("<circle id=\"c\" r=\"3\" fill=\"red\" style=\"fill-opacity:.5\"/>"), "{out}");
+}
+
+#[test]
+fn renaming_without_type_selectors_adds_nothing() {
+    let src =
+        format!("{SVG}<style>.a{{opacity:.5}}</style><rect class=\"a\" width=\"5\" height=\"5\" fill=\"red\"/></svg>");
+    let (out, want, got, _) = write_all(&src);
+    assert_close(&out, &want, &got);
+    assert!(!out.contains("style="), "{out}");
 }
