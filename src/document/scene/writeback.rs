@@ -185,6 +185,9 @@ fn pin_cascade_changes(
             }
             let value = match old {
                 Some(s) => s.value.clone(),
+                // A CSS `transform` replaces the attribute, whose syntax CSS does not share:
+                // there is no portable inline value that means "the attribute".
+                None if property == "transform" && doc.element(el).attr("transform").is_some() => continue,
                 None => unset_value(property).to_string(),
             };
             if after.is_important(el, property) {

@@ -181,3 +181,13 @@ fn renaming_without_type_selectors_adds_nothing() {
     assert_close(&out, &want, &got);
     assert!(!out.contains("style="), "{out}");
 }
+
+#[test]
+fn a_gained_css_transform_is_pinned_only_where_no_attribute_sets_one() {
+    let src = format!(
+        "{SVG}<style>path{{transform:scale(2)}}</style><rect id=\"a\" width=\"5\" height=\"5\"/><rect id=\"b\" width=\"5\" height=\"5\" transform=\"translate(1 1)\"/></svg>"
+    );
+    let (out, ..) = write_all(&src);
+    assert_eq!(out.matches("transform:none").count(), 1, "{out}");
+    assert!(out.contains(";transform:none\"/><path id=\"b\""), "pinned on a only:\n{out}");
+}
