@@ -3,21 +3,33 @@
 //!
 //! * Geometry: `d` is rewritten in the element's own user space (the inverse of its accumulated
 //!   transform, so its `transform` attribute stays valid). A `rect`, `circle`, ... becomes a
-//!   `path` with the same id and other attributes.
+//!   `path` with the same id and other attributes. Where a style sheet exists, the cascade is
+//!   run again as it will be after the renaming: type selectors (`rect {…}`, `path {…}`,
+//!   `rect + circle`) and selectors on the removed geometry attributes may then match other
+//!   elements, so every property value that changes (among those the style engine reads,
+//!   [`PROPERTIES`]) is pinned to its present value by an inline declaration, and the written
+//!   values are placed to win in that cascade.
+//! * `!important`: a value that won as an `!important` declaration is written as an important
+//!   inline one, which beats it.
 //! * Colours: `#rrggbb` plus the matching opacity property, written where the element's own
 //!   value was (attribute or `style`); a value that came from a CSS rule or an ancestor becomes an
-//!   inline `style` property of the element, which overrides both.
+//!   inline `style` property of the element, which overrides both. Only what changed is written,
+//!   except that a colour with an alpha of its own (`#f008`, `rgba()`) gets both written, so its
+//!   alpha ends up in the opacity property (the portable place: SVG 1.1 has no alpha colours).
 //!
 //! The text is produced by [`Editor::finish_checked`]: a shape whose element is not one plain
 //! element of the file (it came from a DTD entity) is refused with an error naming it, and the
 //! result is re-parsed and compared with the original before it is returned.
 
+use std::collections::HashSet;
+
 use super::build::geometry_attributes;
-use super::{Scene, SceneMap, SourceKind};
+use super::{ColorSource, Scene, SceneMap, SourceKind};
 use crate::error::{Error, Result};
 use crate::limits::Limits;
 use crate::progress::{Observer, Stage, Ticker, no_progress};
-use crate::svg::style::{Origin, Styles};
+use crate::svg::paint::{ResolvedPaint, parse_color, resolve_paint};
+use crate::svg::style::{Origin, PROPERTIES, Styles};
 use crate::svg::{Document, Editor, ElementId};
 
 /// Options of [`write_back`].
@@ -57,9 +69,40 @@ pub fn write_back_with(
     }
     let mut ticker = Ticker::new(observer, Stage::WriteBack);
     let styles = Styles::compute_ticking(doc, limits, &mut ticker)?;
+    let points_changed = |shape: &super::Shape| {
+        original.subpaths[shape.subpaths.start as usize..shape.subpaths.end as usize].iter().any(|sp| {
+            let r = sp.first_point as usize..(sp.first_point + sp.point_count()) as usize;
+            original.points[r.clone()] != updated.points[r]
+        })
+    };
+    // A `rect`, `circle`, ... whose geometry is written becomes a `path`, which changes what
+    // type selectors (`rect {…}`, `path + circle`) of a style sheet match: the cascade as it
+    // will be (`after`) places the written values, and every other value it changes is pinned
+    // to the one drawn now.
+    let mut renamed: Vec<(ElementId, &[&str])> = Vec::new();
+    for (shape, src) in original.shapes.iter().zip(&map.shapes) {
+        let written = shape.trainable && !src.via_use && (options.force || points_changed(shape));
+        if written && src.kind != SourceKind::Path && src.element.index() < doc.len() {
+            renamed.push((src.element, geometry_attributes(src.kind)));
+        }
+    }
+    renamed.sort_by_key(|r| r.0);
+    renamed.dedup_by_key(|r| r.0);
+    let has_sheet = doc.element_ids().any(|e| doc.element(e).name == "style");
+    let after = if renamed.is_empty() || !has_sheet {
+        None
+    } else {
+        Some(Styles::compute_renamed(doc, limits, &mut ticker, &renamed)?)
+    };
+    let target = after.as_ref().unwrap_or(&styles);
     ticker.stage(Stage::WriteBack)?;
     let total = original.shapes.len().max(1) as f32;
     let mut ed = Editor::new(doc);
+    let mut written: HashSet<(ElementId, &str)> = HashSet::new();
+    let mut put = |ed: &mut Editor<'_>, el: ElementId, property: &'static str, value: String| {
+        written.insert((el, property));
+        put(ed, target, el, property, value);
+    };
     for (k, (shape, src)) in original.shapes.iter().zip(&map.shapes).enumerate() {
         ticker.tick(1, || k as f32 / total)?;
         if !shape.trainable || src.via_use {
@@ -70,11 +113,7 @@ pub fn write_back_with(
         }
         let range = shape.subpaths.start as usize..shape.subpaths.end as usize;
         let subpaths = &original.subpaths[range];
-        let points_changed = subpaths.iter().any(|sp| {
-            let r = sp.first_point as usize..(sp.first_point + sp.point_count()) as usize;
-            original.points[r.clone()] != updated.points[r]
-        });
-        if points_changed || options.force {
+        if points_changed(shape) || options.force {
             let inverse = src.to_canvas.inverse();
             let d = path_data(updated, subpaths, inverse);
             let el = src.element;
@@ -95,12 +134,18 @@ pub fn write_back_with(
                 continue;
             }
             let (old, new) = (original.colors[ci], updated.colors[ci]);
-            if old[..3] != new[..3] || options.force {
-                put(&mut ed, &styles, c.element, c.property, hex(new));
+            let (rgb_changed, alpha_changed) = (old[..3] != new[..3], old[3] != new[3]);
+            // The colour is written opaque (`#rrggbb`) and its alpha as the opacity property,
+            // so a colour that carries an alpha of its own (`#f008`, `rgba()`, a one-stop
+            // gradient with `stop-opacity`) needs both written whenever either is: the colour
+            // alone would drop its alpha, the opacity alone would be multiplied by it.
+            let both = (rgb_changed || alpha_changed) && !own_alpha_is_one(doc, &styles, src.element, c);
+            if rgb_changed || both || options.force {
+                put(&mut ed, c.element, c.property, hex(new));
             }
-            if old[3] != new[3] || options.force {
+            if alpha_changed || both || options.force {
                 let opacity = if c.alpha_scale > 0.0 { new[3] as f64 / c.alpha_scale } else { 0.0 };
-                put(&mut ed, &styles, c.element, c.opacity_property, number(opacity.clamp(0.0, 1.0)));
+                put(&mut ed, c.element, c.opacity_property, number(opacity.clamp(0.0, 1.0)));
             }
         }
         if let Some(stroke) = shape.stroke {
@@ -108,13 +153,63 @@ pub fn write_back_with(
             let (old, new) = (original.stroke_widths[w], updated.stroke_widths[w]);
             if (old != new || options.force) && src.stroke_width_scale > 0.0 {
                 let width = (new.max(0.0) as f64) / src.stroke_width_scale;
-                put(&mut ed, &styles, src.element, "stroke-width", number(width));
+                put(&mut ed, src.element, "stroke-width", number(width));
             }
         }
+    }
+    if let Some(after) = &after {
+        pin_cascade_changes(&mut ed, doc, &styles, after, &written);
     }
     let text = ed.finish_checked()?;
     ticker.report(1.0)?;
     Ok(text)
+}
+
+/// Writes, as inline declarations, the values of every property the renaming changed (and that
+/// was not written anyway): the value specified now, or where none was, `inherit` for an
+/// inherited property and the initial value for the others.
+fn pin_cascade_changes(
+    ed: &mut Editor<'_>,
+    doc: &Document,
+    before: &Styles,
+    after: &Styles,
+    written: &HashSet<(ElementId, &str)>,
+) {
+    for el in doc.element_ids() {
+        for &property in PROPERTIES {
+            let (old, new) = (before.get(el, property), after.get(el, property));
+            let same = old.map(|s| (&s.value, before.is_important(el, property)))
+                == new.map(|s| (&s.value, after.is_important(el, property)));
+            if same || written.contains(&(el, property)) {
+                continue;
+            }
+            let value = match old {
+                Some(s) => s.value.clone(),
+                // A CSS `transform` replaces the attribute, whose syntax CSS does not share:
+                // there is no portable inline value that means "the attribute".
+                None if property == "transform" && doc.element(el).attr("transform").is_some() => continue,
+                None => unset_value(property).to_string(),
+            };
+            if after.is_important(el, property) {
+                ed.set_style_property_important(el, property, value);
+            } else {
+                ed.set_style_property(el, property, value);
+            }
+        }
+    }
+}
+
+/// What a property is when no declaration sets it: `inherit` for the inherited ones, else the
+/// initial value.
+fn unset_value(property: &str) -> &'static str {
+    match property {
+        "opacity" | "stop-opacity" => "1",
+        "display" => "inline",
+        "stop-color" => "black",
+        "clip-path" | "mask" | "filter" | "vector-effect" | "transform" => "none",
+        // fill*, stroke*, visibility, color, marker*, paint-order: inherited.
+        _ => "inherit",
+    }
 }
 
 fn check_same_structure(a: &Scene, b: &Scene) -> Result<()> {
@@ -141,12 +236,41 @@ fn check_same_structure(a: &Scene, b: &Scene) -> Result<()> {
 }
 
 /// Writes `property` where the element's own value lives: its attribute if it was given as one,
-/// otherwise the `style` attribute (which also overrides CSS rules and inherited values).
+/// otherwise the `style` attribute (which also overrides CSS rules and inherited values), as
+/// `!important` where the value it replaces won as an `!important` declaration.
 fn put(ed: &mut Editor<'_>, styles: &Styles, el: ElementId, property: &str, value: String) {
     match styles.get(el, property).map(|s| s.origin) {
         Some(Origin::Attribute) => ed.set_attribute(el, property, value),
+        // An `!important` rule beats a plain `style` declaration; an important one beats it.
+        _ if styles.is_important(el, property) => ed.set_style_property_important(el, property, value),
         _ => ed.set_style_property(el, property, value),
     }
+}
+
+/// Whether the colour a [`ColorSource`] names is opaque before its opacity property is applied
+/// (`fill="#f00"`: yes; `fill="#f008"`, `rgba(…)`, `currentColor` with such a `color`, a
+/// one-stop gradient whose stop has an opacity: no). Resolved as the scene build does; anything
+/// it cannot tell counts as not opaque, which only writes one more property.
+fn own_alpha_is_one(doc: &Document, styles: &Styles, shape: ElementId, c: &ColorSource) -> bool {
+    let current_color =
+        styles.inherited(doc, shape, "color").and_then(|(_, s)| parse_color(&s.value)).unwrap_or([0.0, 0.0, 0.0, 1.0]);
+    let alpha = if c.property == "stop-color" {
+        let value = styles.own(c.element, "stop-color").map(|v| v.value.as_str()).unwrap_or("black");
+        if value.eq_ignore_ascii_case("currentcolor") {
+            Some(current_color[3])
+        } else {
+            Some(parse_color(value).map_or(1.0, |c| c[3]))
+        }
+    } else {
+        let default = if c.property == "fill" { "black" } else { "none" };
+        let value = styles.inherited(doc, c.element, c.property).map(|(_, s)| s.value.as_str()).unwrap_or(default);
+        let viewport = kurbo::Vec2::new(100.0, 100.0); // colours do not depend on it
+        match resolve_paint(doc, styles, value, current_color, viewport, &mut Vec::new()) {
+            ResolvedPaint::Color(c) => Some(c[3]),
+            _ => None,
+        }
+    };
+    alpha == Some(1.0)
 }
 
 /// `#rrggbb` of a straight colour (alpha goes to the opacity property).

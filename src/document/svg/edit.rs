@@ -28,8 +28,8 @@ struct ElementEdit {
     /// Plain attributes to set, in the order first set (last value wins).
     set: Vec<(String, String)>,
     remove: Vec<String>,
-    /// `style` properties to set (last value wins).
-    style_set: Vec<(String, String)>,
+    /// `style` properties to set (last value wins), and whether as `!important`.
+    style_set: Vec<(String, String, bool)>,
     /// New markup for the whole element (start tag to end tag); other edits of it are moot.
     replace: Option<String>,
 }
@@ -72,12 +72,22 @@ impl<'a> Editor<'a> {
     }
 
     /// Sets one property inside the element's `style` attribute, keeping the other declarations.
+    /// A declaration that was `!important` stays important.
     pub fn set_style_property(&mut self, el: ElementId, property: &str, value: impl Into<String>) {
+        self.set_style(el, property, value.into(), false);
+    }
+
+    /// [`set_style_property`](Self::set_style_property) as an `!important` declaration, which
+    /// beats `!important` rules of style sheets too.
+    pub(crate) fn set_style_property_important(&mut self, el: ElementId, property: &str, value: impl Into<String>) {
+        self.set_style(el, property, value.into(), true);
+    }
+
+    fn set_style(&mut self, el: ElementId, property: &str, value: String, important: bool) {
         let e = self.edits.entry(el).or_default();
-        let value = value.into();
-        match e.style_set.iter_mut().find(|(n, _)| n == property) {
-            Some(slot) => slot.1 = value,
-            None => e.style_set.push((property.to_string(), value)),
+        match e.style_set.iter_mut().find(|(n, ..)| n == property) {
+            Some(slot) => *slot = (property.to_string(), value, important),
+            None => e.style_set.push((property.to_string(), value, important)),
         }
     }
 
@@ -319,16 +329,25 @@ pub fn escape_attr(value: &str, quote: char) -> String {
     s
 }
 
-/// Rewrites a `style` attribute with some properties replaced or appended.
-fn merge_style(old: &str, set: &[(String, String)]) -> String {
-    let mut decls: Vec<(String, String)> = parse_declarations(old).into_iter().map(|d| (d.name, d.value)).collect();
-    for (name, value) in set {
-        match decls.iter_mut().find(|(n, _)| n == name) {
-            Some(slot) => slot.1 = value.clone(),
-            None => decls.push((name.clone(), value.clone())),
+/// Rewrites a `style` attribute with some properties replaced or appended. `!important` is kept
+/// on the declarations that had it (a replaced value included) and added where asked for.
+fn merge_style(old: &str, set: &[(String, String, bool)]) -> String {
+    let mut decls: Vec<(String, String, bool)> =
+        parse_declarations(old).into_iter().map(|d| (d.name, d.value, d.important)).collect();
+    for (name, value, important) in set {
+        match decls.iter_mut().find(|(n, ..)| n == name) {
+            Some(slot) => {
+                slot.1 = value.clone();
+                slot.2 |= *important;
+            }
+            None => decls.push((name.clone(), value.clone(), *important)),
         }
     }
-    decls.iter().map(|(n, v)| format!("{n}:{v}")).collect::<Vec<_>>().join(";")
+    decls
+        .iter()
+        .map(|(n, v, important)| if *important { format!("{n}:{v} !important") } else { format!("{n}:{v}") })
+        .collect::<Vec<_>>()
+        .join(";")
 }
 
 #[cfg(test)]

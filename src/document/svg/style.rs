@@ -87,7 +87,8 @@ pub const PROPERTIES: &[&str] = &[
 /// Specified (not yet inherited) values of every element.
 #[derive(Clone, Debug, Default)]
 pub struct Styles {
-    per_element: Vec<Vec<(&'static str, Specified)>>,
+    /// Per element: property, value, whether the winning declaration was `!important`.
+    per_element: Vec<Vec<(&'static str, Specified, bool)>>,
 }
 
 impl Styles {
@@ -112,6 +113,18 @@ impl Styles {
     }
 
     pub(crate) fn compute_ticking(doc: &Document, limits: &Limits, ticker: &mut Ticker<'_, '_>) -> Result<Styles> {
+        Self::compute_renamed(doc, limits, ticker, &[])
+    }
+
+    /// The cascade as it will be once each element of `renamed` (sorted by id) is a `path`
+    /// without the given (geometry) attributes: what write-back's `rect` → `path` does to
+    /// which style-sheet selectors match.
+    pub(crate) fn compute_renamed(
+        doc: &Document,
+        limits: &Limits,
+        ticker: &mut Ticker<'_, '_>,
+        renamed: &[(ElementId, &[&str])],
+    ) -> Result<Styles> {
         ticker.stage(Stage::Style)?;
         let css: String = doc
             .element_ids()
@@ -160,7 +173,7 @@ impl Styles {
                 }
             }
             if !sheet.rules.is_empty() {
-                let handle = CssElement { doc, id, work: &work, budget };
+                let handle = CssElement { doc, id, work: &work, budget, renamed };
                 for rule in &sheet.rules {
                     work.set(work.get().saturating_add(1));
                     if rule.selector.matches(&handle) {
@@ -183,14 +196,24 @@ impl Styles {
                     put(&d.name, &d.value, if d.important { 4 } else { 2 }, Origin::Style);
                 }
             }
-            per_element.push(slots.into_iter().map(|(p, _, s)| (p, s)).collect());
+            per_element.push(slots.into_iter().map(|(p, prio, s)| (p, s, prio >= 3)).collect());
         }
         Ok(Styles { per_element })
     }
 
     /// The element's own specified value of `property`, if any.
     pub fn get(&self, el: ElementId, property: &str) -> Option<&Specified> {
-        self.per_element.get(el.index())?.iter().find(|(p, _)| *p == property).map(|(_, s)| s)
+        self.per_element.get(el.index())?.iter().find(|(p, ..)| *p == property).map(|(_, s, _)| s)
+    }
+
+    /// Whether the element's own value of `property` won the cascade as an `!important`
+    /// declaration (of a style sheet or of its `style` attribute): a new value must then be
+    /// written as an important inline declaration to take effect.
+    pub(crate) fn is_important(&self, el: ElementId, property: &str) -> bool {
+        self.per_element
+            .get(el.index())
+            .and_then(|v| v.iter().find(|(p, ..)| *p == property))
+            .is_some_and(|(.., important)| *important)
     }
 
     /// The element's own value, treating `inherit` as absent.
@@ -276,9 +299,15 @@ struct CssElement<'a> {
     id: ElementId,
     work: &'a Cell<u64>,
     budget: u64,
+    /// Elements matched as `path`s without these attributes (see [`Styles::compute_renamed`]).
+    renamed: &'a [(ElementId, &'a [&'a str])],
 }
 
 impl CssElement<'_> {
+    fn renamed(&self) -> Option<&[&str]> {
+        self.renamed.binary_search_by_key(&self.id, |r| r.0).ok().map(|i| self.renamed[i].1)
+    }
+
     fn step(&self) -> bool {
         let w = self.work.get().saturating_add(1);
         self.work.set(w);
@@ -302,10 +331,16 @@ impl simplecss::Element for CssElement<'_> {
     }
 
     fn has_local_name(&self, name: &str) -> bool {
-        self.doc.element(self.id).name == name
+        match self.renamed() {
+            Some(_) => name == "path",
+            None => self.doc.element(self.id).name == name,
+        }
     }
 
     fn attribute_matches(&self, local_name: &str, operator: simplecss::AttributeOperator<'_>) -> bool {
+        if self.renamed().is_some_and(|removed| removed.contains(&local_name)) {
+            return false;
+        }
         match self.doc.element(self.id).attr(local_name) {
             Some(v) if local_name == "class" => match operator {
                 // Classes are separated by any whitespace, not only spaces.
