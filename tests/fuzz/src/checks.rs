@@ -21,8 +21,9 @@ pub enum Mode {
     Structural,
     /// Also: a write-back reproduces the scene it was given (within rounding).
     Strict,
-    /// [`Mode::Strict`] minus the known open semantic classes (see [`known_open`]), so a long
-    /// run finds new ones instead of these again.
+    /// [`Mode::Strict`] minus three semantic classes that were open when the fuzzer found them
+    /// (see [`known_open`]). All three are fixed now and guarded by regression fixtures, so this
+    /// mode only hides regressions: prefer [`Mode::Strict`].
     StrictSkipKnown,
 }
 
@@ -208,8 +209,8 @@ fn compare_scenes(doc: &Document, new: &Document, built: &Built, expected: &Scen
     }
 }
 
-/// Known open semantic write-back bugs that [`Mode::StrictSkipKnown`] does not report again
-/// (fixtures: `src/document/tests/fuzz_regressions/roundtrip/open-*.strict.svg`; the third, a
+/// Semantic write-back bugs that [`Mode::StrictSkipKnown`] does not report (fixed since; their
+/// fixtures are `src/document/tests/fuzz_regressions/roundtrip/*.strict.svg`; the third, a
 /// colour's own alpha lost when only its RGB changes, is skipped in [`compare_scenes`]).
 #[derive(Default)]
 struct Known {
