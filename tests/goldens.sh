@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Outputs of the examples for a before/after comparison of a refactor ("behaviour stays as it
+# is"): renders, inspect reports, vectorizations and two tiny-model edits, single-threaded.
+#
+#   tests/goldens.sh BIN OUTDIR      # e.g. with the binary of the commit before the change
+#   diff -r OLD NEW                  # *.txt hold timings and paths; the rest must be identical
+set -u
+bin=$(realpath "$1"); out=$(realpath -m "$2"); mkdir -p "$out"
+cd "$(dirname "$0")/.."
+export RAYON_NUM_THREADS=1
+for f in examples/*.svg benches/scenes/n256_s512.svg; do
+    b=$(basename "$f" .svg)
+    "$bin" inspect --json "$f" >"$out/$b.inspect.json" 2>"$out/$b.inspect.txt"
+    "$bin" render "$f" -o "$out/$b.png" --backend cpu 2>"$out/$b.render.txt"
+done
+for p in tests/fixtures/vectorize/photos/*.png; do
+    b=$(basename "$p" .png)
+    "$bin" vectorize "$p" -o "$out/$b.vec.svg" --backend cpu >"$out/$b.vec.txt" 2>&1
+    "$bin" vectorize "$p" -o "$out/$b.vecr.svg" --refine 5 --backend cpu >"$out/$b.vecr.txt" 2>&1
+done
+"$bin" edit examples/horseriding.svg -o "$out/horse-edit.svg" --roi-box "20,175,480,325=a metal horse" \
+    --iters 3 --patches 2 --size 224 --model tests/fixtures/clip/A --backend cpu --seed 7 >"$out/edit.txt" 2>&1
+"$bin" edit examples/tajmahal.svg -o "$out/taj-edit.svg" --prompt "gold" --whole-canvas --mode colour \
+    --iters 3 --patches 2 --size 224 --model tests/fixtures/clip/A --backend cpu --seed 3 >"$out/edit2.txt" 2>&1
+ls "$out" | wc -l
