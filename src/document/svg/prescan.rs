@@ -314,22 +314,11 @@ fn internal_entities(bytes: &[u8]) -> (Vec<Entity<'_>>, usize) {
     }
     // Up to `[` (the external id may hold quoted strings) or `>` (no internal subset).
     i += b"<!DOCTYPE".len();
-    let mut quote: Option<u8> = None;
-    while i < bytes.len() {
-        let b = bytes[i];
-        match quote {
-            Some(q) if b == q => quote = None,
-            Some(_) => {}
-            None => match b {
-                b'"' | b'\'' => quote = Some(b),
-                b'[' => break,
-                b'>' => return (out, i + 1),
-                _ => {}
-            },
-        }
-        i += 1;
-    }
-    i += 1;
+    i = match find_unquoted(bytes, i, b"[>") {
+        Some(k) if bytes[k] == b'>' => return (out, k + 1),
+        Some(k) => k + 1,
+        None => bytes.len() + 1,
+    };
     // The internal subset, up to `]`, tokenized as roxmltree does (its grammar decides which
     // entities exist): whitespace, `<!ENTITY` (general and parameter entities alike: roxmltree
     // makes both referable as `&name;`), comments, PIs, and `<!ELEMENT`/`<!ATTLIST`/`<!NOTATION`
@@ -394,22 +383,22 @@ fn internal_entities(bytes: &[u8]) -> (Vec<Entity<'_>>, usize) {
 
 /// Index after the `>` that ends a markup declaration, quotes honoured.
 fn skip_declaration(bytes: &[u8], from: usize) -> usize {
+    find_unquoted(bytes, from, b">").map_or(from.max(bytes.len()), |k| k + 1)
+}
+
+/// Index of the first byte of `stops` at or after `from` that is outside a `"…"` or `'…'` literal.
+fn find_unquoted(bytes: &[u8], from: usize, stops: &[u8]) -> Option<usize> {
     let mut quote: Option<u8> = None;
-    let mut i = from;
-    while i < bytes.len() {
-        let b = bytes[i];
+    for (i, &b) in bytes.iter().enumerate().skip(from) {
         match quote {
             Some(q) if b == q => quote = None,
             Some(_) => {}
-            None => match b {
-                b'"' | b'\'' => quote = Some(b),
-                b'>' => return i + 1,
-                _ => {}
-            },
+            None if b == b'"' || b == b'\'' => quote = Some(b),
+            None if stops.contains(&b) => return Some(i),
+            None => {}
         }
-        i += 1;
     }
-    i
+    None
 }
 
 /// What an entity expands to: bytes of text, namespace declarations (every `xmlns` in it) and
