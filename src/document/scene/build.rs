@@ -123,7 +123,7 @@ pub fn build_with(doc: &Document, options: &BuildOptions, observer: &mut Observe
         map: SceneMap::default(),
         diagnostics: warnings
             .into_iter()
-            .map(|m| Diagnostic { id: None, tag: "svg".into(), message: crate::error::quote_input(&m, 300) })
+            .map(|m| Diagnostic { id: None, tag: "svg".into(), message: crate::message::escape(&m, 300) })
             .collect(),
         suppressed: 0,
     };
@@ -430,16 +430,16 @@ impl Builder<'_> {
     /// [`MAX_DIAGNOSTICS`] they are only counted (one line says how many were left out), so a
     /// document of a million unknown elements cannot make a million messages.
     fn report(&mut self, el: ElementId, message: impl Into<String>) {
-        use crate::error::quote_input;
+        use crate::message::escape;
         if self.diagnostics.len() >= MAX_DIAGNOSTICS {
             self.suppressed += 1;
             return;
         }
         let e = self.doc.element(el);
         self.diagnostics.push(Diagnostic {
-            id: e.id().map(|i| quote_input(i, 64)),
-            tag: quote_input(&e.name, 64),
-            message: quote_input(&message.into(), 300),
+            id: e.id().map(|i| escape(i, 64)),
+            tag: escape(&e.name, 64),
+            message: escape(&message.into(), 300),
         });
     }
 

@@ -171,14 +171,14 @@ impl Document {
                 needed: limits.nodes.saturating_add(1),
                 limit: limits.nodes,
             }),
-            e => Error::Xml(crate::error::quote_input(&e.to_string(), 300)),
+            e => Error::Xml(crate::message::escape(&e.to_string(), 300)),
         })?;
         ticker.report(0.5)?;
         let root = tree.root_element();
         if root.tag_name().name() != "svg" {
             return Err(Error::NotSvg(format!(
                 "the root element is <{}>, not <svg>",
-                crate::error::quote_input(root.tag_name().name(), 64)
+                crate::message::escape(root.tag_name().name(), 64)
             )));
         }
         let elements = collect(&source, root, limits, &mut ticker)?;
@@ -302,13 +302,13 @@ impl Document {
     }
 
     /// A short human label for messages: `<path id="x">` or `<path> #17`.
-    /// Input text in it is escaped and shortened (see [`crate::error::quote_input`]).
+    /// Input text in it is escaped and shortened (see [`crate::message::escape`]).
     pub fn describe(&self, id: ElementId) -> String {
-        use crate::error::quote_input;
+        use crate::message::escape;
         let el = self.element(id);
         match el.id() {
-            Some(i) => format!("<{} id=\"{}\">", quote_input(&el.name, 64), quote_input(i, 64)),
-            None => format!("<{}> #{}", quote_input(&el.name, 64), id.0),
+            Some(i) => format!("<{} id=\"{}\">", escape(&el.name, 64), escape(i, 64)),
+            None => format!("<{}> #{}", escape(&el.name, 64), id.0),
         }
     }
 }
