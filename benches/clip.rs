@@ -2,7 +2,7 @@
 //! ViT-B/32-shaped model (random weights, frozen) on a batch of images, per backend.
 //!
 //! ```text
-//! cargo bench --bench clip -- [--backends flex,ndarray,wgpu] [--batch 65] [--wgpu-batch 65] [--iters 3]
+//! cargo bench --bench clip [--features bench-ndarray] -- [--backends flex,ndarray,wgpu] [--batch 65] [--wgpu-batch 65] [--iters 3]
 //! ```
 //! The PyTorch figures to compare with come from `python benches/clip_torch.py` (same shapes).
 
@@ -79,8 +79,14 @@ fn main() {
     for b in &args.backends {
         let (device, batch) = match b.as_str() {
             "flex" => (Device::flex(), args.batch),
+            #[cfg(feature = "bench-ndarray")]
             #[allow(deprecated)] // burn-ndarray is measured only to choose the CPU backend
             "ndarray" => (Device::ndarray(), args.batch),
+            #[cfg(not(feature = "bench-ndarray"))]
+            "ndarray" => {
+                eprintln!("ndarray: skipped (run with --features bench-ndarray to measure it)");
+                continue;
+            }
             "wgpu" => (Device::wgpu(DeviceKind::DefaultDevice), args.wgpu_batch),
             other => panic!("unknown backend {other} (flex, ndarray, wgpu)"),
         };

@@ -83,6 +83,18 @@ impl From<crate::compute::ComputeError> for Error {
     }
 }
 
+impl From<clipvg_raster::RasterError> for Error {
+    fn from(e: clipvg_raster::RasterError) -> Self {
+        use clipvg_raster::RasterError as R;
+        match e {
+            R::InvalidInput(m) => Error::InvalidInput(m),
+            R::Gpu(m) => Error::Gpu(m),
+            R::Limit(l) => Error::Limit(l),
+            R::Compute(c) => c.into(),
+        }
+    }
+}
+
 impl From<clipvg_document::Error> for Error {
     fn from(e: clipvg_document::Error) -> Self {
         use clipvg_document::Error as D;

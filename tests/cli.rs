@@ -21,7 +21,7 @@ fn stderr(o: &Output) -> String {
 }
 
 fn manifest(p: &str) -> String {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join(p).to_string_lossy().into_owned()
+    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../..")).join(p).to_string_lossy().into_owned()
 }
 
 /// A failure: non-zero exit, a message starting with `error:`, no panic text.

@@ -483,7 +483,7 @@ fn odd_images_decode_or_fail_clearly() {
 
 #[test]
 fn cli_embed_prints_json_in_input_order() {
-    use clipvg::clip::cli::{EmbedArgs, embed};
+    use clipvg_cli::clip::{EmbedArgs, embed};
     let g = golden("golden_A.json");
     let images = ["checker_1x", "gradient_1x"];
     let args = EmbedArgs {

@@ -20,7 +20,7 @@ use std::sync::OnceLock;
 use inkscape::{Inkscape, changed_elements};
 
 fn document() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/inkscape/two-paths.svg")
+    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../..")).join("tests/inkscape/two-paths.svg")
 }
 
 /// The test document as Inkscape exports it with no effect, computed once.
@@ -61,7 +61,10 @@ fn edit_with_an_unknown_model_says_so() {
 
 /// The tiny CLIP model of the test fixtures (random weights, 64² input).
 fn model_a() -> String {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/clip/A").to_string_lossy().into_owned()
+    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
+        .join("tests/fixtures/clip/A")
+        .to_string_lossy()
+        .into_owned()
 }
 
 #[test]

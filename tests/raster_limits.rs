@@ -4,7 +4,6 @@
 
 use std::time::{Duration, Instant};
 
-use clipvg::Error;
 use clipvg::raster::{Frame, Limits};
 use clipvg::scene::{BuildOptions, Scene, Trainable, build};
 use clipvg::svg::Document;
@@ -27,9 +26,9 @@ fn wiggle(cx: f64, cy: f64, r: f64, n: usize) -> String {
     d + " Z"
 }
 
-fn limit_field(r: clipvg::Result<Frame>) -> &'static str {
+fn limit_field(r: clipvg::Result<Frame, clipvg::raster::RasterError>) -> &'static str {
     match r {
-        Err(Error::Limit(l)) => {
+        Err(clipvg::raster::RasterError::Limit(l)) => {
             assert!(l.needed > l.limit, "{l:?}");
             l.field
         }
@@ -87,7 +86,10 @@ fn render_pixels_and_memory_are_checked_before_the_buffers() {
     assert_eq!(limit_field(Frame::with_budget(&s, 16_384, 16_384, [1.0; 4], &big, true, 0)), "memory_bytes");
     assert!(Frame::with_limits(&s, 16_384, 16_384, [1.0; 4], &big).is_ok());
     // The CPU render entry point reports the same errors.
-    assert!(matches!(clipvg::raster::render_limited(&s, 100, 100, [1.0; 4], &px), Err(Error::Limit(_))));
+    assert!(matches!(
+        clipvg::raster::render_limited(&s, 100, 100, [1.0; 4], &px),
+        Err(clipvg::raster::RasterError::Limit(_))
+    ));
 }
 
 #[test]

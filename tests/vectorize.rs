@@ -12,11 +12,11 @@ use std::path::{Path, PathBuf};
 use clipvg::raster;
 use clipvg::scene::build;
 use clipvg::svg::Document;
-use clipvg::vectorize::cli::{VectorizeArgs, run};
 use clipvg::vectorize::metrics::{Entry, WHITE, compare_rounds, psnr};
 use clipvg::vectorize::{
     VectorizeOptions, bitmap, parse_rounds, vectorize_bitmap, vectorize_file, vectorize_image_element,
 };
+use clipvg_cli::vectorize::{VectorizeArgs, run};
 use image::{Rgba, RgbaImage};
 
 const PHOTOS: [&str; 3] = ["astronaut", "chelsea", "coffee"];
@@ -28,7 +28,7 @@ const SEEDS: [u64; 3] = [0, 1, 2];
 const PSNR_REPRODUCED_DB: f64 = 0.05;
 
 fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/vectorize")
+    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../..")).join("tests/fixtures/vectorize")
 }
 
 fn photo(name: &str) -> PathBuf {

@@ -3,8 +3,6 @@
 
 use std::path::PathBuf;
 
-use crate::compute::ComputeError;
-
 /// What the user types to get the default weights; quoted in the messages below.
 pub(crate) const FETCH_HINT: &str = "run `clipvg weights fetch clip-vit-base-patch32` (or another name from `clipvg weights list`) or pass --model PATH to a local HuggingFace CLIP folder";
 
@@ -81,17 +79,13 @@ pub enum ClipError {
     #[error("weights registry: {0}")]
     Registry(String),
 
-    /// Device selection failed.
-    #[error(transparent)]
-    Compute(#[from] ComputeError),
-
     /// A tensor could not be read back from the device.
     #[error("reading a tensor back from the device failed: {0}")]
     Backend(String),
 }
 
 impl ClipError {
-    pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         ClipError::Io { path: path.into(), source }
     }
 }

@@ -6,7 +6,6 @@
 //! trainable elements change; a failure leaves nothing half-written (the caller gets an error
 //! and the input document is untouched).
 
-pub mod cli;
 pub mod optimize;
 pub mod request;
 pub mod views;

@@ -403,8 +403,8 @@ pub fn catch_gpu<T>(device: &Device, f: impl FnOnce() -> Result<T>) -> Result<T>
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_or_else(|e| {
         // A budget exceeded inside the raster op (inside burn's graph) can only unwind; it
         // carries its `Error` as the payload and is an error like any other, not a bug.
-        let e = match e.downcast::<Error>() {
-            Ok(err) => return Err(*err),
+        let e = match e.downcast::<crate::raster::RasterError>() {
+            Ok(err) => return Err((*err).into()),
             Err(e) => e,
         };
         let message = crate::raster::panic_message(&e);

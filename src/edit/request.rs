@@ -7,20 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 
-/// Which parameters the optimizer may change.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
-#[serde(rename_all = "lowercase")]
-pub enum EditMode {
-    /// Shapes and colours.
-    #[default]
-    All,
-    /// Control points only (colours frozen).
-    Shape,
-    /// Colours only (every `d` unchanged); also accepts `color`.
-    #[serde(alias = "color")]
-    #[value(alias = "color")]
-    Colour,
-}
+pub use clipvg_request::{EditMode, Preset};
 
 /// One region of interest: an element's bounding box or an explicit box, with its own prompt
 /// and loss weights.
@@ -129,28 +116,14 @@ impl Default for EditRequest {
     }
 }
 
-/// Named sets of defaults.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
-#[serde(rename_all = "lowercase")]
-pub enum Preset {
-    /// The paper's settings: 150 iterations, 64 patches per ROI, 512 px renders.
-    Paper,
-    /// For CPUs: 40 iterations, 8 patches, 384 px (a ViT-B/32 edit of one ROI in about a
-    /// minute on two cores; see the README's benchmark).
-    Fast,
-}
-
-impl Preset {
-    /// Applies the preset's iterations, patch count and render size.
-    pub fn apply(self, req: &mut EditRequest) {
-        let (iterations, patches, size) = match self {
-            Preset::Paper => (150, 64, 512),
-            Preset::Fast => (40, 8, 384),
-        };
-        req.iterations = iterations;
-        req.size = size;
-        req.whole_canvas_patches = patches;
-        for r in &mut req.rois {
+impl EditRequest {
+    /// Applies a preset's iterations, patch count and render size.
+    pub fn apply_preset(&mut self, preset: Preset) {
+        let (iterations, patches, size) = preset.settings();
+        self.iterations = iterations;
+        self.size = size;
+        self.whole_canvas_patches = patches;
+        for r in &mut self.rois {
             r.n_patches = patches;
         }
     }

@@ -104,7 +104,7 @@ impl ClipvgStatus {
                 C::UnknownModel { .. } | C::EmptyPrompt { .. } | C::InvalidTokens { .. } => {
                     ClipvgStatus::InvalidRequest
                 }
-                C::Compute(_) | C::Backend(_) => ClipvgStatus::Gpu,
+                C::Backend(_) => ClipvgStatus::Gpu,
                 C::Registry(_) => ClipvgStatus::Panic,
             },
         }

@@ -13,36 +13,6 @@ use super::manifest::INKSCAPE_INX;
 use crate::error::{Error, Result};
 use crate::util::write_atomic;
 
-/// A host the plugin can be installed into.
-#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Host {
-    /// Inkscape 1.2 or later.
-    Inkscape,
-}
-
-/// `clipvg install HOST`
-#[derive(clap::Args, Debug)]
-pub struct InstallArgs {
-    /// The editor to install the plugin into.
-    #[arg(value_enum)]
-    pub host: Host,
-    /// Install into this folder instead of the editor's own (for Inkscape:
-    /// $INKSCAPE_PROFILE_DIR/extensions/clipvg, else ~/.config/inkscape/extensions/clipvg).
-    #[arg(long, value_name = "DIR")]
-    pub dir: Option<PathBuf>,
-}
-
-/// `clipvg uninstall HOST`
-#[derive(clap::Args, Debug)]
-pub struct UninstallArgs {
-    /// The editor to remove the plugin from.
-    #[arg(value_enum)]
-    pub host: Host,
-    /// Remove from this folder instead of the editor's own.
-    #[arg(long, value_name = "DIR")]
-    pub dir: Option<PathBuf>,
-}
-
 /// The file name of the Inkscape shim executable.
 pub const SHIM_NAME: &str = "clipvg-inkscape";
 
@@ -92,7 +62,7 @@ pub struct InstallReport {
 }
 
 impl InstallReport {
-    fn to_text(&self, verb: &str, tail: &str) -> String {
+    pub fn to_text(&self, verb: &str, tail: &str) -> String {
         let mut s = format!("{verb} {}:\n", self.dir.display());
         for (name, change) in &self.files {
             let what = match change {
@@ -192,46 +162,9 @@ fn set_mode(_path: &Path, _mode: u32) -> Result<bool> {
 }
 
 /// The folder of the running executable, where cargo also put the shim and the library.
-fn own_dir() -> Result<PathBuf> {
+pub fn own_dir() -> Result<PathBuf> {
     let exe = std::env::current_exe().map_err(|e| Error::io("the running clipvg executable", e))?;
     Ok(exe.parent().map(Path::to_path_buf).unwrap_or_default())
-}
-
-/// `clipvg install`: installs and prints what was done.
-pub fn run_install(args: &InstallArgs) -> Result<()> {
-    match args.host {
-        Host::Inkscape => {
-            let dir = match &args.dir {
-                Some(d) => d.clone(),
-                None => inkscape_extension_dir()?,
-            };
-            let report = install_inkscape(&own_dir()?, &dir)?;
-            crate::util::print_stdout(&report.to_text(
-                "Installed the clipvg extension for Inkscape in",
-                "Restart Inkscape: the commands are under Extensions ▸ CLIPVG.\n",
-            ))
-        }
-    }
-}
-
-/// `clipvg uninstall`: uninstalls and prints what was done.
-pub fn run_uninstall(args: &UninstallArgs) -> Result<()> {
-    match args.host {
-        Host::Inkscape => {
-            let dir = match &args.dir {
-                Some(d) => d.clone(),
-                None => inkscape_extension_dir()?,
-            };
-            if !dir.exists() {
-                return crate::util::print_stdout(&format!("Nothing to remove: {} does not exist.\n", dir.display()));
-            }
-            let report = uninstall_inkscape(&dir)?;
-            crate::util::print_stdout(&report.to_text(
-                "Removed the clipvg extension for Inkscape from",
-                "Restart Inkscape to drop the Extensions ▸ CLIPVG commands.\n",
-            ))
-        }
-    }
 }
 
 #[cfg(test)]

@@ -16,7 +16,7 @@
 //! (every piece end is the line at a known parameter t of a row or column boundary) reaches
 //! the line's endpoints exactly.
 
-use crate::scene::FillRule;
+use clipvg_document::scene::FillRule;
 
 /// Coverage of a pixel from its accumulated signed area.
 #[inline]

@@ -18,8 +18,8 @@ use super::coverage::{accumulate, accumulate_backward, coverage, coverage_grad};
 use super::paint::blend_at;
 use super::prepare::{Layer, Prepared};
 use super::rows::Rows;
-use crate::scene::Paint;
-use crate::scene::Scene;
+use clipvg_document::scene::Paint;
+use clipvg_document::scene::Scene;
 
 /// Per-row scratch buffers.
 #[derive(Default)]

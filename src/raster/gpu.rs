@@ -19,9 +19,9 @@ use burn::backend::wgpu::{KernelSource, SourceKernel, SourceTemplate};
 
 use super::Frame;
 use super::cpu::RawGrad;
-use crate::error::{Error, Result};
-use crate::scene::{GradientShape, Paint, Scene};
-use crate::svg::paint::Spread;
+use crate::error::{RasterError as Error, Result};
+use clipvg_document::scene::{GradientShape, Paint, Scene};
+use clipvg_document::svg::paint::Spread;
 
 /// Most accumulation cells processed at once (the per-cell backward buffers take 32 bytes a
 /// cell: 128 MiB per band).
@@ -109,7 +109,7 @@ pub(crate) fn read<T: Pod>(client: &Client, handle: Handle, n: usize) -> Result<
 
 /// One gradient as 20 floats: kind, spread, first colour, stop count, first offset, six shape
 /// parameters, the canvas→gradient matrix, padding. Keep in sync with `shaders/paint.wgsl`.
-fn gradient_record(g: &crate::scene::Gradient, offsets_start: usize) -> [f32; 20] {
+fn gradient_record(g: &clipvg_document::scene::Gradient, offsets_start: usize) -> [f32; 20] {
     let mut r = [0.0f32; 20];
     let (kind, params) = match g.shape {
         GradientShape::Linear { x1, y1, x2, y2 } => (0.0, [x1, y1, x2, y2, 0.0, 0.0]),
@@ -152,8 +152,8 @@ fn shared(client: &Client, scene: &Scene, frame: &Frame) -> Shared {
         .iter()
         .map(|l| {
             let rule = match l.rule {
-                crate::scene::FillRule::NonZero => 0,
-                crate::scene::FillRule::EvenOdd => 1,
+                clipvg_document::scene::FillRule::NonZero => 0,
+                clipvg_document::scene::FillRule::EvenOdd => 1,
             };
             let (kind, index) = match l.paint {
                 Paint::None => (0, 0),

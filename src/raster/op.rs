@@ -7,10 +7,14 @@
 //! for both (they are O(segments) and cheap next to the per-pixel stages).
 
 // The extension macro expands `NdArray` where no item attribute reaches it.
-#![allow(deprecated, reason = "NdArray (deprecated in burn 0.22) is one of the CPU backends measured against Flex")]
+#![cfg_attr(
+    feature = "ndarray",
+    allow(deprecated, reason = "NdArray (deprecated in burn 0.22) is one of the CPU backends measured against Flex")
+)]
 
 use std::sync::Arc;
 
+#[cfg(feature = "ndarray")]
 use burn::backend::NdArray;
 use burn::backend::autodiff::checkpoint::base::Checkpointer;
 use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
@@ -23,7 +27,7 @@ use burn::backend::{Autodiff, Backend, Dispatch, Flex, TensorMetadata, backend_e
 use burn::tensor::{Shape, Tensor, TensorData};
 
 use super::Frame;
-use crate::scene::Scene;
+use clipvg_document::scene::Scene;
 
 /// What to render: the scene's structure (its parameter arrays are replaced by the tensors'
 /// values), the size and the background.
@@ -36,13 +40,15 @@ pub struct RasterJob {
     pub background: [f32; 4],
     /// Budgets of every render and backward of the job (`flattened_lines`, `render_pixels`,
     /// `memory_bytes`). Check them before the job runs ([`super::Frame::with_budget`]): inside
-    /// the operation an exceeded budget can only unwind, with the [`crate::error::Error::Limit`]
+    /// the operation an exceeded budget can only unwind, with the [`crate::error::RasterError::Limit`]
     /// as the panic payload.
     pub limits: clipvg_document::Limits,
 }
 
 /// The rasterizer as a backend extension.
-#[backend_extension(Autodiff, Cube, Flex, NdArray)]
+// burn dispatches over every enabled backend: NdArray is one only with the bench-only feature.
+#[cfg_attr(feature = "ndarray", backend_extension(Autodiff, Cube, Flex, NdArray))]
+#[cfg_attr(not(feature = "ndarray"), backend_extension(Autodiff, Cube, Flex))]
 pub trait RasterBackend: Backend {
     /// `points [P', 2]`, `colors [C', 4]`, `widths [W']` (each padded to at least one row) →
     /// straight RGBA image `[H, W, 4]`.
@@ -161,7 +167,9 @@ macro_rules! cpu_raster_backend {
     )*};
 }
 
-cpu_raster_backend!(Flex, NdArray);
+cpu_raster_backend!(Flex);
+#[cfg(feature = "ndarray")]
+cpu_raster_backend!(NdArray);
 
 fn cube_host(t: CubeTensor) -> Vec<f32> {
     host::<CubeBackend>(t)

@@ -11,7 +11,7 @@
 use std::ops::Range;
 
 use super::stroke::{self, OutlinePoint, OutlineVertex, StrokeStyle};
-use crate::scene::{FillRule, Paint, Scene};
+use clipvg_document::scene::{FillRule, Paint, Scene};
 use clipvg_document::{LimitExceeded, Limits};
 
 /// Flattening tolerance in render pixels (max distance between curve and chord).
@@ -146,7 +146,7 @@ pub fn prepare(scene: &Scene, width: u32, height: u32, limits: &Limits) -> Resul
         }
     }
     let cull = |si: usize| (!stroked[si]).then_some([width as f32, height as f32]);
-    let ctrl_of = |s: &crate::scene::Subpath, seg: u32| {
+    let ctrl_of = |s: &clipvg_document::scene::Subpath, seg: u32| {
         let count = s.point_count();
         let idx = |k: u32| s.first_point + (k % count);
         [idx(3 * seg), idx(3 * seg + 1), idx(3 * seg + 2), idx(3 * seg + 3)]

@@ -14,7 +14,7 @@
 //! edge pixels (the usual limit of accumulation rasterizers).
 
 use super::dual::{Dual, N_IN, Scalar};
-use crate::scene::{LineCap, LineJoin};
+use clipvg_document::scene::{LineCap, LineJoin};
 
 /// How an outline vertex is computed from `a`, `b`, `c` (polyline vertices) and `h`.
 #[derive(Clone, Copy, Debug, PartialEq)]

@@ -24,7 +24,6 @@
 //! [`vectorize_images`] for `<image>` elements of an SVG document.
 
 pub mod bitmap;
-pub mod cli;
 pub mod embed;
 pub mod metrics;
 pub mod precision;

@@ -7,7 +7,11 @@ use burn::tensor::Tensor;
 use serde_json::Value;
 
 pub fn fixtures() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/clip")
+    // These helpers serve tests of the top-level package and of src/cli: the fixtures are in
+    // the repository's tests/ folder, above either package.
+    let package = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let root = package.ancestors().find(|d| d.join("tests/fixtures/clip").is_dir()).unwrap_or(package);
+    root.join("tests/fixtures/clip")
 }
 
 pub fn golden(name: &str) -> Value {

@@ -96,7 +96,7 @@ fn build_and_copy(dist: &Path) {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut cmd = Command::new(&cargo);
     cmd.args(["build", "--quiet", "-p", "clipvg-inkscape", "--target-dir"]).arg(target_dir);
-    cmd.current_dir(env!("CARGO_MANIFEST_DIR"));
+    cmd.current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."));
     match profile_dir.file_name().and_then(|n| n.to_str()) {
         Some("release") => {
             cmd.arg("--release");

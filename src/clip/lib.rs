@@ -17,7 +17,6 @@
 //! # Ok(()) }
 //! ```
 
-pub mod cli;
 pub mod config;
 mod error;
 pub mod layers;

@@ -12,9 +12,11 @@
 //! points. Every derivative is the derivative of what the forward computes (checked by finite
 //! differences in the tests), not a sampled estimate.
 
+pub mod compute;
 pub mod coverage;
 pub mod cpu;
 pub mod dual;
+mod error;
 pub mod gpu;
 pub mod op;
 pub mod paint;
@@ -23,9 +25,10 @@ pub mod rows;
 pub mod stroke;
 
 pub use clipvg_document::{LimitExceeded, Limits};
+pub use error::{RasterError, Result};
 
-use crate::error::{Error, Result};
-use crate::scene::Scene;
+use crate::error::RasterError as Error;
+use clipvg_document::scene::Scene;
 
 /// Largest render side accepted.
 pub const MAX_SIDE: u32 = 16_384;
@@ -252,7 +255,7 @@ pub fn canvas_exceeds_max(canvas_w: f64, canvas_h: f64) -> bool {
 pub fn parse_background(s: &str) -> Result<[f32; 4]> {
     match s.trim() {
         "none" | "transparent" => Ok([0.0; 4]),
-        other => crate::svg::paint::parse_color(other).map(|c| c.map(|v| v as f32)).ok_or_else(|| {
+        other => clipvg_document::svg::paint::parse_color(other).map(|c| c.map(|v| v as f32)).ok_or_else(|| {
             Error::InvalidInput(format!("unknown background colour \"{s}\" (use white, none or #rrggbb)"))
         }),
     }
@@ -311,7 +314,7 @@ pub fn render_with_limits(
 /// The message of a caught panic.
 /// A budget exceeded inside a burn operation (where no `Result` can be returned) unwinds with
 /// an [`Error`] as its payload (see `op`); its message is the error's.
-pub(crate) fn panic_message(e: &Box<dyn std::any::Any + Send>) -> String {
+pub fn panic_message(e: &Box<dyn std::any::Any + Send>) -> String {
     e.downcast_ref::<String>()
         .cloned()
         .or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()))

@@ -4,13 +4,13 @@
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
-use super::{
+use clipvg::compute::BackendChoice;
+use clipvg::error::{Error, Result};
+use clipvg::svg::Document;
+use clipvg::vectorize::{
     DetailRound, Precision, Progress, VectorizeOptions, VectorizeReport, image_elements, parse_box, parse_rounds,
     vectorize_file, vectorize_images,
 };
-use crate::compute::BackendChoice;
-use crate::error::{Error, Result};
-use crate::svg::Document;
 
 /// Arguments of `clipvg vectorize`.
 #[derive(clap::Args, Debug, Clone)]
@@ -24,7 +24,7 @@ pub struct VectorizeArgs {
     /// The rounds, coarse (bottom) to fine (top): preset names with optional vtracer knobs,
     /// e.g. coarse,medium,fine:speckle=2,color=8,layer=8 (knobs: speckle, color, layer,
     /// corner, length, splice, hierarchical=stacked|cutout).
-    #[arg(long, default_value = super::DEFAULT_ROUNDS)]
+    #[arg(long, default_value = clipvg::vectorize::DEFAULT_ROUNDS)]
     pub rounds: String,
     /// An extra round traced only inside this box, in pixels of the input picture (repeatable).
     #[arg(long = "detail-box", value_name = "X,Y,W,H")]
@@ -43,7 +43,7 @@ pub struct VectorizeArgs {
     #[arg(long = "select", value_name = "ID")]
     pub select: Vec<String>,
     /// Where refinement runs.
-    #[arg(long, value_enum, default_value_t = BackendChoice::Cpu)]
+    #[arg(long, value_parser = crate::named::named::<BackendChoice>(), default_value = "cpu")]
     pub backend: BackendChoice,
     /// Also print the report as JSON on stdout.
     #[arg(long)]
@@ -94,7 +94,7 @@ pub fn run(args: &VectorizeArgs) -> Result<()> {
 /// [`run`], reading an SVG input within `limits`.
 pub fn run_with_limits(args: &VectorizeArgs, limits: &clipvg_document::Limits) -> Result<()> {
     let options = args.options()?;
-    crate::util::refuse_overwriting_input(&args.input, &args.output)?;
+    clipvg::util::refuse_overwriting_input(&args.input, &args.output)?;
     let tty = std::io::stderr().is_terminal();
     let bar = tty.then(indicatif::ProgressBar::new_spinner);
     let mut progress = |p: Progress<'_>| {
@@ -141,7 +141,7 @@ pub fn run_with_limits(args: &VectorizeArgs, limits: &clipvg_document::Limits) -
     if let Some(b) = &bar {
         b.finish_and_clear();
     }
-    crate::util::write_atomic(&args.output, svg.as_bytes())?;
+    clipvg::util::write_atomic(&args.output, svg.as_bytes())?;
     for (name, report) in &reports {
         print!("{}", report_text(name, report));
     }

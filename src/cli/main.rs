@@ -6,6 +6,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+use clipvg_cli::{clip, edit, install, vectorize};
+
 use clipvg::compute::BackendChoice;
 use clipvg::svg::Document;
 use clipvg_document::Limits;
@@ -46,7 +48,7 @@ enum Command {
         #[arg(long, default_value = "white")]
         background: String,
         /// Where to rasterize: cpu, gpu (wgpu), or auto (a hardware GPU if present).
-        #[arg(long, value_enum, default_value_t = BackendChoice::Auto)]
+        #[arg(long, value_parser = clipvg_cli::named::named::<BackendChoice>(), default_value = "auto")]
         backend: BackendChoice,
         #[command(flatten)]
         limits: LimitArgs,
@@ -54,31 +56,31 @@ enum Command {
     /// Edit the selected shapes of an SVG until they match a prompt (CLIPVG).
     Edit {
         #[command(flatten)]
-        args: clipvg::edit::cli::EditArgs,
+        args: edit::EditArgs,
         #[command(flatten)]
         limits: LimitArgs,
     },
     /// Vectorize a bitmap (or an SVG's <image> elements) into stacked rounds of editable paths.
     Vectorize {
         #[command(flatten)]
-        args: clipvg::vectorize::cli::VectorizeArgs,
+        args: vectorize::VectorizeArgs,
         #[command(flatten)]
         limits: LimitArgs,
     },
     /// CLIP itself: embeddings of prompts and images.
     Clip {
         #[command(subcommand)]
-        command: clipvg::clip::cli::ClipCommand,
+        command: clip::ClipCommand,
     },
     /// The CLIP checkpoints clipvg knows: list them, fetch and verify one.
     Weights {
         #[command(subcommand)]
-        command: clipvg::clip::cli::WeightsCommand,
+        command: clip::WeightsCommand,
     },
     /// Install the plugin into a vector editor (Inkscape).
-    Install(clipvg::plugin::install::InstallArgs),
+    Install(install::InstallArgs),
     /// Remove the plugin from a vector editor.
-    Uninstall(clipvg::plugin::install::UninstallArgs),
+    Uninstall(install::UninstallArgs),
 }
 
 /// `--limit NAME=VALUE` of the commands that read documents.
@@ -196,17 +198,17 @@ fn run(cli: Cli) -> clipvg::Result<()> {
         Command::Edit { args, limits } => {
             limits.limits()?; // a bad --limit is refused before any work
             check_output(&args.input, &args.output)?;
-            clipvg::edit::cli::run_with_limits(&args, &|l| limits.apply(l))
+            edit::run_with_limits(&args, &|l| limits.apply(l))
         }
         Command::Vectorize { args, limits } => {
             let limits = limits.limits()?;
             check_output(&args.input, &args.output)?;
-            clipvg::vectorize::cli::run_with_limits(&args, &limits)
+            vectorize::run_with_limits(&args, &limits)
         }
-        Command::Clip { command } => Ok(clipvg::clip::cli::run_clip(&command)?),
-        Command::Weights { command } => Ok(clipvg::clip::cli::run_weights(&command)?),
-        Command::Install(args) => clipvg::plugin::install::run_install(&args),
-        Command::Uninstall(args) => clipvg::plugin::install::run_uninstall(&args),
+        Command::Clip { command } => Ok(clip::run_clip(&command)?),
+        Command::Weights { command } => Ok(clip::run_weights(&command)?),
+        Command::Install(args) => install::run_install(&args),
+        Command::Uninstall(args) => install::run_uninstall(&args),
     }
 }
 

@@ -1,14 +1,14 @@
-//! `clipvg edit`: the command-line front of [`super::edit`], with a progress bar on a terminal,
+//! `clipvg edit`: the command-line front of [`clipvg::edit::edit`], with a progress bar on a terminal,
 //! snapshots, an animated preview, and an atomically written output.
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use super::{EditMode, EditRequest, Hooks, Model, Preset, RoiRequest, edit, format_duration};
-use crate::compute::BackendChoice;
-use crate::error::{Error, Result};
-use crate::svg::Document;
+use clipvg::compute::BackendChoice;
+use clipvg::edit::{EditMode, EditRequest, Hooks, Model, Preset, RoiRequest, edit, format_duration};
+use clipvg::error::{Error, Result};
+use clipvg::svg::Document;
 
 /// Arguments of `clipvg edit`.
 #[derive(clap::Args, Debug, Clone)]
@@ -35,11 +35,11 @@ pub struct EditArgs {
     #[arg(long)]
     pub whole_canvas: bool,
     /// What may change: all, shape (points only) or colour (colours only) [default: all].
-    #[arg(long, value_enum)]
+    #[arg(long, value_parser = crate::named::named::<EditMode>())]
     pub mode: Option<EditMode>,
     /// Defaults for iterations, patches and render size: paper (150, 64, 512) or fast (40, 8,
     /// 384) [default: paper, or the --request file's values].
-    #[arg(long, value_enum)]
+    #[arg(long, value_parser = crate::named::named::<Preset>())]
     pub preset: Option<Preset>,
     /// Iterations (overrides the preset).
     #[arg(long = "iters")]
@@ -60,7 +60,7 @@ pub struct EditArgs {
     #[arg(long, default_value = "clip-vit-base-patch32")]
     pub model: String,
     /// Where CLIP and the rasterizer run: auto (a GPU through wgpu when there is one), cpu or gpu.
-    #[arg(long, value_enum, default_value_t = BackendChoice::Auto)]
+    #[arg(long, value_parser = crate::named::named::<BackendChoice>(), default_value = "auto")]
     pub backend: BackendChoice,
     /// Seed of every random choice (patches, warps); the same seed gives the same SVG
     /// [default: 0].
@@ -103,7 +103,7 @@ impl EditArgs {
         };
         let preset = self.preset.or(self.request.is_none().then_some(Preset::Paper));
         if let Some(p) = preset {
-            p.apply(&mut req);
+            req.apply_preset(p);
         }
         // ROIs added here take `--patches`, else the preset's or the file's count (the preset has
         // just set `whole_canvas_patches`).
@@ -163,7 +163,7 @@ impl EditArgs {
             req.seed = s;
         }
         if let Some(c) = &self.background_layer {
-            let rgba = crate::svg::paint::parse_color(c)
+            let rgba = clipvg::svg::paint::parse_color(c)
                 .ok_or_else(|| Error::InvalidInput(format!("--background-layer: unknown colour \"{c}\"")))?;
             req.background_layer = Some(rgba.map(|v| v as f32));
         }
@@ -196,11 +196,11 @@ pub fn run_with_limits(
 }
 
 fn run_request(args: &EditArgs, req: EditRequest) -> Result<()> {
-    crate::util::refuse_overwriting_input(&args.input, &args.output)?;
+    clipvg::util::refuse_overwriting_input(&args.input, &args.output)?;
     let doc = Document::open_with(&args.input, &req.limits, &mut clipvg_document::no_progress())?;
     let tty = std::io::stderr().is_terminal();
     let mut fetching = false;
-    let mut show = crate::clip::cli::stderr_progress();
+    let mut show = crate::clip::stderr_progress();
     let model = Model::load(&args.model, args.backend, &mut |p| {
         fetching = true;
         show(p)
@@ -220,7 +220,7 @@ fn run_request(args: &EditArgs, req: EditRequest) -> Result<()> {
         b
     });
     let mut last_log = std::time::Instant::now();
-    let mut progress = |p: &super::Progress| {
+    let mut progress = |p: &clipvg::edit::Progress| {
         match &bar {
             Some(b) => {
                 b.set_position(p.iteration as u64);
@@ -246,7 +246,7 @@ fn run_request(args: &EditArgs, req: EditRequest) -> Result<()> {
     let snap_dir = args.snapshots.clone();
     let mut snapshot = |it: usize, svg: &str| {
         let Some(dir) = &snap_dir else { return };
-        let _ = crate::util::write_atomic(&dir.join(format!("iter_{it:05}.svg")), svg.as_bytes());
+        let _ = clipvg::util::write_atomic(&dir.join(format!("iter_{it:05}.svg")), svg.as_bytes());
         if let Ok(img) = preview(svg, 256) {
             let _ = img.save(dir.join(format!("iter_{it:05}.png")));
             frames.push(img);
@@ -260,7 +260,7 @@ fn run_request(args: &EditArgs, req: EditRequest) -> Result<()> {
     if let Some(b) = &bar {
         b.finish_and_clear();
     }
-    crate::util::write_atomic(&args.output, outcome.svg.as_bytes())?;
+    clipvg::util::write_atomic(&args.output, outcome.svg.as_bytes())?;
     if let Some(dir) = &args.snapshots {
         if let Ok(first) = preview(doc.source(), 256) {
             frames.insert(0, first);
@@ -272,9 +272,9 @@ fn run_request(args: &EditArgs, req: EditRequest) -> Result<()> {
     }
     let r = &outcome.report;
     let stop = match &r.stop {
-        super::Stop::Finished => "finished".to_string(),
-        super::Stop::Cancelled => "cancelled".to_string(),
-        super::Stop::NonFinite { iteration } => {
+        clipvg::edit::Stop::Finished => "finished".to_string(),
+        clipvg::edit::Stop::Cancelled => "cancelled".to_string(),
+        clipvg::edit::Stop::NonFinite { iteration } => {
             format!("stopped at iteration {iteration}: the step produced NaN/infinity; kept the last good state")
         }
     };
@@ -292,10 +292,10 @@ fn run_request(args: &EditArgs, req: EditRequest) -> Result<()> {
 /// A small preview render of an SVG text.
 pub fn preview(svg: &str, long_side: u32) -> Result<image::RgbaImage> {
     let doc = Document::parse(svg)?;
-    let built = crate::scene::build(&doc, &Default::default())?;
+    let built = clipvg::scene::build(&doc, &Default::default())?;
     let s = long_side as f64 / built.canvas.width.max(built.canvas.height);
     let (w, h) = (((built.canvas.width * s).round() as u32).max(1), ((built.canvas.height * s).round() as u32).max(1));
-    Ok(crate::raster::render(&built.scene, w, h, [1.0; 4])?.to_rgba8())
+    Ok(clipvg::raster::render(&built.scene, w, h, [1.0; 4])?.to_rgba8())
 }
 
 /// Writes an animated GIF of the frames (the edit unfolding).
@@ -310,7 +310,7 @@ pub fn write_gif(path: &std::path::Path, frames: &[image::RgbaImage]) -> Result<
             enc.encode_frame(frame).map_err(|e| Error::Image { path: path.into(), message: e.to_string() })?;
         }
     }
-    crate::util::write_atomic(path, &bytes)
+    clipvg::util::write_atomic(path, &bytes)
 }
 
 #[cfg(test)]

@@ -7,9 +7,9 @@ use std::path::PathBuf;
 use burn::tensor::Tensor;
 use serde::Serialize;
 
-use super::registry::{FetchProgress, Hub, Registry};
-use super::{Clip, ClipError, ClipTokenizer, ImageProcessor, resolve_model};
-use crate::compute::{BackendChoice, device_for};
+use clipvg::clip::registry::{FetchProgress, Hub, Registry};
+use clipvg::clip::{Clip, ClipError, ClipTokenizer, ImageProcessor, resolve_model};
+use clipvg::compute::{BackendChoice, device_for};
 
 /// `clipvg clip ...`
 #[derive(Debug, Clone, clap::Subcommand)]
@@ -32,7 +32,7 @@ pub struct EmbedArgs {
     #[arg(long = "image", value_name = "FILE")]
     pub images: Vec<PathBuf>,
     /// Where to compute.
-    #[arg(long, value_enum, default_value_t = BackendChoice::Auto)]
+    #[arg(long, value_parser = crate::named::named::<BackendChoice>(), default_value = "auto")]
     pub backend: BackendChoice,
     /// Print `{"text": [[...]], "image": [[...]]}` instead of one line per input.
     #[arg(long)]
@@ -59,7 +59,7 @@ pub struct Embeddings {
 }
 
 /// Runs `clipvg clip ...`, printing to stdout.
-pub fn run_clip(command: &ClipCommand) -> Result<(), ClipError> {
+pub fn run_clip(command: &ClipCommand) -> clipvg::Result<()> {
     match command {
         ClipCommand::Embed(args) => {
             let stdout = std::io::stdout();
@@ -119,9 +119,9 @@ pub fn stderr_progress() -> impl FnMut(&FetchProgress) {
 }
 
 /// `clip embed`: resolves the model, embeds every prompt and image, writes them to `out`.
-pub fn embed(args: &EmbedArgs, out: &mut dyn Write) -> Result<(), ClipError> {
+pub fn embed(args: &EmbedArgs, out: &mut dyn Write) -> clipvg::Result<()> {
     if let Some(index) = args.texts.iter().position(|t| t.trim().is_empty()) {
-        return Err(ClipError::EmptyPrompt { index });
+        return Err(ClipError::EmptyPrompt { index }.into());
     }
     let embeddings = compute_embeddings(args)?;
     let io = |e: std::io::Error| ClipError::io("<output>", e);
@@ -140,7 +140,7 @@ pub fn embed(args: &EmbedArgs, out: &mut dyn Write) -> Result<(), ClipError> {
 }
 
 /// The embeddings `clip embed` prints.
-pub fn compute_embeddings(args: &EmbedArgs) -> Result<Embeddings, ClipError> {
+pub fn compute_embeddings(args: &EmbedArgs) -> clipvg::Result<Embeddings> {
     let dir = resolve_model(&args.model, &mut stderr_progress())?;
     let device = device_for(args.backend)?;
     let clip = Clip::load(&dir, &device)?;
@@ -155,12 +155,13 @@ pub fn compute_embeddings(args: &EmbedArgs) -> Result<Embeddings, ClipError> {
             }
             rows.push(enc.ids);
         }
-        let ids = super::tokenizer::ids_tensor_fit(&rows, clip.config().text_config.max_position_embeddings, &device);
+        let ids =
+            clipvg::clip::tokenizer::ids_tensor_fit(&rows, clip.config().text_config.max_position_embeddings, &device);
         result.text = rows_of(clip.try_encode_text(ids)?)?;
     }
     if !args.images.is_empty() {
         let processor = ImageProcessor::new(clip.image_size());
-        let images = args.images.iter().map(|p| processor.preprocess_file(p)).collect::<Result<Vec<_>, _>>()?;
+        let images = args.images.iter().map(|p| processor.preprocess_file(p)).collect::<Result<Vec<_>, ClipError>>()?;
         result.image = rows_of(clip.encode_image(processor.to_tensor(&images, &device)))?;
     }
     Ok(result)

@@ -8,7 +8,6 @@
 use std::sync::{Mutex, Once, OnceLock};
 
 use burn::tensor::{Device, DeviceKind};
-use serde::{Deserialize, Serialize};
 
 /// The CPU backend: burn-flex, chosen over burn-ndarray by measurement (`benches/clip.rs`, ViT-B/32
 /// image tower, batch 65, 2 cores): forward within 10% of ndarray either way, forward + backward
@@ -18,18 +17,7 @@ pub fn cpu_device() -> Device {
     Device::flex()
 }
 
-/// The user's choice of compute device.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
-#[serde(rename_all = "lowercase")]
-pub enum BackendChoice {
-    /// A hardware GPU if there is one, else the CPU.
-    #[default]
-    Auto,
-    /// The CPU backend.
-    Cpu,
-    /// wgpu on the best adapter, software ones included; an error if there is none.
-    Gpu,
-}
+pub use clipvg_request::BackendChoice;
 
 /// What went wrong choosing a device.
 #[derive(Debug, thiserror::Error)]
