@@ -73,7 +73,7 @@ pub fn build(doc: &Document, options: &BuildOptions) -> Result<Built> {
 /// progress to `observer`, which may cancel ([`Error::Cancelled`]).
 ///
 /// With [`Trainable::Elements`], a selected shape whose element comes from a DTD entity is an
-/// error ([`Error::WriteBack`]): its result could not be written back. With
+/// error ([`Error::FromEntity`]): its result could not be written back. With
 /// [`Trainable::All`] such shapes are frozen and reported.
 pub fn build_with(doc: &Document, options: &BuildOptions, observer: &mut Observer<'_>) -> Result<Built> {
     let limits = &options.limits;

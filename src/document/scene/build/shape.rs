@@ -201,11 +201,8 @@ impl Builder<'_> {
         let invertible = det.abs() > 1e-12 && det.is_finite();
         let trainable = self.is_selected(el) && !ctx.via_use && invertible;
         if trainable && self.doc.element(el).is_from_entity() {
-            let what = self.doc.describe(el);
             if matches!(self.options.trainable, Trainable::Elements(_)) {
-                return Err(Error::WriteBack(format!(
-                    "{what} is defined inside a DTD entity (<!ENTITY ...> in the DOCTYPE), so its text is shared by every reference to the entity and cannot be edited in place; replace the entity reference by the element itself in the file, or select other elements"
-                )));
+                return Err(Error::FromEntity { element: self.doc.describe(el), in_selection: true });
             }
             self.report(
                 el,
