@@ -316,6 +316,7 @@ impl Document {
 /// Indexes the element tree in one iterative pre-order pass (no recursion: the depth of the
 /// input must not decide the stack the host thread needs), refusing nesting beyond
 /// `limits.depth`.
+// Long on purpose: one pass builds each element with all its ranges from the same node and the partial output.
 fn collect(
     source: &str,
     root: roxmltree::Node<'_, '_>,

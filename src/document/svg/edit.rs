@@ -133,6 +133,7 @@ impl<'a> Editor<'a> {
     }
 
     /// Re-parses `out` and compares it with the original (see the module docs).
+    // Long on purpose: the offset map, the index of new elements and the comparison are one check over shared state.
     fn verify(&self, out: &str, splices: &[(Range<usize>, String)]) -> Result<()> {
         let doc = self.doc;
         let src = doc.source();
