@@ -3,7 +3,7 @@
 //! the original text.
 //!
 //! This crate has no GPU or machine-learning dependencies, so it builds in seconds and can be
-//! tested and fuzzed on its own (see `tests/fuzz`).
+//! tested and fuzzed on its own (the fuzz targets are in `tests/fuzz` at the repository root).
 //!
 //! It runs inside other programs (a vector editor loads clipvg as a library), so no input may
 //! crash, exhaust or hang its host:

@@ -333,8 +333,9 @@ fn hex(c: [f32; 4]) -> String {
     format!("#{:02x}{:02x}{:02x}", b(c[0]), b(c[1]), b(c[2]))
 }
 
-/// A number with 8 significant digits, trailing zeros trimmed: short, and as fine as the f32
-/// canvas coordinates, so a write-back and re-load reproduces the scene (within 1e-6 relative).
+/// A number with 8 significant digits (at most 15 decimals: tiny values keep fewer, and under
+/// 5e-16 become `0`), trailing zeros trimmed: short, and as fine as the f32 canvas coordinates, so a
+/// write-back and re-load reproduces the scene (within 1e-6 relative).
 pub(crate) fn number(v: f64) -> String {
     if v == 0.0 || !v.is_finite() {
         return "0".into();
