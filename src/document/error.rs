@@ -1,16 +1,35 @@
 //! The document stage's error type. Every message is written for the person who ran the command:
 //! it names the element or value at fault and, where there is one, the way out.
+//!
+//! Where an underlying error caused it (a file that cannot be read, XML the parser refuses, an
+//! edited document that no longer parses), the variant keeps it as its
+//! [`source`](std::error::Error::source); the message also quotes it, so the one-line text stays
+//! complete for a reader who does not walk the chain.
+
+use std::path::PathBuf;
 
 /// What can go wrong while reading a document, building its scene or writing changes back.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// A file could not be read.
     #[error("{path}: {source}")]
-    Io { path: std::path::PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
 
-    /// The input is not well-formed XML.
-    #[error("the document is not valid XML: {0}")]
-    Xml(String),
+    /// The input is not well-formed XML (the parser's message is quoted escaped and shortened).
+    #[error("the document is not valid XML: {}", crate::message::escape(&.0.to_string(), 300))]
+    Xml(#[source] roxmltree::Error),
+
+    /// A file is not UTF-8 text (so not an XML document this crate reads).
+    #[error("the document is not valid XML: {} is not UTF-8 text", .path.display())]
+    NotUtf8 {
+        path: PathBuf,
+        #[source]
+        source: std::string::FromUtf8Error,
+    },
 
     /// The XML is fine but it is not an SVG document (wrong root, unusable size, ...).
     #[error("not a usable SVG document: {0}")]
@@ -32,10 +51,24 @@ pub enum Error {
     #[error("cancelled")]
     Cancelled,
 
-    /// The result cannot be written back into the document text safely: a shape is defined
-    /// inside a DTD entity (or elsewhere outside one plain element of the file), or the new
-    /// text failed its check (not well-formed, an untouched element changed, an edited id
-    /// lost). Nothing was output.
+    /// An element to be edited is defined inside a DTD entity (`<!ENTITY ...>` in the DOCTYPE):
+    /// its text is shared by every reference to the entity, so it cannot be edited by splices.
+    /// `element` describes it ([`crate::svg::Document::describe`]); `in_selection`: it was
+    /// selected for editing, and the way out includes selecting other elements.
+    #[error(
+        "cannot write the result back: {element} is defined inside a DTD entity (<!ENTITY ...> in the DOCTYPE), so its text is shared by every reference to the entity and cannot be edited in place; replace the entity reference by the element itself in the file{}",
+        if *.in_selection { ", or select other elements" } else { "" }
+    )]
+    FromEntity { element: String, in_selection: bool },
+
+    /// The edited document text does not parse again (the check of write-back found a bug);
+    /// nothing was output.
+    #[error("cannot write the result back: the edited document does not parse ({0}); nothing was written")]
+    EditedUnparsable(#[source] Box<Error>),
+
+    /// The result cannot be written back into the document text safely: the new text failed
+    /// its check (changes overlap, an untouched element changed, an edited id lost). Nothing
+    /// was output.
     #[error("cannot write the result back: {0}")]
     WriteBack(String),
 
@@ -49,7 +82,36 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
     /// An [`Error::Io`] for `path`.
-    pub fn io(path: impl Into<std::path::PathBuf>, source: std::io::Error) -> Self {
+    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         Error::Io { path: path.into(), source }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::error::Error as _;
+
+    use super::*;
+    use crate::svg::{Document, Editor};
+
+    #[test]
+    fn underlying_errors_are_kept_as_sources() {
+        let e = Document::parse("<svg><g></svg>").unwrap_err();
+        assert!(matches!(e, Error::Xml(_)) && e.source().is_some(), "{e:?}");
+        assert_eq!(e.to_string(), "the document is not valid XML: expected 'g' tag, not 'svg' at 1:9");
+
+        let path = std::env::temp_dir().join(format!("clipvg-document-not-utf8-{}.svg", std::process::id()));
+        std::fs::write(&path, b"<svg>\xff</svg>").unwrap();
+        let e = Document::open(&path).unwrap_err();
+        let _ = std::fs::remove_file(&path);
+        assert!(matches!(e, Error::NotUtf8 { .. }) && e.source().is_some(), "{e:?}");
+        assert_eq!(e.to_string(), format!("the document is not valid XML: {} is not UTF-8 text", path.display()));
+
+        let doc = Document::parse(r#"<svg><rect id="a"/></svg>"#).unwrap();
+        let mut ed = Editor::new(&doc);
+        ed.replace_element(doc.by_id("a").unwrap(), "<g><rect></g>");
+        let e = ed.finish_checked().unwrap_err();
+        assert!(matches!(e.source(), Some(s) if s.to_string().starts_with("the document is not valid XML")), "{e:?}");
+        assert!(e.to_string().starts_with("cannot write the result back: the edited document does not parse ("), "{e}");
     }
 }

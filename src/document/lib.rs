@@ -3,7 +3,7 @@
 //! the original text.
 //!
 //! This crate has no GPU or machine-learning dependencies, so it builds in seconds and can be
-//! tested and fuzzed on its own (see `tests/fuzz`).
+//! tested and fuzzed on its own (the fuzz targets are in `tests/fuzz` at the repository root).
 //!
 //! It runs inside other programs (a vector editor loads clipvg as a library), so no input may
 //! crash, exhaust or hang its host:
@@ -15,8 +15,9 @@
 //! * the `_with` entry points ([`svg::Document::parse_with`], [`scene::build_with`],
 //!   [`scene::write_back_with`]) report progress to an [`Observer`] every few thousand units of
 //!   work, and stop with [`Error::Cancelled`] when it says so;
-//! * write-back refuses what it cannot splice exactly (elements from DTD entities) and
-//!   re-parses and checks its output before returning it ([`Error::WriteBack`]).
+//! * write-back refuses what it cannot splice exactly (elements from DTD entities:
+//!   [`Error::FromEntity`]) and re-parses and checks its output before returning it
+//!   ([`Error::EditedUnparsable`], [`Error::WriteBack`]).
 
 pub mod error;
 pub mod limits;

@@ -24,7 +24,7 @@
 use std::collections::HashSet;
 
 use super::build::geometry_attributes;
-use super::{ColorSource, Scene, SceneMap, SourceKind};
+use super::{ColorSource, Scene, SceneMap, Shape, ShapeSource, SourceKind};
 use crate::error::{Error, Result};
 use crate::limits::Limits;
 use crate::progress::{Observer, Stage, Ticker, no_progress};
@@ -69,39 +69,28 @@ pub fn write_back_with(
     }
     let mut ticker = Ticker::new(observer, Stage::WriteBack);
     let styles = Styles::compute_ticking(doc, limits, &mut ticker)?;
-    let points_changed = |shape: &super::Shape| {
-        original.subpaths[shape.subpaths.start as usize..shape.subpaths.end as usize].iter().any(|sp| {
-            let r = sp.first_point as usize..(sp.first_point + sp.point_count()) as usize;
-            original.points[r.clone()] != updated.points[r]
-        })
-    };
     // A `rect`, `circle`, ... whose geometry is written becomes a `path`, which changes what
     // type selectors (`rect {…}`, `path + circle`) of a style sheet match: the cascade as it
     // will be (`after`) places the written values, and every other value it changes is pinned
     // to the one drawn now.
-    let mut renamed: Vec<(ElementId, &[&str])> = Vec::new();
-    for (shape, src) in original.shapes.iter().zip(&map.shapes) {
-        let written = shape.trainable && !src.via_use && (options.force || points_changed(shape));
-        if written && src.kind != SourceKind::Path && src.element.index() < doc.len() {
-            renamed.push((src.element, geometry_attributes(src.kind)));
-        }
-    }
-    renamed.sort_by_key(|r| r.0);
-    renamed.dedup_by_key(|r| r.0);
+    let renamed = renamed_elements(doc, original, map, updated, options);
     let has_sheet = doc.element_ids().any(|e| doc.element(e).name == "style");
     let after = if renamed.is_empty() || !has_sheet {
         None
     } else {
         Some(Styles::compute_renamed(doc, limits, &mut ticker, &renamed)?)
     };
-    let target = after.as_ref().unwrap_or(&styles);
     ticker.stage(Stage::WriteBack)?;
     let total = original.shapes.len().max(1) as f32;
-    let mut ed = Editor::new(doc);
-    let mut written: HashSet<(ElementId, &str)> = HashSet::new();
-    let mut put = |ed: &mut Editor<'_>, el: ElementId, property: &'static str, value: String| {
-        written.insert((el, property));
-        put(ed, target, el, property, value);
+    let mut w = Writer {
+        doc,
+        before: &styles,
+        target: after.as_ref().unwrap_or(&styles),
+        original,
+        updated,
+        force: options.force,
+        ed: Editor::new(doc),
+        written: HashSet::new(),
     };
     for (k, (shape, src)) in original.shapes.iter().zip(&map.shapes).enumerate() {
         ticker.tick(1, || k as f32 / total)?;
@@ -111,58 +100,123 @@ pub fn write_back_with(
         if src.element.index() >= doc.len() {
             return Err(Error::ParamMismatch("scene map does not belong to this document".into()));
         }
-        let range = shape.subpaths.start as usize..shape.subpaths.end as usize;
-        let subpaths = &original.subpaths[range];
-        if points_changed(shape) || options.force {
+        w.write_shape(shape, src)?;
+    }
+    if let Some(after) = &after {
+        pin_cascade_changes(&mut w.ed, doc, &styles, after, &w.written);
+    }
+    let text = w.ed.finish_checked()?;
+    ticker.report(1.0)?;
+    Ok(text)
+}
+
+/// Whether any point of `shape` differs between the two scenes.
+fn points_changed(original: &Scene, updated: &Scene, shape: &Shape) -> bool {
+    original.subpaths[shape.subpaths.start as usize..shape.subpaths.end as usize].iter().any(|sp| {
+        let r = sp.first_point as usize..(sp.first_point + sp.point_count()) as usize;
+        original.points[r.clone()] != updated.points[r]
+    })
+}
+
+/// The elements write-back turns into a `path` (sorted, once each), with the geometry
+/// attributes each loses.
+fn renamed_elements(
+    doc: &Document,
+    original: &Scene,
+    map: &SceneMap,
+    updated: &Scene,
+    options: WriteBack,
+) -> Vec<(ElementId, &'static [&'static str])> {
+    let mut renamed: Vec<(ElementId, &'static [&'static str])> = Vec::new();
+    for (shape, src) in original.shapes.iter().zip(&map.shapes) {
+        let written = shape.trainable && !src.via_use && (options.force || points_changed(original, updated, shape));
+        if written && src.kind != SourceKind::Path && src.element.index() < doc.len() {
+            renamed.push((src.element, geometry_attributes(src.kind)));
+        }
+    }
+    renamed.sort_by_key(|r| r.0);
+    renamed.dedup_by_key(|r| r.0);
+    renamed
+}
+
+/// The edits of one write-back.
+struct Writer<'a> {
+    doc: &'a Document,
+    /// The cascade as it is now.
+    before: &'a Styles,
+    /// The cascade the written values must win in (as it will be after renamings).
+    target: &'a Styles,
+    original: &'a Scene,
+    updated: &'a Scene,
+    /// [`WriteBack::force`].
+    force: bool,
+    ed: Editor<'a>,
+    /// Every `(element, property)` written, which [`pin_cascade_changes`] leaves alone.
+    written: HashSet<(ElementId, &'static str)>,
+}
+
+impl Writer<'_> {
+    /// Writes `property` of `el` (see [`put`]) and remembers it was written.
+    fn put(&mut self, el: ElementId, property: &'static str, value: String) {
+        self.written.insert((el, property));
+        put(&mut self.ed, self.target, el, property, value);
+    }
+
+    /// Writes what changed of one trainable shape: its path data, colours and stroke width.
+    fn write_shape(&mut self, shape: &Shape, src: &ShapeSource) -> Result<()> {
+        let (original, updated) = (self.original, self.updated);
+        if points_changed(original, updated, shape) || self.force {
+            let subpaths = &original.subpaths[shape.subpaths.start as usize..shape.subpaths.end as usize];
             let inverse = src.to_canvas.inverse();
             let d = path_data(updated, subpaths, inverse);
             let el = src.element;
             if src.kind != SourceKind::Path {
-                ed.rename(el, "path");
+                self.ed.rename(el, "path");
                 for a in geometry_attributes(src.kind) {
-                    ed.remove_attribute(el, a);
+                    self.ed.remove_attribute(el, a);
                 }
             }
-            ed.set_attribute(el, "d", d);
+            self.ed.set_attribute(el, "d", d);
         }
         for (ci, c) in &src.colors {
-            let ci = *ci as usize;
-            if c.element.index() >= doc.len() || ci >= original.colors.len() {
-                return Err(Error::ParamMismatch("scene map does not belong to this document".into()));
-            }
-            if !original.color_trainable[ci] {
-                continue;
-            }
-            let (old, new) = (original.colors[ci], updated.colors[ci]);
-            let (rgb_changed, alpha_changed) = (old[..3] != new[..3], old[3] != new[3]);
-            // The colour is written opaque (`#rrggbb`) and its alpha as the opacity property,
-            // so a colour that carries an alpha of its own (`#f008`, `rgba()`, a one-stop
-            // gradient with `stop-opacity`) needs both written whenever either is: the colour
-            // alone would drop its alpha, the opacity alone would be multiplied by it.
-            let both = (rgb_changed || alpha_changed) && !own_alpha_is_one(doc, &styles, src.element, c);
-            if rgb_changed || both || options.force {
-                put(&mut ed, c.element, c.property, hex(new));
-            }
-            if alpha_changed || both || options.force {
-                let opacity = if c.alpha_scale > 0.0 { new[3] as f64 / c.alpha_scale } else { 0.0 };
-                put(&mut ed, c.element, c.opacity_property, number(opacity.clamp(0.0, 1.0)));
-            }
+            self.write_color(src.element, *ci as usize, c)?;
         }
         if let Some(stroke) = shape.stroke {
             let w = stroke.width as usize;
             let (old, new) = (original.stroke_widths[w], updated.stroke_widths[w]);
-            if (old != new || options.force) && src.stroke_width_scale > 0.0 {
+            if (old != new || self.force) && src.stroke_width_scale > 0.0 {
                 let width = (new.max(0.0) as f64) / src.stroke_width_scale;
-                put(&mut ed, src.element, "stroke-width", number(width));
+                self.put(src.element, "stroke-width", number(width));
             }
         }
+        Ok(())
     }
-    if let Some(after) = &after {
-        pin_cascade_changes(&mut ed, doc, &styles, after, &written);
+
+    /// Writes colour `ci` of the shape element `shape` to where it came from, if it changed.
+    fn write_color(&mut self, shape: ElementId, ci: usize, c: &ColorSource) -> Result<()> {
+        let (doc, original) = (self.doc, self.original);
+        if c.element.index() >= doc.len() || ci >= original.colors.len() {
+            return Err(Error::ParamMismatch("scene map does not belong to this document".into()));
+        }
+        if !original.color_trainable[ci] {
+            return Ok(());
+        }
+        let (old, new) = (original.colors[ci], self.updated.colors[ci]);
+        let (rgb_changed, alpha_changed) = (old[..3] != new[..3], old[3] != new[3]);
+        // The colour is written opaque (`#rrggbb`) and its alpha as the opacity property,
+        // so a colour that carries an alpha of its own (`#f008`, `rgba()`, a one-stop
+        // gradient with `stop-opacity`) needs both written whenever either is: the colour
+        // alone would drop its alpha, the opacity alone would be multiplied by it.
+        let both = (rgb_changed || alpha_changed) && !own_alpha_is_one(doc, self.before, shape, c);
+        if rgb_changed || both || self.force {
+            self.put(c.element, c.property, hex(new));
+        }
+        if alpha_changed || both || self.force {
+            let opacity = if c.alpha_scale > 0.0 { new[3] as f64 / c.alpha_scale } else { 0.0 };
+            self.put(c.element, c.opacity_property, number(opacity.clamp(0.0, 1.0)));
+        }
+        Ok(())
     }
-    let text = ed.finish_checked()?;
-    ticker.report(1.0)?;
-    Ok(text)
 }
 
 /// Writes, as inline declarations, the values of every property the renaming changed (and that
@@ -173,7 +227,7 @@ fn pin_cascade_changes(
     doc: &Document,
     before: &Styles,
     after: &Styles,
-    written: &HashSet<(ElementId, &str)>,
+    written: &HashSet<(ElementId, &'static str)>,
 ) {
     for el in doc.element_ids() {
         for &property in PROPERTIES {
@@ -279,8 +333,9 @@ fn hex(c: [f32; 4]) -> String {
     format!("#{:02x}{:02x}{:02x}", b(c[0]), b(c[1]), b(c[2]))
 }
 
-/// A number with 8 significant digits, trailing zeros trimmed: short, and as fine as the f32
-/// canvas coordinates, so a write-back and re-load reproduces the scene (within 1e-6 relative).
+/// A number with 8 significant digits (at most 15 decimals: tiny values keep fewer, and under
+/// 5e-16 become `0`), trailing zeros trimmed: short, and as fine as the f32 canvas coordinates, so a
+/// write-back and re-load reproduces the scene (within 1e-6 relative).
 pub(crate) fn number(v: f64) -> String {
     if v == 0.0 || !v.is_finite() {
         return "0".into();

@@ -171,7 +171,7 @@ impl Document {
                 needed: limits.nodes.saturating_add(1),
                 limit: limits.nodes,
             }),
-            e => Error::Xml(crate::message::escape(&e.to_string(), 300)),
+            e => Error::Xml(e),
         })?;
         ticker.report(0.5)?;
         let root = tree.root_element();
@@ -208,7 +208,7 @@ impl Document {
                 .map_err(Error::Limit)?;
         }
         let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-        let text = String::from_utf8(bytes).map_err(|_| Error::Xml(format!("{} is not UTF-8 text", path.display())))?;
+        let text = String::from_utf8(bytes).map_err(|source| Error::NotUtf8 { path: path.to_path_buf(), source })?;
         Self::parse_with(text, limits, observer)
     }
 
@@ -316,6 +316,7 @@ impl Document {
 /// Indexes the element tree in one iterative pre-order pass (no recursion: the depth of the
 /// input must not decide the stack the host thread needs), refusing nesting beyond
 /// `limits.depth`.
+// Long on purpose: one pass builds each element with all its ranges from the same node and the partial output.
 fn collect(
     source: &str,
     root: roxmltree::Node<'_, '_>,

@@ -10,8 +10,9 @@
 //! entity's declaration as its text, shared by every reference; two edits of it overlap). So it
 //! refuses edits of such elements up front, refuses overlapping splices, and re-parses the
 //! result to check it: well-formed, every element it did not edit still there with its tag name
-//! and attributes byte-identical, every edited element still there with its id. A failed check
-//! is an [`Error::WriteBack`], never output.
+//! and attributes byte-identical, every edited element still there with its id. A refused edit
+//! is an [`Error::FromEntity`], a result that does not parse an [`Error::EditedUnparsable`], any
+//! other failed check an [`Error::WriteBack`]; none is output.
 
 use std::collections::{BTreeMap, HashMap};
 use std::ops::Range;
@@ -111,15 +112,13 @@ impl<'a> Editor<'a> {
 
     /// Applies every change, then verifies the result (see the module docs): an edit of an
     /// element that is not one plain element of the file, overlapping changes, or a result
-    /// that fails the check give [`Error::WriteBack`] naming the element.
+    /// that fails the check give an error naming the element ([`Error::FromEntity`],
+    /// [`Error::EditedUnparsable`], [`Error::WriteBack`]).
     pub fn finish_checked(self) -> Result<String> {
         let doc = self.doc;
         for &id in self.edits.keys() {
             if doc.element(id).is_from_entity() {
-                return Err(Error::WriteBack(format!(
-                    "{} is defined inside a DTD entity (<!ENTITY ...> in the DOCTYPE), so its text is shared by every reference to the entity and cannot be edited in place; replace the entity reference by the element itself in the file",
-                    doc.describe(id)
-                )));
+                return Err(Error::FromEntity { element: doc.describe(id), in_selection: false });
             }
         }
         let splices = self.splices();
@@ -134,6 +133,7 @@ impl<'a> Editor<'a> {
     }
 
     /// Re-parses `out` and compares it with the original (see the module docs).
+    // Long on purpose: the offset map, the index of new elements and the comparison are one check over shared state.
     fn verify(&self, out: &str, splices: &[(Range<usize>, String)]) -> Result<()> {
         let doc = self.doc;
         let src = doc.source();
@@ -149,7 +149,7 @@ impl<'a> Editor<'a> {
             ..Limits::default()
         };
         let new = Document::parse_with(out, &unlimited, &mut no_progress())
-            .map_err(|e| Error::WriteBack(format!("the edited document does not parse ({e}); nothing was written")))?;
+            .map_err(|e| Error::EditedUnparsable(Box::new(e)))?;
         let new_src = new.source();
         // Old offset → new offset, for offsets outside every splice.
         let mut ends = Vec::with_capacity(splices.len());

@@ -112,6 +112,7 @@ pub fn path_from_d(d: &str) -> (Vec<Subpath>, Option<String>) {
 
 /// Like [`path_from_d`], but refuses path data that makes more than `max_segments` cubic
 /// segments (the `segments` budget) before storing them.
+// Long on purpose: one match over the path commands, sharing the current point and the reflected control points.
 pub fn path_from_d_with(d: &str, max_segments: u64) -> Result<(Vec<Subpath>, Option<String>), LimitExceeded> {
     let mut b = Builder::new();
     let mut error = None;

@@ -173,6 +173,7 @@ fn href_chain(doc: &Document, start: ElementId) -> Vec<ElementId> {
     chain
 }
 
+// Long on purpose: the geometry, units, spread and stops all read attributes through the same href-chain closures.
 fn resolve_gradient(
     doc: &Document,
     styles: &Styles,

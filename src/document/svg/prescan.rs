@@ -23,6 +23,7 @@ use crate::limits::{LimitExceeded, Limits};
 use crate::progress::Ticker;
 
 /// Runs the checks (see the module docs).
+// Long on purpose: one linear byte scan; its arms share the position, the namespace scopes and the running budgets.
 pub(super) fn check(source: &str, limits: &Limits, ticker: &mut Ticker<'_, '_>) -> Result<()> {
     let bytes = source.as_bytes();
     let total = bytes.len().max(1) as f32;
@@ -291,6 +292,7 @@ fn reference_at(bytes: &[u8], at: usize) -> Option<(&[u8], usize)> {
 
 /// The internal entities of the DOCTYPE (if any) and the index where the body starts (after
 /// the DOCTYPE; 0 if there is none).
+// Long on purpose: a hand-written scanner of the prolog and internal subset; every step moves the same cursor.
 fn internal_entities(bytes: &[u8]) -> (Vec<Entity<'_>>, usize) {
     let mut out = Vec::new();
     // Prolog: whitespace, XML declaration, comments and PIs, then maybe `<!DOCTYPE`.

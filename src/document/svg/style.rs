@@ -126,24 +126,8 @@ impl Styles {
         renamed: &[(ElementId, &[&str])],
     ) -> Result<Styles> {
         ticker.stage(Stage::Style)?;
-        let css: String = doc
-            .element_ids()
-            .filter(|&e| {
-                let el = doc.element(e);
-                el.name == "style"
-                    && el.is_svg()
-                    && el.attr("type").is_none_or(|t| t.trim().is_empty() || t.trim() == "text/css")
-            })
-            .map(|e| doc.element(e).text.as_str())
-            .collect::<Vec<_>>()
-            .join("\n");
-        let mut sheet = if limits.css_matches == 0 { simplecss::StyleSheet::new() } else { parse_sheet(&css, ticker)? };
-        // Over-counts the parts (a combinator character inside an attribute selector's value
-        // counts too); that only errs on the side of skipping.
-        sheet.rules.retain(|r| {
-            let text = r.selector.to_string();
-            text.bytes().filter(|&b| b == b' ' || b == b'>' || b == b'+').count() < MAX_SELECTOR_PARTS
-        });
+        let css = author_css(doc);
+        let sheet = author_sheet(&css, limits, ticker)?;
         let total = doc.len() as u64;
         let planned = (sheet.rules.len() as u64).saturating_mul(total);
         if !sheet.rules.is_empty() {
@@ -238,6 +222,32 @@ impl Styles {
         }
         None
     }
+}
+/// The text of the document's CSS style sheets: every `<style>` of type CSS, in document order.
+fn author_css(doc: &Document) -> String {
+    doc.element_ids()
+        .filter(|&e| {
+            let el = doc.element(e);
+            el.name == "style"
+                && el.is_svg()
+                && el.attr("type").is_none_or(|t| t.trim().is_empty() || t.trim() == "text/css")
+        })
+        .map(|e| doc.element(e).text.as_str())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The rules of `css` ([`author_css`]), less those with selectors of too many parts; none when
+/// `css_matches` is 0.
+fn author_sheet<'a>(css: &'a str, limits: &Limits, ticker: &mut Ticker<'_, '_>) -> Result<simplecss::StyleSheet<'a>> {
+    let mut sheet = if limits.css_matches == 0 { simplecss::StyleSheet::new() } else { parse_sheet(css, ticker)? };
+    // Over-counts the parts (a combinator character inside an attribute selector's value
+    // counts too); that only errs on the side of skipping.
+    sheet.rules.retain(|r| {
+        let text = r.selector.to_string();
+        text.bytes().filter(|&b| b == b' ' || b == b'>' || b == b'+').count() < MAX_SELECTOR_PARTS
+    });
+    Ok(sheet)
 }
 
 /// Parses a style sheet rule by rule. `simplecss` computes a line/column (by scanning from the

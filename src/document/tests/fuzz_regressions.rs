@@ -1,4 +1,4 @@
-//! Every input the fuzz targets of `tests/fuzz` crashed on, replayed through the same checks
+//! Every input the fuzz targets of `tests/fuzz` (at the repository root) crashed on, replayed through the same checks
 //! (parse → scene build → write-back → re-parse; the checks file is shared with the targets).
 //!
 //! Fixtures live in `tests/fuzz_regressions/TARGET/` (`roundtrip`, `path_data`, `style_sheet`),

@@ -332,7 +332,10 @@ fn entity_defined_selection_is_refused_not_corrupted() {
     // Selecting it: refused up front, naming the element.
     let r = build(&doc, &BuildOptions { trainable: Trainable::Elements(vec![g]), ..Default::default() });
     match r {
-        Err(Error::WriteBack(m)) => assert!(m.contains("inner") && m.contains("entity"), "{m}"),
+        Err(e @ Error::FromEntity { in_selection: true, .. }) => {
+            let m = e.to_string();
+            assert!(m.contains("inner") && m.contains("entity"), "{m}")
+        }
         other => panic!("expected a refusal, got {other:?}"),
     }
     // Everything trainable: the entity's shapes are frozen; the plain rect is edited.
@@ -355,7 +358,7 @@ fn entity_defined_selection_is_refused_not_corrupted() {
     let mut ed = Editor::new(&doc);
     ed.set_attribute(inner, "fill", "#020304");
     match ed.finish_checked() {
-        Err(Error::WriteBack(m)) => assert!(m.contains("inner"), "{m}"),
+        Err(e @ Error::FromEntity { in_selection: false, .. }) => assert!(e.to_string().contains("inner"), "{e}"),
         other => panic!("expected a refusal, got {other:?}"),
     }
 }
@@ -368,7 +371,7 @@ fn writeback_check_catches_bad_output() {
     // Malformed replacement markup.
     let mut ed = Editor::new(&doc);
     ed.replace_element(a, "<g><rect></g>");
-    assert!(matches!(ed.finish_checked(), Err(Error::WriteBack(_))));
+    assert!(matches!(ed.finish_checked(), Err(Error::EditedUnparsable(_))));
     // Losing an edited element's id.
     let mut ed = Editor::new(&doc);
     ed.remove_attribute(b, "id");
@@ -379,7 +382,7 @@ fn writeback_check_catches_bad_output() {
     // A replacement that swallows the next element's start changes an untouched element.
     let mut ed = Editor::new(&doc);
     ed.replace_element(a, "<rect id=\"a\"/><circle id=\"b\" r=\"9\"/><!--");
-    assert!(matches!(ed.finish_checked(), Err(Error::WriteBack(_))));
+    assert!(matches!(ed.finish_checked(), Err(Error::WriteBack(_) | Error::EditedUnparsable(_))));
     // A good edit passes and matches the unchecked text.
     let mut ed = Editor::new(&doc);
     ed.set_attribute(b, "r", "2");
