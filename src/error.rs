@@ -100,7 +100,16 @@ impl From<clipvg_document::Error> for Error {
         use clipvg_document::Error as D;
         match e {
             D::Io { path, source } => Error::Io { path, source },
-            D::Xml(m) => Error::Xml(m),
+            D::Xml(e) => Error::Xml(clipvg_document::message::escape(&e.to_string(), 300)),
+            D::NotUtf8 { path, .. } => Error::Xml(format!("{} is not UTF-8 text", path.display())),
+            // Same text as the document crate's message, without its "cannot write the result
+            // back: " (the root variant adds it).
+            e @ D::FromEntity { .. } => {
+                Error::WriteBack(e.to_string().trim_start_matches("cannot write the result back: ").to_string())
+            }
+            D::EditedUnparsable(e) => {
+                Error::WriteBack(format!("the edited document does not parse ({e}); nothing was written"))
+            }
             D::NotSvg(m) => Error::NotSvg(m),
             D::UnknownId(m) => Error::UnknownId(m),
             D::EmptySelection(m) => Error::EmptySelection(m),
