@@ -22,4 +22,12 @@ done
     --iters 3 --patches 2 --size 224 --model tests/fixtures/clip/A --backend cpu --seed 7 >"$out/edit.txt" 2>&1
 "$bin" edit examples/tajmahal.svg -o "$out/taj-edit.svg" --prompt "gold" --whole-canvas --mode colour \
     --iters 3 --patches 2 --size 224 --model tests/fixtures/clip/A --backend cpu --seed 3 >"$out/edit2.txt" 2>&1
+# A whole request as JSON (the engine's field names; the request crate keeps them as aliases).
+cat >"$out/request.json" <<'JSON'
+{"prompt": "a metal horse", "rois": [{"rect": [20, 175, 460, 150], "n_patches": 2, "w_roi": 20}],
+ "whole_canvas": true, "whole_canvas_patches": 2, "iterations": 3, "size": 224, "seed": 5,
+ "color_lr": 0.02, "mode": "color", "templates": false}
+JSON
+"$bin" edit examples/horseriding.svg -o "$out/horse-request.svg" --request "$out/request.json" \
+    --model tests/fixtures/clip/A --backend cpu >"$out/edit3.txt" 2>&1
 ls "$out" | wc -l
