@@ -7,8 +7,8 @@
 //! those of the pixels given to [`Clip::encode_image`].
 //!
 //! ```no_run
-//! # fn main() -> Result<(), clipvg::clip::ClipError> {
-//! use clipvg::clip::{Clip, ClipTokenizer, resolve_model};
+//! # fn main() -> Result<(), clipvg_clip::ClipError> {
+//! use clipvg_clip::{Clip, ClipTokenizer, resolve_model};
 //! let device = burn::tensor::Device::flex();
 //! let dir = resolve_model("clip-vit-base-patch32", &mut |_| {})?;
 //! let clip = Clip::load(&dir, &device)?;
