@@ -19,6 +19,7 @@ pub mod dual;
 mod error;
 pub mod gpu;
 pub mod op;
+pub mod params;
 pub mod paint;
 pub mod prepare;
 pub mod rows;
