@@ -47,7 +47,12 @@ pub(super) fn without_background(base: &Scene, updated: &Scene) -> Scene {
 }
 
 /// Inserts the background path as the first child of the root element.
-pub(super) fn insert_background(svg: &str, points: &[[f32; 2]], rgba: [f32; 4], user_to_canvas: kurbo::Affine) -> Result<String> {
+pub(super) fn insert_background(
+    svg: &str,
+    points: &[[f32; 2]],
+    rgba: [f32; 4],
+    user_to_canvas: kurbo::Affine,
+) -> Result<String> {
     let doc = Document::parse(svg)?;
     let to_user = user_to_canvas.inverse();
     let pt = |p: [f32; 2]| {
@@ -72,4 +77,3 @@ pub(super) fn insert_background(svg: &str, points: &[[f32; 2]], rgba: [f32; 4], 
         .ok_or_else(|| Error::NotSvg("the root element has no content to add a background to".into()))?;
     Ok(format!("{}{}{}", &svg[..at], element, &svg[at..]))
 }
-

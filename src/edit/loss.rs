@@ -107,4 +107,3 @@ pub fn xing_loss(points: Tensor<2>, segments: &[[u32; 4]]) -> Tensor<1> {
     let loss = d1.clone() * d2.clone().neg().clamp_min(0.0) + (d1.neg() + 1.0) * d2.clamp_min(0.0);
     loss.mean().reshape([1])
 }
-

@@ -17,7 +17,9 @@ use crate::clip::Clip;
 use crate::error::Result;
 use crate::optim::MaskedAdam;
 use crate::raster::op::{RasterJob, render_tensor};
-use crate::raster::params::{colors_of, colors_tensor, flatten_rows, padded_lengths, points_of, points_tensor, widths_tensor};
+use crate::raster::params::{
+    colors_of, colors_tensor, flatten_rows, padded_lengths, points_of, points_tensor, widths_tensor,
+};
 use crate::scene::Scene;
 
 /// Adam's epsilon in the edit (the reference's PyTorch default).
@@ -61,7 +63,6 @@ pub struct Optimized {
     pub elapsed: Duration,
 }
 
-
 /// The parameters under optimisation (plain tensors; each iteration lifts them into the
 /// autodiff graph) and the Adam steppers of those that may move.
 struct Params {
@@ -83,10 +84,22 @@ impl Params {
         let colors = colors_tensor(scene, device);
         let widths = widths_tensor(scene, &device.clone().autodiff());
         let shape = (req.mode != EditMode::Colour && req.shape_lr > 0.0).then(|| {
-            MaskedAdam::new(req.shape_lr as f64, EPSILON, points.clone(), mask_tensor::<2>(trainable_points, np, device), false)
+            MaskedAdam::new(
+                req.shape_lr as f64,
+                EPSILON,
+                points.clone(),
+                mask_tensor::<2>(trainable_points, np, device),
+                false,
+            )
         });
         let color = (req.mode != EditMode::Shape && req.color_lr > 0.0).then(|| {
-            MaskedAdam::new(req.color_lr as f64, EPSILON, colors.clone(), mask_tensor::<4>(&scene.color_trainable, nc, device), true)
+            MaskedAdam::new(
+                req.color_lr as f64,
+                EPSILON,
+                colors.clone(),
+                mask_tensor::<4>(&scene.color_trainable, nc, device),
+                true,
+            )
         });
         Params { points, colors, widths, shape, color }
     }

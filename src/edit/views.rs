@@ -194,7 +194,6 @@ pub fn sampling_grid(views: &[View], out: usize, ss: usize, width: u32, height: 
     g
 }
 
-
 /// Render `[H, W, 4]` straight RGBA → `[1, 3, H, W]`.
 pub fn to_nchw(img: Tensor<3>) -> Tensor<4> {
     let [h, w, _] = img.dims();

@@ -28,8 +28,8 @@ use burn::tensor::{Shape, Tensor, TensorData};
 
 use super::Frame;
 // The packing of scene parameters into the op's tensors lives in `params`.
-pub use super::params::{padded_lengths, scene_tensors};
 use super::params::{flat_gradients, with_flat_params};
+pub use super::params::{padded_lengths, scene_tensors};
 use clipvg_document::scene::Scene;
 
 /// What to render: the scene's structure (its parameter arrays are replaced by the tensors'

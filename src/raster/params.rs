@@ -117,10 +117,12 @@ mod tests {
 
     #[test]
     fn flat_params_replace_every_array() {
-        let mut s = Scene::default();
-        s.points = vec![[0.0, 0.0]; 2];
-        s.colors = vec![[0.0; 4]];
-        s.stroke_widths = vec![1.0];
+        let s = Scene {
+            points: vec![[0.0, 0.0]; 2],
+            colors: vec![[0.0; 4]],
+            stroke_widths: vec![1.0],
+            ..Default::default()
+        };
         let t = with_flat_params(&s, &[1.0, 2.0, 3.0, 4.0], &[0.1, 0.2, 0.3, 0.4], &[5.0, 0.0]);
         assert_eq!(t.points, [[1.0, 2.0], [3.0, 4.0]]);
         assert_eq!(t.colors, [[0.1, 0.2, 0.3, 0.4]]);
