@@ -1,5 +1,12 @@
 //! The optional background layer (`background_layer`): a trainable canvas rectangle under
 //! every shape during the edit, written into the result as the first child of the root element.
+//!
+//! Why it is spliced in here rather than written by `scene::write_back` / `svg::Editor`: the
+//! document crate's editor changes and replaces existing elements but has no "insert a new
+//! child" edit, and its number format (8 significant digits, trailing zeros trimmed: `0`,
+//! `341.33333`) differs from this layer's (`0.000`, `341.333`, `fill-opacity="1.0000"`), so going
+//! through it would change the bytes of every edit with a background layer. Both would need a
+//! change in the document crate and a deliberate change of output.
 
 use crate::error::{Error, Result};
 use crate::scene::{FillRule, Paint, Scene, Shape, Subpath};

@@ -19,9 +19,13 @@ pub struct RoiGuide {
     pub reference: Tensor<2>,
     /// `E_I` of the original render's centred whole view, `[1, D]`.
     pub original: Tensor<2>,
+    /// Weight of the whole view's loss (`w_roi`).
     pub w_roi: f32,
+    /// Weight of the mean patch loss (`w_patch`).
     pub w_patch: f32,
+    /// Patches sampled per iteration.
     pub n_patches: usize,
+    /// Patch side as a fraction of the ROI's longer side.
     pub crop_ratio: f32,
 }
 

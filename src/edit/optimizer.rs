@@ -30,11 +30,13 @@ const EPSILON: f32 = 1e-8;
 pub struct Progress {
     /// Iterations done (1-based).
     pub iteration: usize,
+    /// Iterations asked for.
     pub iterations: usize,
     /// Total loss of the iteration.
     pub loss: f32,
     /// Loss per ROI.
     pub roi_losses: Vec<f32>,
+    /// Time since the loop started.
     pub elapsed: Duration,
     /// Estimated time left.
     pub eta: Duration,
@@ -44,10 +46,13 @@ pub struct Progress {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Stop {
+    /// Every iteration ran.
     Finished,
+    /// The progress callback asked to stop.
     Cancelled,
     /// A step produced NaN or infinity; the last good parameters were kept.
     NonFinite {
+        /// The iteration (1-based) whose step was dropped.
         iteration: usize,
     },
 }
@@ -55,11 +60,17 @@ pub enum Stop {
 /// The optimised parameters and the story of the run.
 #[derive(Clone, Debug)]
 pub struct Optimized {
+    /// The scene's points after the last good iteration.
     pub points: Vec<[f32; 2]>,
+    /// The scene's colours after the last good iteration.
     pub colors: Vec<[f32; 4]>,
+    /// Iterations whose step was accepted.
     pub iterations_done: usize,
+    /// Why the loop ended.
     pub stop: Stop,
+    /// Total loss of every accepted iteration.
     pub losses: Vec<f32>,
+    /// Time the loop took.
     pub elapsed: Duration,
 }
 
