@@ -15,8 +15,7 @@ use burn::optim::{AdamConfig, Optimizer};
 use burn::tensor::Tensor;
 use clipvg::clip::{ClipConfig, directional_loss, normalize};
 use clipvg::compute::{BackendChoice, device_for};
-use clipvg::edit::optimize::{sample_views, to_nchw};
-use clipvg::edit::views::{patch_view, whole_view};
+use clipvg::edit::views::{patch_view, sample_views, to_nchw, whole_view};
 use clipvg::raster::op::{RasterJob, render_tensor, scene_tensors};
 use clipvg::scene::{BuildOptions, Trainable, build};
 use clipvg::svg::Document;
@@ -53,7 +52,7 @@ fn main() {
         let f = clipvg::raster::Frame::new(&scene, size, size, [1.0; 4]).unwrap();
         clipvg::raster::memory_estimate(&f.prepared, f.rows.line_ids.len() as u64, true)
     };
-    let views_bytes = clipvg::edit::optimize::views_and_clip_memory(&clip, patches + 1);
+    let views_bytes = clipvg::edit::views::views_and_clip_memory(&clip, patches + 1);
     println!(
         "memory estimate: raster {:.2} GB + views and CLIP {:.2} GB = {:.2} GB",
         raster_bytes as f64 / 1e9,

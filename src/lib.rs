@@ -6,6 +6,7 @@
 pub mod edit;
 pub mod error;
 pub mod inspect;
+pub mod optim;
 pub mod plugin;
 pub mod util;
 pub mod vectorize;

@@ -7,8 +7,8 @@ use std::path::PathBuf;
 
 use burn::tensor::{Tensor, TensorData};
 use clipvg::clip::{directional_loss, normalize};
-use clipvg::edit::optimize::{embed_text, sample_views, to_nchw};
-use clipvg::edit::views::{View, whole_view};
+use clipvg::edit::text::embed_text;
+use clipvg::edit::views::{View, sample_views, to_nchw, whole_view};
 use clipvg::edit::{EditMode, EditRequest, Hooks, Model, RoiRequest, Stop, edit};
 use clipvg::svg::Document;
 
@@ -306,7 +306,7 @@ fn image_target_moves_the_render_towards_it() {
 
 #[test]
 fn xing_loss_penalises_self_intersecting_cubics_only() {
-    use clipvg::edit::optimize::xing_loss;
+    use clipvg::edit::loss::xing_loss;
     let device = clipvg::compute::cpu_device().autodiff();
     let pts = |v: &[[f32; 2]]| {
         Tensor::<2>::from_data(TensorData::new(v.iter().flatten().copied().collect::<Vec<_>>(), [v.len(), 2]), &device)

@@ -3,7 +3,8 @@
 //!
 //! Cache layout: `<cache>/models/<name>/<file>` plus `<cache>/models/<name>/manifest.json`
 //! (revision and sha256 of every file, written after a verified download). `<cache>` is
-//! `$CLIPVG_CACHE`, else `$XDG_CACHE_HOME/clipvg`, else `~/.cache/clipvg`. Downloads go to
+//! `$CLIPVG_CACHE`, else `$XDG_CACHE_HOME/clipvg` (when absolute), else `~/.cache/clipvg` (`~`
+//! from `$HOME`, else the user database). Downloads go to
 //! `<file>.part`, resume from it with an HTTP range request, are verified (registry sha256, else
 //! registry size, else trust on first use) and renamed into place only when complete.
 //! The hub is `$CLIPVG_HUB_ENDPOINT`, else `https://huggingface.co`.
@@ -117,17 +118,14 @@ pub struct Hub {
 
 /// The weights cache folder from the environment (see the module docs).
 pub fn cache_dir_from_env() -> Result<PathBuf, ClipError> {
-    let var = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty()).map(PathBuf::from);
-    if let Some(dir) = var("CLIPVG_CACHE") {
-        return Ok(dir);
+    use etcetera::BaseStrategy as _;
+    if let Some(dir) = std::env::var_os("CLIPVG_CACHE").filter(|v| !v.is_empty()) {
+        return Ok(PathBuf::from(dir));
     }
-    if let Some(dir) = var("XDG_CACHE_HOME") {
-        return Ok(dir.join("clipvg"));
-    }
-    if let Some(home) = var("HOME").or_else(|| var("USERPROFILE")) {
-        return Ok(home.join(".cache").join("clipvg"));
-    }
-    Err(ClipError::Registry("no cache folder: set CLIPVG_CACHE (or HOME) to where weights should be kept".into()))
+    // `$XDG_CACHE_HOME` (when absolute), else `~/.cache`, on every platform.
+    etcetera::base_strategy::Xdg::new().map(|xdg| xdg.cache_dir().join("clipvg")).map_err(|_| {
+        ClipError::Registry("no cache folder: set CLIPVG_CACHE (or HOME) to where weights should be kept".into())
+    })
 }
 
 impl Hub {
@@ -328,5 +326,39 @@ impl Hub {
             return Ok(self.model_dir(&entry.name));
         }
         self.fetch(entry, progress)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Prints [`cache_dir_from_env`] under the environment it is run with: run by
+    /// `cache_dir_precedence` in a child process.
+    #[test]
+    #[ignore = "a probe run by cache_dir_precedence with its own environment"]
+    fn cache_dir_probe() {
+        println!("DIR={}", cache_dir_from_env().unwrap().display());
+    }
+
+    #[test]
+    #[cfg(unix)] // the paths below are absolute on Unix only
+    fn cache_dir_precedence() {
+        let probe = |env: &[(&str, &str)]| {
+            let mut cmd = std::process::Command::new(std::env::current_exe().unwrap());
+            cmd.args(["--exact", "registry::tests::cache_dir_probe", "--ignored", "--nocapture"]);
+            for var in ["CLIPVG_CACHE", "XDG_CACHE_HOME"] {
+                cmd.env_remove(var);
+            }
+            cmd.envs(env.iter().copied());
+            let out = String::from_utf8(cmd.output().unwrap().stdout).unwrap();
+            out.lines().find_map(|l| l.strip_prefix("DIR=")).map(PathBuf::from).expect("the probe ran")
+        };
+        let all = [("CLIPVG_CACHE", "/c"), ("XDG_CACHE_HOME", "/x"), ("HOME", "/h")];
+        assert_eq!(probe(&all), Path::new("/c"));
+        assert_eq!(probe(&all[1..]), Path::new("/x/clipvg"));
+        assert_eq!(probe(&all[2..]), Path::new("/h/.cache/clipvg"));
+        // Empty variables count as unset.
+        assert_eq!(probe(&[("CLIPVG_CACHE", ""), ("XDG_CACHE_HOME", "/x")]), Path::new("/x/clipvg"));
     }
 }

@@ -1,13 +1,21 @@
 //! The CLIPVG edit: "make these shapes look like the words".
 //!
 //! [`edit`] takes a document and an [`EditRequest`]: it resolves the ROIs and the trainable
-//! set, embeds the prompts once, then [`optimize`]s the scene's points and colours against the
+//! set, embeds the prompts once, then [`optimizer::optimize`]s the scene's points and colours against the
 //! directional CLIP loss of every ROI, and writes the result back into the document. Only the
 //! trainable elements change; a failure leaves nothing half-written (the caller gets an error
 //! and the input document is untouched).
+//!
+//! The modules, in the order the edit uses them: [`request`] (what to do), [`text`] (prompt
+//! embeddings), [`views`] (the views CLIP sees of each ROI, sampled from the render), [`loss`]
+//! (the directional CLIP loss and the Xing loss), [`optimizer`] (the loop, with the masked Adam
+//! step of [`crate::optim`]), and `background` (the optional background layer).
 
-pub mod optimize;
+mod background;
+pub mod loss;
+pub mod optimizer;
 pub mod request;
+pub mod text;
 pub mod views;
 
 use std::path::Path;
@@ -16,16 +24,23 @@ use std::time::Duration;
 use burn::tensor::Device;
 use serde::Serialize;
 
-pub use optimize::{Progress, Stop};
+pub use background::BACKGROUND_ID;
+pub use optimizer::{Progress, Stop};
 pub use request::{EditMode, EditRequest, Preset, RoiRequest};
 
 use crate::clip::{Clip, ClipTokenizer, ImageProcessor, normalize, resolve_model};
 use crate::compute::{BackendChoice, device_for};
 use crate::error::{Error, Result};
-use crate::raster::op::{render_tensor, scene_tensors};
-use crate::scene::{BuildOptions, Trainable, WriteBack, build, rois_of, write_back};
+use crate::plugin::guard::catch_gpu;
+use crate::raster::op::{RasterJob, render_tensor};
+use crate::raster::params::{scene_tensors, with_params};
+use crate::scene::{BuildOptions, Built, Scene, Trainable, WriteBack, build, rois_of, write_back};
 use crate::svg::{Document, ElementId, INKSCAPE_NS};
-use optimize::{RoiGuide, catch_gpu, embed_text, job_for, to_nchw, with_params};
+use background::{insert_background, with_background, without_background};
+use loss::RoiGuide;
+use optimizer::{Optimized, job_for};
+use text::{PromptCache, embed_text};
+use views::{sample_views, to_nchw};
 
 /// A loaded CLIP model with its tokenizer, on its device. Load once, edit many times.
 pub struct Model {
@@ -166,106 +181,13 @@ pub fn edit(doc: &Document, req: &EditRequest, model: &Model, hooks: Hooks<'_>) 
     // Budgets before the big buffers: the render's pixels, its flattened lines, and the memory
     // of the render, its gradients, the views and the CLIP batch of one iteration.
     let views: usize = specs.iter().map(|(_, _, r)| 1 + r.n_patches).sum();
-    let other = optimize::views_and_clip_memory(&model.clip, views);
+    let other = views::views_and_clip_memory(&model.clip, views);
     drop(crate::raster::Frame::with_budget(scene, rw, rh, job.background, &req.limits, true, other)?);
 
     catch_gpu(&model.device, || {
-        let ad = model.device.clone().autodiff();
-        let clip = &model.clip;
-        let s = clip.image_size();
-        // The original render's centred view of each ROI.
-        let (p, c, w) = scene_tensors(scene, &ad);
-        let original = to_nchw(render_tensor(p, c, w, job.clone()));
-        let mut guides = Vec::new();
-        let reference_text = if req.target_image.is_none() {
-            Some(embed_text(clip, &model.tokenizer, &req.reference_text, req.templates, &ad)?)
-        } else {
-            None
-        };
-        let target_image = match &req.target_image {
-            Some(path) => {
-                let proc = ImageProcessor::new(s);
-                let pre = proc.preprocess_file(path)?;
-                Some(clip.encode_image(proc.to_tensor(&[pre], &ad)))
-            }
-            None => None,
-        };
-        let mut prompt_cache: Vec<(String, burn::tensor::Tensor<2>)> = Vec::new();
-        for (prompt, rect, r) in &specs {
-            let render_rect = [rect[0] * scale, rect[1] * scale, rect[2] * scale, rect[3] * scale];
-            let view = views::whole_view(render_rect, s, None::<&mut rand_chacha::ChaCha8Rng>);
-            let orig = clip.encode_image(normalize(optimize::sample_views(original.clone(), &[view], s)));
-            let (target, reference) = match (&target_image, &reference_text) {
-                (Some(t), _) => (t.clone(), orig.clone()),
-                (None, Some(rt)) => {
-                    let prompt = prompt.clone().unwrap_or_default();
-                    let t = match prompt_cache.iter().find(|(p, _)| *p == prompt) {
-                        Some((_, t)) => t.clone(),
-                        None => {
-                            let t = embed_text(clip, &model.tokenizer, &prompt, req.templates, &ad)?;
-                            prompt_cache.push((prompt, t.clone()));
-                            t
-                        }
-                    };
-                    (t, rt.clone())
-                }
-                (None, None) => unreachable!("text or image guidance"),
-            };
-            guides.push(RoiGuide {
-                rect: render_rect,
-                target: target.detach(),
-                reference: reference.detach(),
-                original: orig.detach(),
-                w_roi: r.w_roi,
-                w_patch: r.w_patch,
-                n_patches: r.n_patches,
-                crop_ratio: r.crop_ratio,
-            });
-        }
-
-        let trainable_points = scene.point_trainable();
-        let Hooks { progress, snapshot } = hooks;
-        let (every, mut snap_fn): (Option<usize>, Option<&mut dyn FnMut(usize, &str)>) = match snapshot {
-            Some((k, f)) => (Some(k), Some(f)),
-            None => (None, None),
-        };
-        let mut snap = |it: usize, pts: &[[f32; 2]], cols: &[[f32; 4]]| {
-            if let Some(f) = snap_fn.as_mut() {
-                let updated = with_params(scene, pts, cols);
-                if let Ok(svg) = write_back(doc, scene, &built.map, &updated, WriteBack::default()) {
-                    f(it, &svg);
-                }
-            }
-        };
-        let result = optimize::optimize(
-            scene,
-            &trainable_points,
-            req,
-            clip,
-            &guides,
-            job.clone(),
-            &model.device,
-            progress,
-            &mut snap,
-            every,
-        )?;
-        let updated = with_params(scene, &result.points, &result.colors);
-        let (svg, changed) = match &with_bg {
-            None => {
-                let svg = write_back(doc, scene, &built.map, &updated, WriteBack::default())?;
-                (svg, changed_elements(doc, scene, &updated, &built.map))
-            }
-            Some(_) => {
-                let (bg_points, bg_color) =
-                    (&updated.points[base_scene.points.len()..], updated.colors[base_scene.colors.len()]);
-                let plain = without_background(base_scene, &updated);
-                let svg = write_back(doc, base_scene, &built.map, &plain, WriteBack::default())?;
-                let svg = insert_background(&svg, bg_points, bg_color, built.canvas.user_to_canvas)?;
-                let mut changed = changed_elements(doc, base_scene, &plain, &built.map);
-                changed.insert(0, BACKGROUND_ID.to_string());
-                (svg, changed)
-            }
-        };
+        let guides = roi_guides(model, req, scene, &job, &specs, scale)?;
+        let result = run_loop(doc, &built, scene, req, model, &guides, job.clone(), hooks)?;
+        let (svg, changed) = write_result(doc, &built, scene, with_bg.is_some(), &result)?;
         Ok(EditOutcome {
             svg,
             report: EditReport {
@@ -284,73 +206,127 @@ pub fn edit(doc: &Document, req: &EditRequest, model: &Model, hooks: Hooks<'_>) 
     })
 }
 
-/// Id of the background path that `background_layer` adds.
-pub const BACKGROUND_ID: &str = "clipvg-background";
-
-/// The scene with a trainable canvas rectangle (four cubic segments) under every shape. Its
-/// points and colour go at the end of the arrays, its shape first in painter's order.
-fn with_background(scene: &crate::scene::Scene, rgba: [f32; 4]) -> crate::scene::Scene {
-    use crate::scene::{FillRule, Paint, Shape, Subpath};
-    let mut s = scene.clone();
-    let (w, h) = (s.width, s.height);
-    let corners = [[0.0, 0.0], [w, 0.0], [w, h], [0.0, h]];
-    let first_point = s.points.len() as u32;
-    for i in 0..4 {
-        let (a, b) = (corners[i], corners[(i + 1) % 4]);
-        let lerp = |t: f32| [a[0] + t * (b[0] - a[0]), a[1] + t * (b[1] - a[1])];
-        s.points.extend([a, lerp(1.0 / 3.0), lerp(2.0 / 3.0)]);
-    }
-    let sp = s.subpaths.len() as u32;
-    s.subpaths.push(Subpath { first_point, segments: 4, closed: true });
-    let color = s.colors.len() as u32;
-    s.colors.push(rgba);
-    s.color_trainable.push(true);
-    s.shapes.insert(
-        0,
-        Shape {
-            subpaths: sp..sp + 1,
-            fill: Paint::Solid(color),
-            fill_rule: FillRule::NonZero,
-            stroke: None,
-            trainable: true,
-        },
-    );
-    s
-}
-
-/// `updated` (a [`with_background`] scene) back in the structure of `base`.
-fn without_background(base: &crate::scene::Scene, updated: &crate::scene::Scene) -> crate::scene::Scene {
-    let mut s = base.clone();
-    s.points.copy_from_slice(&updated.points[..base.points.len()]);
-    s.colors.copy_from_slice(&updated.colors[..base.colors.len()]);
-    s
-}
-
-/// Inserts the background path as the first child of the root element.
-fn insert_background(svg: &str, points: &[[f32; 2]], rgba: [f32; 4], user_to_canvas: kurbo::Affine) -> Result<String> {
-    let doc = Document::parse(svg)?;
-    let to_user = user_to_canvas.inverse();
-    let pt = |p: [f32; 2]| {
-        let q = to_user * kurbo::Point::new(p[0] as f64, p[1] as f64);
-        format!("{:.3},{:.3}", q.x, q.y)
+/// The guide of every ROI: its rectangle in render pixels, the direction's end points (the
+/// prompt's embedding from the reference text's, or the target image's from the ROI's original
+/// view) and the original render's centred view of it.
+fn roi_guides(
+    model: &Model,
+    req: &EditRequest,
+    scene: &Scene,
+    job: &RasterJob,
+    specs: &[(Option<String>, [f64; 4], &RoiRequest)],
+    scale: f64,
+) -> Result<Vec<RoiGuide>> {
+    let ad = model.device.clone().autodiff();
+    let clip = &model.clip;
+    let s = clip.image_size();
+    let (p, c, w) = scene_tensors(scene, &ad);
+    let original = to_nchw(render_tensor(p, c, w, job.clone()));
+    let reference_text = if req.target_image.is_none() {
+        Some(embed_text(clip, &model.tokenizer, &req.reference_text, req.templates, &ad)?)
+    } else {
+        None
     };
-    let mut d = format!("M {}", pt(points[0]));
-    for k in 0..4 {
-        d += &format!(" C {} {} {}", pt(points[3 * k + 1]), pt(points[3 * k + 2]), pt(points[(3 * k + 3) % 12]));
+    let target_image = match &req.target_image {
+        Some(path) => {
+            let proc = ImageProcessor::new(s);
+            let pre = proc.preprocess_file(path)?;
+            Some(clip.encode_image(proc.to_tensor(&[pre], &ad)))
+        }
+        None => None,
+    };
+    let mut prompts = PromptCache::default();
+    let mut guides = Vec::new();
+    for (prompt, rect, r) in specs {
+        let render_rect = [rect[0] * scale, rect[1] * scale, rect[2] * scale, rect[3] * scale];
+        let view = views::whole_view(render_rect, s, None::<&mut rand_chacha::ChaCha8Rng>);
+        let orig = clip.encode_image(normalize(sample_views(original.clone(), &[view], s)));
+        let (target, reference) = match (&target_image, &reference_text) {
+            (Some(t), _) => (t.clone(), orig.clone()),
+            (None, Some(rt)) => {
+                let prompt = prompt.clone().unwrap_or_default();
+                (prompts.get(clip, &model.tokenizer, &prompt, req.templates, &ad)?, rt.clone())
+            }
+            (None, None) => unreachable!("text or image guidance"),
+        };
+        guides.push(RoiGuide {
+            rect: render_rect,
+            target: target.detach(),
+            reference: reference.detach(),
+            original: orig.detach(),
+            w_roi: r.w_roi,
+            w_patch: r.w_patch,
+            n_patches: r.n_patches,
+            crop_ratio: r.crop_ratio,
+        });
     }
-    d += " Z";
-    let b = |v: f32| (v.clamp(0.0, 1.0) * 255.0).round() as u8;
-    let element = format!(
-        "<path id=\"{BACKGROUND_ID}\" d=\"{d}\" fill=\"#{:02x}{:02x}{:02x}\" fill-opacity=\"{:.4}\"/>",
-        b(rgba[0]),
-        b(rgba[1]),
-        b(rgba[2]),
-        rgba[3].clamp(0.0, 1.0)
-    );
-    let at = doc
-        .start_tag_end(doc.root())
-        .ok_or_else(|| Error::NotSvg("the root element has no content to add a background to".into()))?;
-    Ok(format!("{}{}{}", &svg[..at], element, &svg[at..]))
+    Ok(guides)
+}
+
+/// Runs the optimiser on `scene` with the caller's hooks (snapshots are written back into
+/// `doc` as they come).
+#[allow(clippy::too_many_arguments)] // the loop's inputs, passed through
+fn run_loop(
+    doc: &Document,
+    built: &Built,
+    scene: &Scene,
+    req: &EditRequest,
+    model: &Model,
+    guides: &[RoiGuide],
+    job: RasterJob,
+    hooks: Hooks<'_>,
+) -> Result<Optimized> {
+    let Hooks { progress, snapshot } = hooks;
+    let (every, mut snap_fn): (Option<usize>, Option<&mut dyn FnMut(usize, &str)>) = match snapshot {
+        Some((k, f)) => (Some(k), Some(f)),
+        None => (None, None),
+    };
+    let mut snap = |it: usize, pts: &[[f32; 2]], cols: &[[f32; 4]]| {
+        if let Some(f) = snap_fn.as_mut() {
+            let updated = with_params(scene, pts, cols);
+            if let Ok(svg) = write_back(doc, scene, &built.map, &updated, WriteBack::default()) {
+                f(it, &svg);
+            }
+        }
+    };
+    let trainable_points = scene.point_trainable();
+    optimizer::optimize(
+        scene,
+        &trainable_points,
+        req,
+        &model.clip,
+        guides,
+        job,
+        &model.device,
+        progress,
+        &mut snap,
+        every,
+    )
+}
+
+/// The edited document text and the elements that changed; with a background layer
+/// (`scene` is then the built scene plus the background), the document is written without it
+/// and the background path inserted.
+fn write_result(
+    doc: &Document,
+    built: &Built,
+    scene: &Scene,
+    with_background: bool,
+    result: &Optimized,
+) -> Result<(String, Vec<String>)> {
+    let updated = with_params(scene, &result.points, &result.colors);
+    if !with_background {
+        let svg = write_back(doc, scene, &built.map, &updated, WriteBack::default())?;
+        return Ok((svg, changed_elements(doc, scene, &updated, &built.map)));
+    }
+    let base_scene = &built.scene;
+    let (bg_points, bg_color) = (&updated.points[base_scene.points.len()..], updated.colors[base_scene.colors.len()]);
+    let plain = without_background(base_scene, &updated);
+    let svg = write_back(doc, base_scene, &built.map, &plain, WriteBack::default())?;
+    let svg = insert_background(&svg, bg_points, bg_color, built.canvas.user_to_canvas)?;
+    let mut changed = changed_elements(doc, base_scene, &plain, &built.map);
+    changed.insert(0, BACKGROUND_ID.to_string());
+    Ok((svg, changed))
 }
 
 fn changed_elements(

@@ -17,10 +17,15 @@
 //! and every panic hook call there is the library's. A Rust program that links clipvg as a crate
 //! and runs its own rayon work at the same moment would have a panic on a shared worker silenced
 //! (it still unwinds and is reported by rayon to its caller): the one approximation.
+//!
+//! **Engine work.** [`catch_gpu`] runs an edit or a refinement and turns a panic of the GPU stack
+//! into an error instead of a crash (see its docs).
 
 use std::cell::{Cell, RefCell};
 use std::sync::Once;
 use std::sync::atomic::{AtomicUsize, Ordering};
+
+use crate::error::{Error, Result};
 
 thread_local! {
     /// How many clipvg calls the current thread is inside (nested: a host may call clipvg from a
@@ -66,6 +71,30 @@ pub(crate) fn install_hook() {
 /// worker).
 pub(crate) fn last_panic_file() -> Option<String> {
     LAST_PANIC_FILE.try_with(|f| f.try_borrow_mut().ok().and_then(|mut f| f.take())).ok().flatten()
+}
+
+/// Guards engine work (an edit, a refinement) against panics inside burn and the tensor
+/// runtime: a panic becomes an [`Error::Gpu`] when the work runs on a GPU `device` and the panic
+/// came from the GPU stack (wgpu, naga, cubecl, the fusion runtime, clipvg's GPU rasterizer) or
+/// from a thread that cannot tell; anything else (every panic on the CPU) is a bug,
+/// [`Error::Internal`].
+pub fn catch_gpu<T>(device: &burn::tensor::Device, f: impl FnOnce() -> Result<T>) -> Result<T> {
+    install_hook();
+    let _stale = last_panic_file();
+    let on_gpu = !crate::compute::is_cpu(device);
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_or_else(|e| {
+        // A budget exceeded inside the raster op (inside burn's graph) can only unwind; it
+        // carries its `Error` as the payload and is an error like any other, not a bug.
+        let e = match e.downcast::<crate::raster::RasterError>() {
+            Ok(err) => return Err((*err).into()),
+            Err(e) => e,
+        };
+        let message = crate::raster::panic_message(&e);
+        let from_gpu_stack = last_panic_file().is_none_or(|file| {
+            ["wgpu", "naga", "cubecl", "fusion", "raster/gpu"].iter().any(|part| file.contains(part))
+        });
+        Err(if on_gpu && from_gpu_stack { Error::Gpu(message) } else { Error::Internal(message) })
+    })
 }
 
 /// The current thread is inside a clipvg call while this lives: panics raised here are caught

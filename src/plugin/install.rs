@@ -2,8 +2,9 @@
 //! of) the user's Inkscape extensions folder.
 //!
 //! Installed into `$INKSCAPE_PROFILE_DIR/extensions/clipvg/` when that variable is set (as
-//! Inkscape itself does), else `$XDG_CONFIG_HOME/inkscape/extensions/clipvg/`, else
-//! `~/.config/inkscape/extensions/clipvg/`: the `.inx` files (embedded in this binary), the shim
+//! Inkscape itself does), else `$XDG_CONFIG_HOME/inkscape/extensions/clipvg/` (an absolute
+//! `$XDG_CONFIG_HOME`; a relative one is ignored, as the XDG spec says), else
+//! `~/.config/inkscape/extensions/clipvg/` (`~` from `$HOME`, else the user database): the `.inx` files (embedded in this binary), the shim
 //! `clipvg-inkscape` and the plugin library `libclipvg.so`, both copied from the folder of the
 //! running `clipvg` (cargo builds all three into the same target folder). Both are idempotent.
 
@@ -28,17 +29,16 @@ pub fn library_file_name() -> String {
 
 /// Inkscape's extensions folder for clipvg, from the environment (see the module docs).
 pub fn inkscape_extension_dir() -> Result<PathBuf> {
-    let var = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty()).map(PathBuf::from);
-    let base = if let Some(profile) = var("INKSCAPE_PROFILE_DIR") {
-        profile
-    } else if let Some(config) = var("XDG_CONFIG_HOME") {
-        config.join("inkscape")
-    } else if let Some(home) = var("HOME") {
-        home.join(".config").join("inkscape")
-    } else {
-        return Err(Error::InvalidInput(
-            "cannot find Inkscape's profile folder: set INKSCAPE_PROFILE_DIR or HOME, or pass --dir".into(),
-        ));
+    use etcetera::BaseStrategy as _;
+    let base = match std::env::var_os("INKSCAPE_PROFILE_DIR").filter(|v| !v.is_empty()) {
+        Some(profile) => PathBuf::from(profile),
+        // `$XDG_CONFIG_HOME` (when absolute), else `~/.config`, on every platform (Inkscape's own
+        // choice on Linux and macOS).
+        None => etcetera::base_strategy::Xdg::new().map(|xdg| xdg.config_dir().join("inkscape")).map_err(|_| {
+            Error::InvalidInput(
+                "cannot find Inkscape's profile folder: set INKSCAPE_PROFILE_DIR or HOME, or pass --dir".into(),
+            )
+        })?,
     };
     Ok(base.join("extensions").join("clipvg"))
 }
@@ -170,6 +170,39 @@ pub fn own_dir() -> Result<PathBuf> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Prints [`inkscape_extension_dir`] under the environment it is run with: run by
+    /// `extension_dir_precedence` in a child process.
+    #[test]
+    #[ignore = "a probe run by extension_dir_precedence with its own environment"]
+    fn extension_dir_probe() {
+        println!("DIR={}", inkscape_extension_dir().unwrap().display());
+    }
+
+    #[test]
+    #[cfg(unix)] // the paths below are absolute on Unix only
+    fn extension_dir_precedence() {
+        let probe = |env: &[(&str, &str)]| {
+            let mut cmd = std::process::Command::new(std::env::current_exe().unwrap());
+            cmd.args(["--exact", "plugin::install::tests::extension_dir_probe", "--ignored", "--nocapture"]);
+            for var in ["INKSCAPE_PROFILE_DIR", "XDG_CONFIG_HOME"] {
+                cmd.env_remove(var);
+            }
+            cmd.envs(env.iter().copied());
+            let out = String::from_utf8(cmd.output().unwrap().stdout).unwrap();
+            out.lines().find_map(|l| l.strip_prefix("DIR=")).map(PathBuf::from).expect("the probe ran")
+        };
+        let ext = |base: &str| Path::new(base).join("extensions").join("clipvg");
+        let all = [("INKSCAPE_PROFILE_DIR", "/p"), ("XDG_CONFIG_HOME", "/x"), ("HOME", "/h")];
+        assert_eq!(probe(&all), ext("/p"));
+        assert_eq!(probe(&all[1..]), ext("/x/inkscape"));
+        assert_eq!(probe(&all[2..]), ext("/h/.config/inkscape"));
+        // Empty variables count as unset.
+        assert_eq!(
+            probe(&[("INKSCAPE_PROFILE_DIR", ""), ("XDG_CONFIG_HOME", "/x"), ("HOME", "/h")]),
+            ext("/x/inkscape")
+        );
+    }
 
     #[test]
     fn install_is_idempotent_and_uninstall_leaves_foreign_files() {

@@ -20,6 +20,7 @@ mod error;
 pub mod gpu;
 pub mod op;
 pub mod paint;
+pub mod params;
 pub mod prepare;
 pub mod rows;
 pub mod stroke;

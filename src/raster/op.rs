@@ -27,6 +27,9 @@ use burn::backend::{Autodiff, Backend, Dispatch, Flex, TensorMetadata, backend_e
 use burn::tensor::{Shape, Tensor, TensorData};
 
 use super::Frame;
+// The packing of scene parameters into the op's tensors lives in `params`.
+use super::params::{flat_gradients, with_flat_params};
+pub use super::params::{padded_lengths, scene_tensors};
 use clipvg_document::scene::Scene;
 
 /// What to render: the scene's structure (its parameter arrays are replaced by the tensors'
@@ -69,27 +72,6 @@ pub trait RasterBackend: Backend {
     ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>);
 }
 
-/// Number of rows each input tensor has for a scene (at least one, as empty tensors are not
-/// portable across backends).
-pub fn padded_lengths(scene: &Scene) -> [usize; 3] {
-    [scene.points.len().max(1), scene.colors.len().max(1), scene.stroke_widths.len().max(1)]
-}
-
-/// The scene with its parameters replaced by flat host values.
-fn with_params(job: &RasterJob, points: &[f32], colors: &[f32], widths: &[f32]) -> Scene {
-    let mut s = (*job.scene).clone();
-    for (i, p) in s.points.iter_mut().enumerate() {
-        *p = [points[2 * i], points[2 * i + 1]];
-    }
-    for (i, c) in s.colors.iter_mut().enumerate() {
-        *c = [colors[4 * i], colors[4 * i + 1], colors[4 * i + 2], colors[4 * i + 3]];
-    }
-    for (i, w) in s.stroke_widths.iter_mut().enumerate() {
-        *w = widths[i];
-    }
-    s
-}
-
 fn frame(job: &RasterJob, scene: &Scene) -> Frame {
     // Sizes and budgets were checked when the job was made; parameters that moved since (an
     // edit's curves grow more lines) can still exceed a budget here, where only unwinding can
@@ -106,14 +88,7 @@ fn host<B: Backend>(t: FloatTensor<B>) -> Vec<f32> {
 }
 
 fn grads_to_vecs(job: &RasterJob, g: super::SceneGrad) -> [(Vec<f32>, Vec<usize>); 3] {
-    let [np, nc, nw] = padded_lengths(&job.scene);
-    let mut p: Vec<f32> = g.points.iter().flatten().copied().collect();
-    p.resize(np * 2, 0.0);
-    let mut c: Vec<f32> = g.colors.iter().flatten().copied().collect();
-    c.resize(nc * 4, 0.0);
-    let mut w = g.stroke_widths;
-    w.resize(nw, 0.0);
-    [(p, vec![np, 2]), (c, vec![nc, 4]), (w, vec![nw])]
+    flat_gradients(g, padded_lengths(&job.scene))
 }
 
 /// The CPU implementation, shared by the CPU backends.
@@ -124,7 +99,7 @@ fn cpu_raster<B: Backend>(
     job: RasterJob,
 ) -> FloatTensor<B> {
     let device = points.device();
-    let scene = with_params(&job, &host::<B>(points), &host::<B>(colors), &host::<B>(widths));
+    let scene = with_flat_params(&job.scene, &host::<B>(points), &host::<B>(colors), &host::<B>(widths));
     let img = frame(&job, &scene).render_cpu(&scene);
     B::float_from_data(TensorData::new(img.data, [job.height as usize, job.width as usize, 4]), &device)
 }
@@ -137,7 +112,7 @@ fn cpu_raster_backward<B: Backend>(
     job: RasterJob,
 ) -> (FloatTensor<B>, FloatTensor<B>, FloatTensor<B>) {
     let device = points.device();
-    let scene = with_params(&job, &host::<B>(points), &host::<B>(colors), &host::<B>(widths));
+    let scene = with_flat_params(&job.scene, &host::<B>(points), &host::<B>(colors), &host::<B>(widths));
     let g = frame(&job, &scene).backward_cpu(&scene, &host::<B>(grad)).expect("gradient has the image's shape");
     let [p, c, w] = grads_to_vecs(&job, g);
     (
@@ -184,7 +159,7 @@ impl RasterBackend for CubeBackend {
     ) -> FloatTensor<Self> {
         let client = points.client.clone();
         let device = points.device.clone();
-        let scene = with_params(&job, &cube_host(points), &cube_host(colors), &cube_host(widths));
+        let scene = with_flat_params(&job.scene, &cube_host(points), &cube_host(colors), &cube_host(widths));
         let f = frame(&job, &scene);
         let handle = super::gpu::forward(&client, &scene, &f);
         let shape = Shape::from([job.height as usize, job.width as usize, 4]);
@@ -200,7 +175,7 @@ impl RasterBackend for CubeBackend {
     ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>) {
         let client = points.client.clone();
         let device = points.device.clone();
-        let scene = with_params(&job, &cube_host(points), &cube_host(colors), &cube_host(widths));
+        let scene = with_flat_params(&job.scene, &cube_host(points), &cube_host(colors), &cube_host(widths));
         let f = frame(&job, &scene);
         let grad = burn::backend::wgpu::into_contiguous(grad);
         let raw = super::gpu::backward(&client, &scene, &f, &grad.handle).expect("GPU backward of the rasterizer");
@@ -279,20 +254,4 @@ impl<B: RasterBackend, C: CheckpointStrategy> RasterBackend for Autodiff<B, C> {
 /// [`padded_lengths`]) → image `[H, W, 4]` straight RGBA, differentiable on autodiff devices.
 pub fn render_tensor(points: Tensor<2>, colors: Tensor<2>, widths: Tensor<1>, job: RasterJob) -> Tensor<3> {
     Tensor::from_dispatch(Dispatch::raster(points.into_dispatch(), colors.into_dispatch(), widths.into_dispatch(), job))
-}
-
-/// The scene's parameters as tensors on `device` (padded, see [`padded_lengths`]).
-pub fn scene_tensors(scene: &Scene, device: &burn::tensor::Device) -> (Tensor<2>, Tensor<2>, Tensor<1>) {
-    let [np, nc, nw] = padded_lengths(scene);
-    let mut p: Vec<f32> = scene.points.iter().flatten().copied().collect();
-    p.resize(np * 2, 0.0);
-    let mut c: Vec<f32> = scene.colors.iter().flatten().copied().collect();
-    c.resize(nc * 4, 0.0);
-    let mut w = scene.stroke_widths.clone();
-    w.resize(nw, 0.0);
-    (
-        Tensor::from_data(TensorData::new(p, [np, 2]), device),
-        Tensor::from_data(TensorData::new(c, [nc, 4]), device),
-        Tensor::from_data(TensorData::new(w, [nw]), device),
-    )
 }

@@ -7,6 +7,9 @@
 use std::io::Cursor;
 use std::path::Path;
 
+use base64::Engine;
+use base64::alphabet;
+use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use image::{ImageReader, Limits, RgbaImage};
 
 use crate::error::{Error, Result};
@@ -139,58 +142,39 @@ pub fn data_uri_bytes(href: &str) -> Option<Result<Vec<u8>>> {
     )
 }
 
-/// Standard base64 (RFC 4648 §4, `+/`, optional `=` padding); ASCII whitespace, which SVG
-/// editors insert in long data URIs, is skipped.
+/// The base64 engine of [`base64_decode`]: the standard alphabet, padding optional, trailing
+/// bits ignored.
+const LENIENT: GeneralPurpose = GeneralPurpose::new(
+    &alphabet::STANDARD,
+    GeneralPurposeConfig::new()
+        .with_decode_padding_mode(DecodePaddingMode::Indifferent)
+        .with_decode_allow_trailing_bits(true),
+);
+
+/// Standard base64 (RFC 4648 §4, `+/`, optional `=` padding, the URL-safe `-_` read as `+/`);
+/// ASCII whitespace, which SVG editors insert in long data URIs, is skipped.
 pub fn base64_decode(text: &str) -> Option<Vec<u8>> {
-    let value = |c: u8| -> Option<u32> {
-        Some(match c {
-            b'A'..=b'Z' => c - b'A',
-            b'a'..=b'z' => c - b'a' + 26,
-            b'0'..=b'9' => c - b'0' + 52,
-            b'+' | b'-' => 62,
-            b'/' | b'_' => 63,
-            _ => return None,
-        } as u32)
-    };
-    let digits: Vec<u8> = text.bytes().filter(|c| !c.is_ascii_whitespace()).collect();
+    let digits: Vec<u8> = text
+        .bytes()
+        .filter(|c| !c.is_ascii_whitespace())
+        .map(|c| match c {
+            b'-' => b'+',
+            b'_' => b'/',
+            c => c,
+        })
+        .collect();
+    // Up to two `=` at the very end, and nowhere else.
     let data = match digits.iter().position(|&c| c == b'=') {
         Some(p) if digits[p..].iter().all(|&c| c == b'=') && digits[p..].len() <= 2 => &digits[..p],
         Some(_) => return None,
         None => &digits[..],
     };
-    if data.len() % 4 == 1 {
-        return None;
-    }
-    let mut out = Vec::with_capacity(data.len() * 3 / 4);
-    for chunk in data.chunks(4) {
-        let mut acc = 0u32;
-        for (i, &c) in chunk.iter().enumerate() {
-            acc |= value(c)? << (18 - 6 * i);
-        }
-        let bytes = acc.to_be_bytes();
-        out.extend_from_slice(&bytes[1..chunk.len()]);
-    }
-    Some(out)
+    LENIENT.decode(data).ok()
 }
 
 /// Standard base64 with padding (for writing `data:` URIs in tests and tools).
 pub fn base64_encode(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut s = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let mut acc = 0u32;
-        for (i, &b) in chunk.iter().enumerate() {
-            acc |= (b as u32) << (16 - 8 * i);
-        }
-        for i in 0..4 {
-            if i <= chunk.len() {
-                s.push(ALPHABET[(acc >> (18 - 6 * i) & 63) as usize] as char);
-            } else {
-                s.push('=');
-            }
-        }
-    }
-    s
+    base64::engine::general_purpose::STANDARD.encode(bytes)
 }
 
 #[cfg(test)]
@@ -210,6 +194,12 @@ mod tests {
         assert!(base64_decode("T").is_none());
         assert!(base64_decode("TW=u").is_none());
         assert!(base64_decode("TW*u").is_none());
+        // Lenient as SVG files need: padding optional or short, trailing bits, URL-safe digits.
+        assert_eq!(base64_decode("TWE").unwrap(), b"Ma");
+        assert_eq!(base64_decode("TWF=").unwrap(), b"Ma");
+        assert_eq!(base64_decode("TWFu=").unwrap(), b"Man");
+        assert_eq!(base64_decode("-_8=").unwrap(), base64_decode("+/8=").unwrap());
+        assert!(base64_decode("TWE===").is_none());
     }
 
     #[test]

@@ -156,22 +156,10 @@ fn image_bytes(doc: &Document, el: ElementId, base_dir: Option<&Path>) -> Result
     )))
 }
 
-/// `%20` → space (file names in `file://` URIs and hrefs).
+/// `%20` → space (file names in `file://` URIs and hrefs); a `%` not followed by two hex digits
+/// stays as it is, and bytes that are not UTF-8 become U+FFFD.
 fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = |k: usize| bytes.get(k).and_then(|&b| (b as char).to_digit(16));
-        if let (b'%', Some(hi), Some(lo)) = (bytes[i], hex(i + 1), hex(i + 2)) {
-            out.push((hi * 16 + lo) as u8);
-            i += 3;
-            continue;
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
+    percent_encoding::percent_decode_str(s).decode_utf8_lossy().into_owned()
 }
 
 /// Where the bitmap goes: its visible part (`crop`, bitmap pixels `x, y, w, h`) and the map
@@ -288,6 +276,7 @@ mod tests {
         assert_eq!(percent_decode("100%"), "100%");
         assert_eq!(percent_decode("%zz"), "%zz");
         assert_eq!(percent_decode("é%4"), "é%4");
+        assert_eq!(percent_decode("%C3%A9%ff"), "é\u{fffd}");
         assert_eq!(precise(0.1 + 0.2), "0.3");
         assert_eq!(precise(-1e-12), "0");
     }

@@ -186,6 +186,47 @@ pub(crate) fn vectorize_with(
     let working = bitmap::resize(img, w, h);
     let scale = w as f64 / sw as f64;
 
+    let (rounds, seconds) = trace_rounds(img, &working, options, scale, source, progress)?;
+    let comment = format!(
+        "clipvg vectorize: {} round(s) on {w}×{h} px: {}",
+        rounds.len(),
+        rounds.iter().map(|r| format!("{}:{}", r.label, r.precision.knobs())).collect::<Vec<_>>().join(" | ")
+    );
+    let mut svg = trace::to_document(w, h, &rounds, ids, tag_prefix, &comment);
+
+    let target = bitmap::to_float_over(&working, WHITE);
+    let reports = round_reports(&svg, &rounds, seconds, &target, (w, h))?;
+    let mut psnr_db = reports.last().map_or(f64::NAN, |r| r.psnr_db);
+    let mut refine_report = None;
+    if options.refine_steps > 0 {
+        let (text, rep) = refine::refine(&svg, &target, (w, h), options.refine_steps, options.backend, progress)?;
+        svg = text;
+        psnr_db = rep.psnr_after_db;
+        refine_report = Some(rep);
+    }
+    let report = VectorizeReport {
+        source_size: [sw, sh],
+        size: [w, h],
+        rounds: reports,
+        refine: refine_report,
+        psnr_db,
+        notes,
+        elapsed_s: start.elapsed().as_secs_f64(),
+    };
+    Ok(Vectorized { svg, working, report })
+}
+
+/// Traces the stacked rounds on the working image, then the detail rounds on their boxes of
+/// the source image (`scale`: working pixels per source pixel); returns the rounds and the
+/// seconds each took.
+fn trace_rounds(
+    img: &RgbaImage,
+    working: &RgbaImage,
+    options: &VectorizeOptions,
+    scale: f64,
+    source: &Path,
+    progress: &mut dyn FnMut(Progress<'_>) -> bool,
+) -> Result<(Vec<Round>, Vec<f64>)> {
     let total = options.rounds.len() + options.detail.len();
     let mut rounds: Vec<Round> = Vec::with_capacity(total);
     let mut seconds = Vec::with_capacity(total);
@@ -193,7 +234,7 @@ pub(crate) fn vectorize_with(
         let t = Instant::now();
         tell(progress, Progress::Trace { round: rounds.len() + 1, rounds: total, label: &precision.name })?;
         let precision = precision.at_position(k);
-        let paths = trace::trace(&working, &precision)?;
+        let paths = trace::trace(working, &precision)?;
         rounds.push(Round { label: precision.name.clone(), precision, detail: None, paths });
         seconds.push(t.elapsed().as_secs_f64());
     }
@@ -204,17 +245,19 @@ pub(crate) fn vectorize_with(
         rounds.push(detail_round(img, &d, scale, source)?);
         seconds.push(t.elapsed().as_secs_f64());
     }
+    Ok((rounds, seconds))
+}
 
-    let comment = format!(
-        "clipvg vectorize: {} round(s) on {w}×{h} px: {}",
-        rounds.len(),
-        rounds.iter().map(|r| format!("{}:{}", r.label, r.precision.knobs())).collect::<Vec<_>>().join(" | ")
-    );
-    let mut svg = trace::to_document(w, h, &rounds, ids, tag_prefix, &comment);
-
-    // Measure every prefix of the stack: the renders of rounds 1..=k against the bitmap.
-    let target = bitmap::to_float_over(&working, WHITE);
-    let doc = Document::parse(svg.as_str())?;
+/// Measures every prefix of the stack in `svg`: the render of rounds 1..=k against `target`
+/// (`w × h`, over white), one report per round.
+fn round_reports(
+    svg: &str,
+    rounds: &[Round],
+    seconds: Vec<f64>,
+    target: &[f32],
+    (w, h): (u32, u32),
+) -> Result<Vec<RoundReport>> {
+    let doc = Document::parse(svg)?;
     let built = crate::scene::build(&doc, &Default::default())?;
     // Shapes are in painter's order, round by round; a round ends after its last shape.
     let groups = &doc.element(doc.root()).children;
@@ -234,28 +277,11 @@ pub(crate) fn vectorize_with(
             knobs: r.precision.knobs(),
             paths: r.paths.len(),
             segments: r.paths.iter().map(TracedPath::segments).sum(),
-            psnr_db: psnr(&img.data, &target),
+            psnr_db: psnr(&img.data, target),
             seconds: secs,
         });
     }
-    let mut psnr_db = reports.last().map_or(f64::NAN, |r| r.psnr_db);
-    let mut refine_report = None;
-    if options.refine_steps > 0 {
-        let (text, rep) = refine::refine(&svg, &target, (w, h), options.refine_steps, options.backend, progress)?;
-        svg = text;
-        psnr_db = rep.psnr_after_db;
-        refine_report = Some(rep);
-    }
-    let report = VectorizeReport {
-        source_size: [sw, sh],
-        size: [w, h],
-        rounds: reports,
-        refine: refine_report,
-        psnr_db,
-        notes,
-        elapsed_s: start.elapsed().as_secs_f64(),
-    };
-    Ok(Vectorized { svg, working, report })
+    Ok(reports)
 }
 
 fn tell(progress: &mut dyn FnMut(Progress<'_>) -> bool, p: Progress<'_>) -> Result<()> {

@@ -8,17 +8,18 @@
 
 use std::time::Instant;
 
-use burn::optim::{AdamConfig, Optimizer};
-use burn::tensor::{Tensor, TensorData};
+use burn::tensor::{Device, Tensor, TensorData};
 use serde::Serialize;
 
 use super::Progress;
 use super::metrics::{WHITE, psnr};
 use crate::compute::{BackendChoice, device_for};
-use crate::edit::optimize::{catch_gpu, with_params};
 use crate::error::{Error, Result};
-use crate::raster::op::{RasterJob, render_tensor, scene_tensors};
-use crate::scene::{self, BuildOptions, Trainable, WriteBack};
+use crate::optim::MaskedAdam;
+use crate::plugin::guard::catch_gpu;
+use crate::raster::op::{RasterJob, render_tensor};
+use crate::raster::params::{host_values, scene_tensors, unflatten_rows, with_params};
+use crate::scene::{self, BuildOptions, Scene, Trainable, WriteBack};
 use crate::svg::Document;
 
 /// Adam step on control points, canvas pixels: small, the tracer is already close.
@@ -54,66 +55,69 @@ pub fn refine(
     let before = crate::raster::render(&original, w, h, WHITE)?;
     let psnr_before_db = psnr(&before.data, target);
     let device = device_for(backend)?.autodiff();
-    let (np, nc) = (original.points.len(), original.colors.len());
-    let fitted = catch_gpu(&device, || {
-        let job = RasterJob {
-            scene: std::sync::Arc::new(original.clone()),
-            width: w,
-            height: h,
-            background: WHITE,
-            limits: Default::default(),
-        };
-        let target_t = Tensor::<1>::from_floats(target, &device).reshape([h as usize, w as usize, 4]);
-        let (mut p, mut c, widths) = scene_tensors(&original, &device);
-        // Alpha stays as traced: its gradient is masked and its value restored after each step.
-        let rows = c.dims()[0];
-        let rgb_mask =
-            Tensor::<2>::from_data(TensorData::new([1.0f32, 1.0, 1.0, 0.0].repeat(rows), [rows, 4]), &device);
-        let alpha = c.clone() * (rgb_mask.clone() * -1.0 + 1.0);
-        let adam = AdamConfig::new().build();
-        let (mut state_p, mut state_c) = (None, None);
-        let mut good = (p.clone(), c.clone());
-        for step in 0..steps {
-            let (pv, cv) = (p.clone().require_grad(), c.clone().require_grad());
-            let img = render_tensor(pv.clone(), cv.clone(), widths.clone(), job.clone());
-            let diff2 = (img - target_t.clone()).powf_scalar(2.0);
-            // burn-flex sums 4 Mi floats or more (a 1024² image) in parallel chunks added in
-            // rayon's scheduling order, so `mean().into_scalar()` can differ between runs in its
-            // last bits: the reported value is summed row by row, in a fixed order, instead.
-            // The gradient of the mean does not depend on its value.
-            let value =
-                diff2.clone().inner().reshape([h as usize, w as usize * 4]).sum_dim(1).sum().into_scalar::<f32>()
-                    / (h as usize * w as usize * 4) as f32;
-            let loss = diff2.mean();
-            if !value.is_finite() {
-                break;
-            }
-            good = (p.clone(), c.clone());
-            if !progress(Progress::Refine { step: step + 1, steps, loss: value }) {
-                return Err(Error::Cancelled);
-            }
-            let grads = loss.backward();
-            let (Some(gp), Some(gc)) = (pv.grad(&grads), cv.grad(&grads)) else { break };
-            let (new_p, s1) = adam.step(SHAPE_LR, pv.inner(), gp, state_p);
-            let (new_c, s2) = adam.step(COLOR_LR, cv.inner(), gc * rgb_mask.clone().inner(), state_c);
-            (state_p, state_c) = (s1, s2);
-            p = Tensor::from_inner(new_p);
-            c = Tensor::from_inner(new_c).clamp(0.0, 1.0) * rgb_mask.clone() + alpha.clone();
-        }
-        let host = |t: Tensor<2>| t.inner().into_data().convert::<f32>().try_into_vec::<f32>().unwrap_or_default();
-        let (mut pv, mut cv) = (host(p), host(c));
-        if pv.iter().chain(&cv).any(|v| !v.is_finite()) {
-            (pv, cv) = (host(good.0), host(good.1));
-        }
-        if pv.len() < 2 * np || cv.len() < 4 * nc {
-            return Err(Error::Gpu("the refinement returned parameters of the wrong size".into()));
-        }
-        let points: Vec<[f32; 2]> = (0..np).map(|i| [pv[2 * i], pv[2 * i + 1]]).collect();
-        let colors: Vec<[f32; 4]> = (0..nc).map(|i| [cv[4 * i], cv[4 * i + 1], cv[4 * i + 2], cv[4 * i + 3]]).collect();
-        Ok(with_params(&original, &points, &colors))
-    })?;
+    let fitted = catch_gpu(&device, || fit(&original, target, (w, h), steps, &device, progress))?;
     let after = crate::raster::render(&fitted, w, h, WHITE)?;
     let psnr_after_db = psnr(&after.data, target);
     let text = scene::write_back(&doc, &original, &built.map, &fitted, WriteBack::default())?;
     Ok((text, RefineReport { steps, psnr_before_db, psnr_after_db, seconds: start.elapsed().as_secs_f64() }))
+}
+
+/// The Adam fit of [`refine`] on the autodiff `device`: the fitted scene (the last parameters
+/// whose loss was finite).
+fn fit(
+    original: &Scene,
+    target: &[f32],
+    (w, h): (u32, u32),
+    steps: usize,
+    device: &Device,
+    progress: &mut dyn FnMut(Progress<'_>) -> bool,
+) -> Result<Scene> {
+    let job = RasterJob {
+        scene: std::sync::Arc::new(original.clone()),
+        width: w,
+        height: h,
+        background: WHITE,
+        limits: Default::default(),
+    };
+    let target_t = Tensor::<1>::from_floats(target, device).reshape([h as usize, w as usize, 4]);
+    let (mut p, mut c, widths) = scene_tensors(original, device);
+    // Every point moves; of the colours only RGB: alpha stays as traced.
+    let ones = Tensor::<2>::ones(p.dims(), device).inner();
+    let rows = c.dims()[0];
+    let rgb_mask = Tensor::<2>::from_data(TensorData::new([1.0f32, 1.0, 1.0, 0.0].repeat(rows), [rows, 4]), device);
+    let mut shape = MaskedAdam::new(SHAPE_LR, MaskedAdam::DEFAULT_EPSILON, p.clone().inner(), ones, false);
+    let mut color = MaskedAdam::new(COLOR_LR, MaskedAdam::DEFAULT_EPSILON, c.clone().inner(), rgb_mask.inner(), true);
+    let mut good = (p.clone(), c.clone());
+    for step in 0..steps {
+        let (pv, cv) = (p.clone().require_grad(), c.clone().require_grad());
+        let img = render_tensor(pv.clone(), cv.clone(), widths.clone(), job.clone());
+        let diff2 = (img - target_t.clone()).powf_scalar(2.0);
+        // burn-flex sums 4 Mi floats or more (a 1024² image) in parallel chunks added in
+        // rayon's scheduling order, so `mean().into_scalar()` can differ between runs in its
+        // last bits: the reported value is summed row by row, in a fixed order, instead.
+        // The gradient of the mean does not depend on its value.
+        let value = diff2.clone().inner().reshape([h as usize, w as usize * 4]).sum_dim(1).sum().into_scalar::<f32>()
+            / (h as usize * w as usize * 4) as f32;
+        let loss = diff2.mean();
+        if !value.is_finite() {
+            break;
+        }
+        good = (p.clone(), c.clone());
+        if !progress(Progress::Refine { step: step + 1, steps, loss: value }) {
+            return Err(Error::Cancelled);
+        }
+        let grads = loss.backward();
+        let (Some(gp), Some(gc)) = (pv.grad(&grads), cv.grad(&grads)) else { break };
+        p = Tensor::from_inner(shape.step(pv.inner(), gp));
+        c = Tensor::from_inner(color.step(cv.inner(), gc));
+    }
+    let (np, nc) = (original.points.len(), original.colors.len());
+    let (mut pv, mut cv) = (host_values(p.inner()), host_values(c.inner()));
+    if pv.iter().chain(&cv).any(|v| !v.is_finite()) {
+        (pv, cv) = (host_values(good.0.inner()), host_values(good.1.inner()));
+    }
+    if pv.len() < 2 * np || cv.len() < 4 * nc {
+        return Err(Error::Gpu("the refinement returned parameters of the wrong size".into()));
+    }
+    Ok(with_params(original, &unflatten_rows(&pv, np), &unflatten_rows(&cv, nc)))
 }
