@@ -1,4 +1,4 @@
-//! Stage 1, *prepare* (CPU for both backends): scene → polygons in render pixels.
+//! Stage 1, *prepare* (CPU for both backends; stages numbered as in the crate docs): scene → polygons in render pixels.
 //!
 //! * **Flatten**: each cubic becomes `n` lines (Wang's bound for a 0.05 px tolerance). Every
 //!   flattened point is a [`BaseVertex`]: `Σ_k B_k(t)·P[ctrl_k]`, linear in the control points,
