@@ -164,7 +164,7 @@ fn staged(name: &'static str) -> Staged {
     }
     let grad: Vec<f32> = (0..(w * h * 4) as usize).map(|i| ((i * 7919 % 1009) as f32 / 504.5) - 1.0).collect();
     let (mut g, mut cg) = (vec![0.0; cells], vec![[0.0; 4]; cells]);
-    let mut scratch = Default::default();
+    let mut scratch = cpu::ReplayScratch::default();
     for y in 0..h as usize {
         let (i0, i1) = (rows.starts[y] as usize, rows.starts[y + 1] as usize);
         let grad_row = &grad[y * w as usize * 4..(y + 1) * w as usize * 4];
@@ -225,11 +225,11 @@ fn stage_composite_equals_its_cpu_twin() {
         let (p, rows) = (&s.frame.prepared, &s.frame.rows);
         let w = p.width as usize;
         let mut img = vec![0.0; w * p.height as usize * 4];
-        let mut px = Vec::new();
+        let mut scratch = cpu::ReplayScratch::default();
         for (y, row) in img.chunks_mut(w * 4).enumerate() {
             let (i0, i1) = (rows.starts[y] as usize, rows.starts[y + 1] as usize);
             let (items, offs) = (&rows.items[i0..i1], &s.offsets[i0..i1]);
-            cpu::composite(&s.scene, p, items, offs, &s.acc, y, s.frame.background, row, &mut px);
+            cpu::composite(&s.scene, p, items, offs, &s.acc, y, s.frame.background, row, &mut scratch);
         }
         assert_parity("composite", s.name, &gpu.composite(&s.acc).unwrap(), &img);
     });

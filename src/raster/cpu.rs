@@ -36,10 +36,17 @@ struct Scratch {
     g: Vec<f32>,
     cg: Vec<[f32; 4]>,
     suffix: Vec<f32>,
-    /// The row's pixels (premultiplied) while compositing; `P_i` per cell and dL/dP per pixel
-    /// in the backward.
+    replay: ReplayScratch,
+}
+
+/// Scratch of [`composite`] and [`composite_backward`].
+#[derive(Default)]
+pub struct ReplayScratch {
+    /// The row's pixels (premultiplied) while compositing.
     px: Vec<[f32; 4]>,
+    /// `P_i` per cell (backward).
     saved_p: Vec<[f32; 4]>,
+    /// dL/dP per pixel (backward).
     gp: Vec<[f32; 4]>,
 }
 
@@ -112,7 +119,7 @@ pub fn coverage(p: &Prepared, rows: &Rows, item: &LayerRow, y: usize, acc: &mut 
 
 /// Stage 4, *composite*, of row `y`: every item (with its `A` at `offsets` of `acc`)
 /// source-over onto the `background` (straight), straight RGBA into `out_row` (`width × 4`).
-/// `px` is scratch. WGSL twin: `shaders/composite.wgsl`.
+/// WGSL twin: `shaders/composite.wgsl`.
 #[allow(clippy::too_many_arguments)] // the stage's inputs, as the WGSL twin binds them
 pub fn composite(
     scene: &Scene,
@@ -123,9 +130,10 @@ pub fn composite(
     y: usize,
     background: [f32; 4],
     out_row: &mut [f32],
-    px: &mut Vec<[f32; 4]>,
+    scratch: &mut ReplayScratch,
 ) {
     let inv_scale = inv_scale(p);
+    let px = &mut scratch.px;
     px.clear();
     px.resize(p.width as usize, premul(background));
     for (it, &off) in items.iter().zip(offsets) {
@@ -146,7 +154,7 @@ pub fn forward(scene: &Scene, p: &Prepared, rows: &Rows, background: [f32; 4], o
     out.par_chunks_mut(w * 4).enumerate().for_each_init(Scratch::default, |s, (y, out_row)| {
         let items = row_items(rows, y);
         s.cover_row(p, rows, items, y);
-        composite(scene, p, items, &s.offsets, &s.acc, y, background, out_row, &mut s.px);
+        composite(scene, p, items, &s.offsets, &s.acc, y, background, out_row, &mut s.replay);
     });
 }
 
@@ -166,10 +174,10 @@ pub fn composite_backward(
     grad_row: &[f32],
     g: &mut [f32],
     cg: &mut [[f32; 4]],
-    scratch: &mut (Vec<[f32; 4]>, Vec<[f32; 4]>, Vec<[f32; 4]>),
+    scratch: &mut ReplayScratch,
 ) {
     let inv_scale = inv_scale(p);
-    let (px, saved_p, gp) = scratch;
+    let ReplayScratch { px, saved_p, gp } = scratch;
     // Forward over the row, saving P_i per cell.
     px.clear();
     px.resize(p.width as usize, premul(background));
@@ -323,10 +331,20 @@ fn backward_row(
     s.g.resize(n, 0.0);
     s.cg.clear();
     s.cg.resize(n, [0.0; 4]);
-    let mut bufs = (std::mem::take(&mut s.px), std::mem::take(&mut s.saved_p), std::mem::take(&mut s.gp));
     let grad_row = &grad[y * w * 4..(y + 1) * w * 4];
-    composite_backward(scene, p, items, &s.offsets, &s.acc, y, background, grad_row, &mut s.g, &mut s.cg, &mut bufs);
-    (s.px, s.saved_p, s.gp) = bufs;
+    composite_backward(
+        scene,
+        p,
+        items,
+        &s.offsets,
+        &s.acc,
+        y,
+        background,
+        grad_row,
+        &mut s.g,
+        &mut s.cg,
+        &mut s.replay,
+    );
     for (k, it) in items.iter().enumerate() {
         let cells = s.offsets[k]..s.offsets[k] + (it.xr - it.xl + 1) as usize;
         let cslot = &mut cslots[color_off[i0 + k] - color_base..color_off[i0 + k + 1] - color_base];
