@@ -1,7 +1,34 @@
-// Shared geometry of the rasterizer's coverage stages: the row span of a line, its pieces in
-// the cells of a row, and the Jacobians of the piece ends.
+// Shared by every stage (prepended at load time): the band's layouts, the row span of a line,
+// the walk over its pieces in the cells of a row (stage 3, coverage, and stage 7, its backward,
+// walk alike through `piece_walk`), the Jacobians of the piece ends, and the fill rules.
 // CPU twin: src/raster/coverage.rs (keep in sync: half-open rows and cells, projection of
 // parts left of the visible range onto its first cell, a sink cell at xr).
+//
+// Stages (the numbering of src/raster/lib.rs): 1 prepare and 2 rows run on the CPU; on the GPU
+// forward 3 coverage → 4 composite; backward 3 coverage → 5 composite_backward →
+// 6 color_reduce → 7 coverage_backward → 8 line_reduce.
+
+// What the per-item and per-pixel stages of one band of rows read first.
+// Rust twin: raster::layout::BandInfo.
+struct BandInfo {
+    width: u32,
+    height: u32,
+    n_items: u32,
+    y0: u32,
+    background: vec4<f32>,   // premultiplied
+    inv_scale: vec2<f32>,    // render pixels -> canvas units
+    n_pixels: u32,
+    first_line_entry: u32,
+}
+
+// One layer's part of one pixel row (an item). Rust twin: raster::rows::LayerRow.
+struct LayerRow {
+    layer: u32,
+    xl: u32,           // first cell
+    xr: u32,           // end of the visible cells; cell xr is the sink
+    lines_start: u32,  // range of line_ids
+    lines_end: u32,
+}
 
 // End kinds: which parameter fixes a piece end.
 const END_T0: u32 = 0u;
@@ -75,6 +102,11 @@ struct Piece {
     cell: i32,
     s: vec2<f32>,
     e: vec2<f32>,
+    // What fixed each end (for end_jac).
+    s_kind: u32,
+    s_b: f32,
+    e_kind: u32,
+    e_b: f32,
 }
 
 // The piece between two ends, placed in its cell (or projected onto xl, or dropped in the sink).
@@ -82,6 +114,10 @@ fn make_piece(l: vec4<f32>, ts: f32, ks: u32, bs: f32, te: f32, ke: u32, be: f32
     var p: Piece;
     p.s = end_pos(l, ts, ks, bs);
     p.e = end_pos(l, te, ke, be);
+    p.s_kind = ks;
+    p.s_b = bs;
+    p.e_kind = ke;
+    p.e_b = be;
     let xm = 0.5 * (p.s.x + p.e.x);
     p.valid = xm < f32(xr);
     p.projected = xm < f32(xl);
@@ -92,6 +128,87 @@ fn make_piece(l: vec4<f32>, ts: f32, ks: u32, bs: f32, te: f32, ke: u32, be: f32
     } else {
         p.cell = min(i32(floor(xm)), xr - 1);
     }
+    return p;
+}
+
+// The walk over the pieces of line l inside row `row`, cells xl..=xr: split at every integer x
+// of the row part's closed x-range (clipped to [xl, xr]), in t order. CPU twin:
+// raster::coverage::walk. Use:
+//     var w = piece_walk(l, row, xl, xr);
+//     while (!walk_done(w)) { let p = walk_next(&w); if (p.valid) { ... } }
+struct PieceWalk {
+    l: vec4<f32>,
+    xl: i32,
+    xr: i32,
+    t_lo: f32,
+    t_hi: f32,
+    hi_kind: u32,
+    hi_b: f32,
+    // The end of the previous piece (the start of the next).
+    tp: f32,
+    kp: u32,
+    bp: f32,
+    kmin: i32,
+    kmax: i32,
+    // Column boundaries crossed, and pieces emitted so far (one more piece than boundaries).
+    nb: i32,
+    m: i32,
+}
+
+fn piece_walk(l: vec4<f32>, row: i32, xl: i32, xr: i32) -> PieceWalk {
+    var w: PieceWalk;
+    w.l = l;
+    w.xl = xl;
+    w.xr = xr;
+    w.m = 0;
+    let sp = row_span(l, row);
+    if (!sp.valid) {
+        w.nb = -1;
+        return w;
+    }
+    let dx = l.z - l.x;
+    let xa = end_pos(l, sp.t_lo, sp.lo_kind, sp.lo_b).x;
+    let xb = end_pos(l, sp.t_hi, sp.hi_kind, sp.hi_b).x;
+    w.t_lo = sp.t_lo;
+    w.t_hi = sp.t_hi;
+    w.hi_kind = sp.hi_kind;
+    w.hi_b = sp.hi_b;
+    w.tp = sp.t_lo;
+    w.kp = sp.lo_kind;
+    w.bp = sp.lo_b;
+    w.kmin = max(i32(ceil(min(xa, xb))), xl);
+    w.kmax = min(i32(floor(max(xa, xb))), xr);
+    if (dx == 0.0) {
+        w.kmin = 1;
+        w.kmax = 0;
+    }
+    w.nb = max(w.kmax - w.kmin + 1, 0);
+    return w;
+}
+
+fn walk_done(w: PieceWalk) -> bool {
+    return w.m > w.nb;
+}
+
+// The next piece (check walk_done first); the last one ends at the span's end.
+fn walk_next(w: ptr<function, PieceWalk>) -> Piece {
+    let l = (*w).l;
+    let dx = l.z - l.x;
+    var te = (*w).t_hi;
+    var ke = (*w).hi_kind;
+    var be = (*w).hi_b;
+    let m = (*w).m;
+    if (m < (*w).nb) {
+        let k = select((*w).kmax - m, (*w).kmin + m, dx > 0.0);
+        te = clamp((f32(k) - l.x) / dx, (*w).t_lo, (*w).t_hi);
+        ke = END_COL;
+        be = f32(k);
+    }
+    let p = make_piece(l, (*w).tp, (*w).kp, (*w).bp, te, ke, be, (*w).xl, (*w).xr);
+    (*w).tp = te;
+    (*w).kp = ke;
+    (*w).bp = be;
+    (*w).m = m + 1;
     return p;
 }
 

@@ -1,9 +1,24 @@
-// Paint evaluation at a pixel. CPU twin: src/raster/paint.rs.
-// Needs the bindings `layers`, `grads`, `stops` (declared by the stage that includes this);
-// stages that read colours define `blend_color` beside their `colors` binding.
+// Paint evaluation at a pixel, for stages 4, 5 and 6 (prepended at load time after
+// geometry.wgsl). CPU twin: src/raster/paint.rs.
+// Needs the bindings `layers`, `grads`, `stops` (declared by the stage that includes this).
 
-const LAYER_STRIDE: u32 = 4u;   // rule, paint kind (0 none, 1 solid, 2 gradient), paint index, 0
-const GRAD_STRIDE: u32 = 20u;   // see src/raster/gpu.rs `gradient_record`
+// Fill rule and paint of one layer. Rust twin: raster::layout::LayerRecord.
+struct LayerRecord {
+    rule: u32,         // 0 nonzero, 1 even-odd
+    paint_kind: u32,   // 0 none, 1 solid, 2 gradient
+    paint_index: u32,  // colour index (solid) or gradient index
+}
+
+// One gradient. Rust twin: raster::layout::GradientRecord.
+struct GradientRecord {
+    kind: u32,         // 0 linear, 1 radial
+    spread: u32,       // 0 pad, 1 reflect, 2 repeat
+    first_color: u32,
+    n_stops: u32,
+    stops_start: u32,
+    shape: array<f32, 6>,               // linear x1 y1 x2 y2; radial cx cy r fx fy fr
+    canvas_to_gradient: array<f32, 6>,  // affine a b c d e f
+}
 
 struct Blend {
     valid: bool,
@@ -31,14 +46,16 @@ struct GradT {
 fn gradient_t(g: u32, c: vec2<f32>) -> GradT {
     var out: GradT;
     out.valid = true;
-    let base = g * GRAD_STRIDE;
+    let gr = grads[g];
+    let m = gr.canvas_to_gradient;
     let p = vec2<f32>(
-        grads[base + 11u] * c.x + grads[base + 13u] * c.y + grads[base + 15u],
-        grads[base + 12u] * c.x + grads[base + 14u] * c.y + grads[base + 16u],
+        m[0] * c.x + m[2] * c.y + m[4],
+        m[1] * c.x + m[3] * c.y + m[5],
     );
-    if (grads[base] == 0.0) {
-        let p1 = vec2<f32>(grads[base + 5u], grads[base + 6u]);
-        let d = vec2<f32>(grads[base + 7u], grads[base + 8u]) - p1;
+    let sh = gr.shape;
+    if (gr.kind == 0u) {
+        let p1 = vec2<f32>(sh[0], sh[1]);
+        let d = vec2<f32>(sh[2], sh[3]) - p1;
         let len2 = dot(d, d);
         if (len2 <= 0.0) {
             out.t = 1.0;
@@ -47,12 +64,12 @@ fn gradient_t(g: u32, c: vec2<f32>) -> GradT {
         out.t = dot(p - p1, d) / len2;
         return out;
     }
-    let cx = grads[base + 5u];
-    let cy = grads[base + 6u];
-    let r = grads[base + 7u];
-    let fx = grads[base + 8u];
-    let fy = grads[base + 9u];
-    let fr = grads[base + 10u];
+    let cx = sh[0];
+    let cy = sh[1];
+    let r = sh[2];
+    let fx = sh[3];
+    let fy = sh[4];
+    let fr = sh[5];
     let cdx = cx - fx;
     let cdy = cy - fy;
     let dr = r - fr;
@@ -93,8 +110,8 @@ fn gradient_t(g: u32, c: vec2<f32>) -> GradT {
 fn blend_at(layer: u32, px: f32, py: f32, inv_scale: vec2<f32>) -> Blend {
     var out: Blend;
     out.valid = false;
-    let kind = layers[layer * LAYER_STRIDE + 1u];
-    let index = layers[layer * LAYER_STRIDE + 2u];
+    let kind = layers[layer].paint_kind;
+    let index = layers[layer].paint_index;
     if (kind == 0u) {
         return out;
     }
@@ -105,15 +122,15 @@ fn blend_at(layer: u32, px: f32, py: f32, inv_scale: vec2<f32>) -> Blend {
         out.w1 = 0.0;
         return out;
     }
-    let base = index * GRAD_STRIDE;
     let gt = gradient_t(index, vec2<f32>(px * inv_scale.x, py * inv_scale.y));
     if (!gt.valid) {
         return out;
     }
-    let t = spread(gt.t, u32(grads[base + 1u]));
-    let first = u32(grads[base + 2u]);
-    let n = u32(grads[base + 3u]);
-    let off = u32(grads[base + 4u]);
+    let gr = grads[index];
+    let t = spread(gt.t, gr.spread);
+    let first = gr.first_color;
+    let n = gr.n_stops;
+    let off = gr.stops_start;
     if (n == 0u) {
         return out;
     }

@@ -1,4 +1,6 @@
-//! Stage 2, *coverage*: exact area coverage of a pixel row by a layer's lines, and its gradient.
+//! The maths of stage 3, *coverage*, and of stage 7, its backward (run per item by
+//! [`crate::cpu::coverage`] and [`crate::cpu::coverage_backward`]): exact area coverage of a
+//! pixel row by a layer's lines, and its gradient. WGSL twin: `shaders/geometry.wgsl`.
 //!
 //! For a closed polygon, the signed area `A(x, y)` that the polygon covers inside pixel
 //! `[x, x+1] × [y, y+1]` (winding-weighted) is a sum over its lines. Each line is clipped to the
@@ -117,7 +119,8 @@ pub(crate) fn row_span(line: [[f32; 2]; 2], row: i32) -> Option<(f32, End, f32, 
 /// Splits `line` into the pieces inside row `row` for cells `xl ..= xr` (cell `xr` is a sink
 /// whose pieces contribute nothing visible and are skipped). Splits happen at every integer x
 /// in the closed x-range of the row part (so an end on a column boundary gets a zero-length
-/// piece in the cell right of it, see [`row_span`]).
+/// piece in the cell right of it, see [`row_span`]). WGSL twin: `piece_walk` / `walk_next` in
+/// `shaders/geometry.wgsl`, shared there by stages 3 and 7 as this is here.
 #[inline]
 fn walk(line: [[f32; 2]; 2], row: i32, xl: i32, xr: i32, mut f: impl FnMut(Piece)) {
     let Some((t_lo, lo, t_hi, hi)) = row_span(line, row) else { return };

@@ -1,10 +1,12 @@
-//! The GPU implementation of stages 3–4: the WGSL kernels of `shaders/`, launched through
-//! burn's CubeCL/wgpu client so their buffers live beside burn's tensors.
+//! The GPU implementation of stages 3–8 (numbered as in the crate docs): the WGSL kernels of
+//! `shaders/`, launched through burn's CubeCL/wgpu client so their buffers live beside burn's
+//! tensors. Their buffers' records are the structs of [`crate::layout`].
 //!
-//! Kernels, in order (each has a CPU twin, see the shader headers):
-//! forward `coverage` (per layer row) → `composite` (per pixel);
-//! backward `coverage` → `composite_backward` (per pixel) → `color_reduce` (per layer row) →
-//! `coverage_backward` (per layer row) → `line_reduce` (per line).
+//! Kernels, in order (each has a CPU twin of the same name in [`crate::cpu`], and a parity test
+//! against it in `tests/raster_gpu.rs`, run one stage at a time through [`StageRunner`]):
+//! forward 3 `coverage` (per layer row) → 4 `composite` (per pixel);
+//! backward 3 `coverage` → 5 `composite_backward` (per pixel) → 6 `color_reduce` (per layer
+//! row) → 7 `coverage_backward` (per layer row) → 8 `line_reduce` (per line).
 //!
 //! Rows are processed in bands whose cell buffers stay under [`CHUNK_CELLS`], so large renders
 //! (4096², thousands of layers) need bounded GPU memory and binding sizes.
@@ -20,33 +22,34 @@ use burn::backend::wgpu::{KernelSource, SourceKernel, SourceTemplate};
 use super::Frame;
 use super::cpu::RawGrad;
 use crate::error::{RasterError as Error, Result};
-use clipvg_document::scene::{GradientShape, Paint, Scene};
-use clipvg_document::svg::paint::Spread;
+use crate::layout::{BandInfo, GradientRecord, LayerRecord, LineReduceInfo};
+use clipvg_document::scene::{FillRule, Gradient, GradientShape, Paint, Scene, Spread};
 
 /// Most accumulation cells processed at once (the per-cell backward buffers take 32 bytes a
 /// cell: 128 MiB per band).
 pub const CHUNK_CELLS: usize = 1 << 22;
 
+/// Shared by every stage: layouts, the piece walk, fill rules.
 const GEOMETRY: &str = include_str!("../../shaders/geometry.wgsl");
+/// Paint evaluation (stages 4–6).
 const PAINT: &str = include_str!("../../shaders/paint.wgsl");
+/// The forward replay of one layer row at a pixel (stages 4 and 5).
+const OVER: &str = include_str!("../../shaders/over.wgsl");
 
-/// The stages: name, source, and whether they need the paint functions.
-const STAGES: &[(&str, &str, bool)] = &[
-    ("coverage", include_str!("../../shaders/coverage.wgsl"), false),
-    ("composite", include_str!("../../shaders/composite.wgsl"), true),
-    ("composite_backward", include_str!("../../shaders/composite_backward.wgsl"), true),
-    ("color_reduce", include_str!("../../shaders/color_reduce.wgsl"), true),
-    ("coverage_backward", include_str!("../../shaders/coverage_backward.wgsl"), false),
-    ("line_reduce", include_str!("../../shaders/line_reduce.wgsl"), false),
+/// The stages in pipeline order: name, source, and the shared sources prepended to it.
+const STAGES: &[(&str, &str, &[&str])] = &[
+    ("coverage", include_str!("../../shaders/coverage.wgsl"), &[GEOMETRY]),
+    ("composite", include_str!("../../shaders/composite.wgsl"), &[GEOMETRY, PAINT, OVER]),
+    ("composite_backward", include_str!("../../shaders/composite_backward.wgsl"), &[GEOMETRY, PAINT, OVER]),
+    ("color_reduce", include_str!("../../shaders/color_reduce.wgsl"), &[GEOMETRY, PAINT]),
+    ("coverage_backward", include_str!("../../shaders/coverage_backward.wgsl"), &[GEOMETRY]),
+    ("line_reduce", include_str!("../../shaders/line_reduce.wgsl"), &[GEOMETRY]),
 ];
 
 /// The full WGSL source of a stage (shared code prepended).
 pub fn stage_source(name: &str) -> Option<String> {
-    let (_, src, paint) = STAGES.iter().find(|s| s.0 == name)?;
-    let mut s = String::from(GEOMETRY);
-    if *paint {
-        s.push_str(PAINT);
-    }
+    let (_, src, shared) = STAGES.iter().find(|s| s.0 == name)?;
+    let mut s: String = shared.concat();
     s.push_str(src);
     Some(s)
 }
@@ -71,20 +74,26 @@ impl KernelSource for Stage {
     }
 }
 
+/// A buffer holding `data`, padded to at least one record and 16 bytes (wgpu binds no runtime
+/// array without an element, and nothing smaller than 16 bytes).
 fn upload<T: Pod>(client: &Client, data: &[T]) -> Handle {
     let bytes: &[u8] = bytemuck::cast_slice(data);
-    if bytes.len() < 16 {
+    let min = std::mem::size_of::<T>().max(16).next_multiple_of(16);
+    if bytes.len() < min {
         let mut padded = bytes.to_vec();
-        padded.resize(16, 0);
+        padded.resize(min, 0);
         return client.create_from_slice(&padded);
     }
     client.create_from_slice(bytes)
 }
 
+/// A zeroed buffer of `bytes` (at least 16).
 fn zeros(client: &Client, bytes: usize) -> Handle {
     client.create_from_slice(&vec![0u8; bytes.max(16)])
 }
 
+/// Dispatches `invocations` invocations of `stage` (64 per workgroup, as a 2-D grid past
+/// 65 535 workgroups) over `buffers`, bound in order.
 fn launch(client: &Client, stage: &'static str, invocations: usize, buffers: &[&Handle]) {
     let groups = invocations.div_ceil(64).max(1) as u32;
     let x = groups.min(65_535);
@@ -107,26 +116,40 @@ pub(crate) fn read<T: Pod>(client: &Client, handle: Handle, n: usize) -> Result<
     Ok(bytemuck::pod_collect_to_vec(&bytes[..size]))
 }
 
-/// One gradient as 20 floats: kind, spread, first colour, stop count, first offset, six shape
-/// parameters, the canvas→gradient matrix, padding. Keep in sync with `shaders/paint.wgsl`.
-fn gradient_record(g: &clipvg_document::scene::Gradient, offsets_start: usize) -> [f32; 20] {
-    let mut r = [0.0f32; 20];
-    let (kind, params) = match g.shape {
-        GradientShape::Linear { x1, y1, x2, y2 } => (0.0, [x1, y1, x2, y2, 0.0, 0.0]),
-        GradientShape::Radial { cx, cy, r, fx, fy, fr } => (1.0, [cx, cy, r, fx, fy, fr]),
+/// The GPU record of one gradient (its stops' offsets start at `stops_start` of the stop
+/// buffer).
+fn gradient_record(g: &Gradient, stops_start: usize) -> GradientRecord {
+    let (kind, shape) = match g.shape {
+        GradientShape::Linear { x1, y1, x2, y2 } => (0, [x1, y1, x2, y2, 0.0, 0.0]),
+        GradientShape::Radial { cx, cy, r, fx, fy, fr } => (1, [cx, cy, r, fx, fy, fr]),
     };
-    r[0] = kind;
-    r[1] = match g.spread {
-        Spread::Pad => 0.0,
-        Spread::Reflect => 1.0,
-        Spread::Repeat => 2.0,
+    GradientRecord {
+        kind,
+        spread: match g.spread {
+            Spread::Pad => 0,
+            Spread::Reflect => 1,
+            Spread::Repeat => 2,
+        },
+        first_color: g.first_color,
+        n_stops: g.offsets.len() as u32,
+        stops_start: stops_start as u32,
+        shape,
+        canvas_to_gradient: g.canvas_to_gradient,
+    }
+}
+
+/// The GPU record of one layer.
+fn layer_record(l: &super::prepare::Layer) -> LayerRecord {
+    let rule = match l.rule {
+        FillRule::NonZero => 0,
+        FillRule::EvenOdd => 1,
     };
-    r[2] = g.first_color as f32;
-    r[3] = g.offsets.len() as f32;
-    r[4] = offsets_start as f32;
-    r[5..11].copy_from_slice(&params);
-    r[11..17].copy_from_slice(&g.canvas_to_gradient);
-    r
+    let (paint_kind, paint_index) = match l.paint {
+        Paint::None => (0, 0),
+        Paint::Solid(i) => (1, i),
+        Paint::Gradient(g) => (2, g),
+    };
+    LayerRecord { rule, paint_kind, paint_index }
 }
 
 /// Scene-wide buffers shared by every band.
@@ -136,6 +159,7 @@ struct Shared {
     colors: Handle,
     grads: Handle,
     stops: Handle,
+    line_ids: Handle,
     n_lines: usize,
 }
 
@@ -147,22 +171,7 @@ fn shared(client: &Client, scene: &Scene, frame: &Frame) -> Shared {
             [a[0], a[1], b[0], b[1]]
         })
         .collect();
-    let layers: Vec<[u32; 4]> = p
-        .layers
-        .iter()
-        .map(|l| {
-            let rule = match l.rule {
-                clipvg_document::scene::FillRule::NonZero => 0,
-                clipvg_document::scene::FillRule::EvenOdd => 1,
-            };
-            let (kind, index) = match l.paint {
-                Paint::None => (0, 0),
-                Paint::Solid(i) => (1, i),
-                Paint::Gradient(g) => (2, g),
-            };
-            [rule, kind, index, 0]
-        })
-        .collect();
+    let layers: Vec<LayerRecord> = p.layers.iter().map(layer_record).collect();
     let mut stops = Vec::new();
     let mut records = Vec::new();
     for g in &scene.gradients {
@@ -175,11 +184,12 @@ fn shared(client: &Client, scene: &Scene, frame: &Frame) -> Shared {
         colors: upload(client, &scene.colors),
         grads: upload(client, &records),
         stops: upload(client, &stops),
+        line_ids: upload(client, &frame.rows.line_ids),
         n_lines: lines.len(),
     }
 }
 
-/// A band of rows `[y0, y1)` and its chunk-relative buffers.
+/// A band of rows `[y0, y1)` and its band-relative buffers.
 struct Band {
     y0: usize,
     y1: usize,
@@ -192,6 +202,13 @@ struct Band {
     a_off: Handle,
     /// Range of `rows.line_ids` covered by the band (contiguous: rows are row-major).
     line_range: std::ops::Range<usize>,
+}
+
+impl Band {
+    /// Pixels of the band.
+    fn pixels(&self, width: u32) -> usize {
+        (self.y1 - self.y0) * width as usize
+    }
 }
 
 /// Splits the rows into bands of at most [`CHUNK_CELLS`] cells (a single row may exceed it).
@@ -216,12 +233,8 @@ fn band_limits(frame: &Frame) -> Vec<(usize, usize)> {
     out
 }
 
-fn band(client: &Client, frame: &Frame, y0: usize, y1: usize) -> Band {
-    let p = &frame.prepared;
-    let rows = &frame.rows;
-    let (i0, i1) = (rows.starts[y0] as usize, rows.starts[y1] as usize);
-    let items = &rows.items[i0..i1];
-    let flat: Vec<u32> = items.iter().flat_map(|it| [it.layer, it.xl, it.xr, it.lines_start, it.lines_end]).collect();
+/// The first cell of every item (`xr − xl + 1` cells each), and the total at the end.
+pub fn cell_offsets(items: &[super::rows::LayerRow]) -> Vec<u32> {
     let mut a_off = Vec::with_capacity(items.len() + 1);
     let mut cells = 0u32;
     for it in items {
@@ -229,61 +242,157 @@ fn band(client: &Client, frame: &Frame, y0: usize, y1: usize) -> Band {
         cells += it.xr - it.xl + 1;
     }
     a_off.push(cells);
+    a_off
+}
+
+fn band(client: &Client, frame: &Frame, y0: usize, y1: usize) -> Band {
+    let p = &frame.prepared;
+    let rows = &frame.rows;
+    let (i0, i1) = (rows.starts[y0] as usize, rows.starts[y1] as usize);
+    let items = &rows.items[i0..i1];
+    let a_off = cell_offsets(items);
     let starts: Vec<u32> = rows.starts[y0..=y1].iter().map(|s| s - rows.starts[y0]).collect();
     let bg = frame.background;
-    let bg = [bg[0] * bg[3], bg[1] * bg[3], bg[2] * bg[3], bg[3]];
-    let info: [u32; 12] = [
-        p.width,
-        p.height,
-        items.len() as u32,
-        y0 as u32,
-        bg[0].to_bits(),
-        bg[1].to_bits(),
-        bg[2].to_bits(),
-        bg[3].to_bits(),
-        (1.0 / p.scale[0]).to_bits(),
-        (1.0 / p.scale[1]).to_bits(),
-        ((y1 - y0) * p.width as usize) as u32,
-        p.lines.len() as u32,
-    ];
     let line_range = match (items.first(), items.last()) {
         (Some(a), Some(b)) => a.lines_start as usize..b.lines_end as usize,
         _ => 0..0,
+    };
+    let info = BandInfo {
+        width: p.width,
+        height: p.height,
+        n_items: items.len() as u32,
+        y0: y0 as u32,
+        background: [bg[0] * bg[3], bg[1] * bg[3], bg[2] * bg[3], bg[3]],
+        inv_scale: [1.0 / p.scale[0], 1.0 / p.scale[1]],
+        n_pixels: ((y1 - y0) * p.width as usize) as u32,
+        first_line_entry: line_range.start as u32,
     };
     Band {
         y0,
         y1,
         n_items: items.len(),
-        cells: cells as usize,
-        info: upload(client, &info),
+        cells: *a_off.last().unwrap_or(&0) as usize,
+        info: upload(client, &[info]),
         starts: upload(client, &starts),
-        items: upload(client, &flat),
+        items: upload(client, items),
         item_rows: upload(client, &rows.item_rows[i0..i1]),
         a_off: upload(client, &a_off),
         line_range,
     }
 }
 
-fn line_ids_handle(client: &Client, frame: &Frame) -> Handle {
-    upload(client, &frame.rows.line_ids)
+/// Stage 3 over a band: `acc` gets every item's `A`.
+fn run_coverage(client: &Client, sh: &Shared, b: &Band, acc: &Handle) {
+    let buffers = [&b.info, &b.items, &b.item_rows, &b.a_off, &sh.line_ids, &sh.lines, acc];
+    launch(client, "coverage", b.n_items, &buffers);
+}
+
+/// Stage 4 over a band: its pixels of `out` (the whole image).
+fn run_composite(client: &Client, sh: &Shared, b: &Band, width: u32, acc: &Handle, out: &Handle) {
+    let buffers = [&b.info, &b.starts, &b.items, &b.a_off, acc, &sh.layers, &sh.colors, &sh.grads, &sh.stops, out];
+    launch(client, "composite", b.pixels(width), &buffers);
+}
+
+/// dL/d cell buffers of stage 5 over a band.
+struct CellGrads {
+    saved: Handle,
+    g: Handle,
+    cg: Handle,
+}
+
+impl CellGrads {
+    fn zeros(client: &Client, cells: usize) -> Self {
+        CellGrads { saved: zeros(client, cells * 16), g: zeros(client, cells * 4), cg: zeros(client, cells * 16) }
+    }
+}
+
+/// Stage 5 over a band: `grad` is dL/d image (the whole image).
+fn run_composite_backward(
+    client: &Client,
+    sh: &Shared,
+    b: &Band,
+    width: u32,
+    acc: &Handle,
+    grad: &Handle,
+    out: &CellGrads,
+) {
+    let buffers = [
+        &b.info, &b.starts, &b.items, &b.a_off, acc, &sh.layers, &sh.colors, &sh.grads, &sh.stops, grad, &out.saved,
+        &out.g, &out.cg,
+    ];
+    launch(client, "composite_backward", b.pixels(width), &buffers);
+}
+
+/// The colour slots of a band's items: one per solid paint, one per gradient stop, per item.
+struct ColorSlots {
+    /// First slot of every item, and the total at the end.
+    offsets: Vec<u32>,
+    /// The scene colour of every slot.
+    colors: Vec<u32>,
+}
+
+fn color_slots(scene: &Scene, frame: &Frame, b: &Band) -> ColorSlots {
+    let rows = &frame.rows;
+    let items = &rows.items[rows.starts[b.y0] as usize..rows.starts[b.y1] as usize];
+    let mut offsets = Vec::with_capacity(items.len() + 1);
+    let mut colors: Vec<u32> = Vec::new();
+    for it in items {
+        offsets.push(colors.len() as u32);
+        colors.extend(super::cpu::paint_colors(scene, frame.prepared.layers[it.layer as usize].paint));
+    }
+    offsets.push(colors.len() as u32);
+    ColorSlots { offsets, colors }
+}
+
+/// Stage 6 over a band: returns the slot buffer (`slots.colors.len()` vec4s).
+fn run_color_reduce(client: &Client, sh: &Shared, b: &Band, cg: &Handle, slots: &ColorSlots) -> Handle {
+    let offsets = upload(client, &slots.offsets);
+    let out = zeros(client, slots.colors.len() * 16);
+    let buffers = [&b.info, &b.items, &b.item_rows, &b.a_off, &sh.layers, &sh.grads, &sh.stops, cg, &offsets, &out];
+    launch(client, "color_reduce", b.n_items, &buffers);
+    out
+}
+
+/// Stage 7 over a band: returns one dL/d line vec4 per entry of the band's `line_range`.
+fn run_coverage_backward(client: &Client, sh: &Shared, b: &Band, g: &Handle) -> Handle {
+    let suffix = zeros(client, b.cells * 4);
+    let line_slots = zeros(client, b.line_range.len() * 16);
+    let buffers = [&b.info, &b.items, &b.item_rows, &b.a_off, &sh.line_ids, &sh.lines, g, &suffix, &line_slots];
+    launch(client, "coverage_backward", b.n_items, &buffers);
+    line_slots
+}
+
+/// Stage 8 over a band: adds each line's slots, in slot order, to `line_grads`. The CSR from
+/// the band's lines to their slots covers the lines the band touches only: O(slots · log) per
+/// band, whatever the scene's line count.
+fn run_line_reduce(client: &Client, frame: &Frame, b: &Band, line_slots: &Handle, line_grads: &Handle) {
+    let band_ids = &frame.rows.line_ids[b.line_range.clone()];
+    let mut list: Vec<u32> = (0..band_ids.len() as u32).collect();
+    list.sort_by_key(|&k| band_ids[k as usize]); // stable: slot order within a line
+    let (mut band_lines, mut starts) = (Vec::new(), Vec::new());
+    for (at, &k) in list.iter().enumerate() {
+        let l = band_ids[k as usize];
+        if band_lines.last() != Some(&l) {
+            band_lines.push(l);
+            starts.push(at as u32);
+        }
+    }
+    starts.push(list.len() as u32);
+    let info = upload(client, &[LineReduceInfo { n_lines: band_lines.len() as u32 }]);
+    let (start_h, list_h, lines_h) = (upload(client, &starts), upload(client, &list), upload(client, &band_lines));
+    launch(client, "line_reduce", band_lines.len(), &[&info, &start_h, &list_h, line_slots, line_grads, &lines_h]);
 }
 
 /// Renders into a new buffer of `height × width × 4` f32 (straight RGBA).
 pub fn forward(client: &Client, scene: &Scene, frame: &Frame) -> Handle {
     let p = &frame.prepared;
     let sh = shared(client, scene, frame);
-    let line_ids = line_ids_handle(client, frame);
     let out = zeros(client, p.width as usize * p.height as usize * 16);
     for (y0, y1) in band_limits(frame) {
         let b = band(client, frame, y0, y1);
         let acc = zeros(client, b.cells * 4);
-        launch(client, "coverage", b.n_items, &[&b.info, &b.items, &b.item_rows, &b.a_off, &line_ids, &sh.lines, &acc]);
-        launch(
-            client,
-            "composite",
-            (b.y1 - b.y0) * p.width as usize,
-            &[&b.info, &b.starts, &b.items, &b.a_off, &acc, &sh.layers, &sh.colors, &sh.grads, &sh.stops, &out],
-        );
+        run_coverage(client, &sh, &b, &acc);
+        run_composite(client, &sh, &b, p.width, &acc, &out);
     }
     out
 }
@@ -292,9 +401,7 @@ pub fn forward(client: &Client, scene: &Scene, frame: &Frame) -> Handle {
 /// and dL/d colours.
 pub fn backward(client: &Client, scene: &Scene, frame: &Frame, grad: &Handle) -> Result<RawGrad> {
     let p = &frame.prepared;
-    let rows = &frame.rows;
     let sh = shared(client, scene, frame);
-    let line_ids = line_ids_handle(client, frame);
     let line_grads = zeros(client, sh.n_lines * 16);
     let mut colors = vec![[0.0f32; 4]; scene.colors.len()];
     for (y0, y1) in band_limits(frame) {
@@ -303,76 +410,15 @@ pub fn backward(client: &Client, scene: &Scene, frame: &Frame, grad: &Handle) ->
             continue;
         }
         let acc = zeros(client, b.cells * 4);
-        let saved = zeros(client, b.cells * 16);
-        let g = zeros(client, b.cells * 4);
-        let cg = zeros(client, b.cells * 16);
-        let suffix = zeros(client, b.cells * 4);
-        launch(client, "coverage", b.n_items, &[&b.info, &b.items, &b.item_rows, &b.a_off, &line_ids, &sh.lines, &acc]);
-        launch(
-            client,
-            "composite_backward",
-            (b.y1 - b.y0) * p.width as usize,
-            &[
-                &b.info, &b.starts, &b.items, &b.a_off, &acc, &sh.layers, &sh.colors, &sh.grads, &sh.stops, grad,
-                &saved, &g, &cg,
-            ],
-        );
-        // Colour slots: one per solid paint, one per gradient stop, per item.
-        let items = &rows.items[rows.starts[y0] as usize..rows.starts[y1] as usize];
-        let mut slot_off = Vec::with_capacity(items.len() + 1);
-        let mut slot_colors: Vec<u32> = Vec::new();
-        for it in items {
-            slot_off.push(slot_colors.len() as u32);
-            match p.layers[it.layer as usize].paint {
-                Paint::None => {}
-                Paint::Solid(c) => slot_colors.push(c),
-                Paint::Gradient(gi) => {
-                    let gr = &scene.gradients[gi as usize];
-                    slot_colors.extend(gr.first_color..gr.first_color + gr.offsets.len() as u32);
-                }
-            }
-        }
-        slot_off.push(slot_colors.len() as u32);
-        let slot_off_h = upload(client, &slot_off);
-        let slots = zeros(client, slot_colors.len() * 16);
-        launch(
-            client,
-            "color_reduce",
-            b.n_items,
-            &[&b.info, &b.items, &b.item_rows, &b.a_off, &sh.layers, &sh.grads, &sh.stops, &cg, &slot_off_h, &slots],
-        );
-        let line_slots = zeros(client, b.line_range.len() * 16);
-        let slot_base = upload(client, &[b.line_range.start as u32]);
-        launch(
-            client,
-            "coverage_backward",
-            b.n_items,
-            &[&b.info, &b.items, &b.item_rows, &b.a_off, &line_ids, &sh.lines, &g, &suffix, &line_slots, &slot_base],
-        );
-        // CSR from the band's lines to their slots (each line's in slot order), over the lines
-        // the band touches only: O(slots · log) per band, whatever the scene's line count.
-        let band_ids = &rows.line_ids[b.line_range.clone()];
-        let mut list: Vec<u32> = (0..band_ids.len() as u32).collect();
-        list.sort_by_key(|&k| band_ids[k as usize]); // stable: slot order within a line
-        let (mut band_lines, mut starts) = (Vec::new(), Vec::new());
-        for (at, &k) in list.iter().enumerate() {
-            let l = band_ids[k as usize];
-            if band_lines.last() != Some(&l) {
-                band_lines.push(l);
-                starts.push(at as u32);
-            }
-        }
-        starts.push(list.len() as u32);
-        let count_h = upload(client, &[band_lines.len() as u32]);
-        let (start_h, list_h, lines_h) = (upload(client, &starts), upload(client, &list), upload(client, &band_lines));
-        launch(
-            client,
-            "line_reduce",
-            band_lines.len(),
-            &[&count_h, &start_h, &list_h, &line_slots, &line_grads, &lines_h],
-        );
-        let sums: Vec<[f32; 4]> = read(client, slots, slot_colors.len())?;
-        for (c, s) in slot_colors.iter().zip(sums) {
+        let cells = CellGrads::zeros(client, b.cells);
+        run_coverage(client, &sh, &b, &acc);
+        run_composite_backward(client, &sh, &b, p.width, &acc, grad, &cells);
+        let slots = color_slots(scene, frame, &b);
+        let slot_sums = run_color_reduce(client, &sh, &b, &cells.cg, &slots);
+        let line_slots = run_coverage_backward(client, &sh, &b, &cells.g);
+        run_line_reduce(client, frame, &b, &line_slots, &line_grads);
+        let sums: Vec<[f32; 4]> = read(client, slot_sums, slots.colors.len())?;
+        for (c, s) in slots.colors.iter().zip(sums) {
             for k in 0..4 {
                 colors[*c as usize][k] += s[k];
             }
@@ -380,4 +426,77 @@ pub fn backward(client: &Client, scene: &Scene, frame: &Frame, grad: &Handle) ->
     }
     let lines: Vec<[f32; 4]> = read(client, line_grads, sh.n_lines)?;
     Ok(RawGrad { lines, colors })
+}
+
+/// Runs the WGSL stages one at a time on inputs given by the host, for the parity tests against
+/// their CPU twins in [`crate::cpu`]. The whole frame is one band (it must fit [`CHUNK_CELLS`]);
+/// cell buffers follow [`cell_offsets`] of all the frame's items, line slots the frame's
+/// `rows.line_ids`, colour slots [`crate::cpu::color_slot_offsets`].
+pub struct StageRunner<'a> {
+    client: Client,
+    scene: &'a Scene,
+    frame: &'a Frame,
+    sh: Shared,
+    b: Band,
+}
+
+impl<'a> StageRunner<'a> {
+    /// Uploads `frame` to wgpu's default device (bring it up first with
+    /// [`crate::compute::device_for`]).
+    pub fn new(scene: &'a Scene, frame: &'a Frame) -> Result<Self> {
+        use cubecl::device::{WgpuDevice, WgpuDeviceKind};
+        // The device `compute::device_for(Gpu)` gives burn: same id, same client.
+        let client = cubecl::Device::Wgpu(WgpuDevice::new(WgpuDeviceKind::DefaultDevice)).client();
+        if band_limits(frame).len() != 1 {
+            return Err(Error::InvalidInput("the frame needs more than one band".into()));
+        }
+        let sh = shared(&client, scene, frame);
+        let b = band(&client, frame, 0, frame.prepared.height as usize);
+        Ok(StageRunner { client, scene, frame, sh, b })
+    }
+
+    /// Stage 3: every item's `A`.
+    pub fn coverage(&self) -> Result<Vec<f32>> {
+        let acc = zeros(&self.client, self.b.cells * 4);
+        run_coverage(&self.client, &self.sh, &self.b, &acc);
+        read(&self.client, acc, self.b.cells)
+    }
+
+    /// Stage 4 on the cells' `acc`: the straight RGBA image.
+    pub fn composite(&self, acc: &[f32]) -> Result<Vec<f32>> {
+        let p = &self.frame.prepared;
+        let n = p.width as usize * p.height as usize * 4;
+        let out = zeros(&self.client, n * 4);
+        run_composite(&self.client, &self.sh, &self.b, p.width, &upload(&self.client, acc), &out);
+        read(&self.client, out, n)
+    }
+
+    /// Stage 5 on the cells' `acc` and dL/d image: dL/dA and dL/d colour per cell.
+    pub fn composite_backward(&self, acc: &[f32], grad: &[f32]) -> Result<(Vec<f32>, Vec<[f32; 4]>)> {
+        let (c, cells) = (&self.client, self.b.cells);
+        let out = CellGrads::zeros(c, cells);
+        let width = self.frame.prepared.width;
+        run_composite_backward(c, &self.sh, &self.b, width, &upload(c, acc), &upload(c, grad), &out);
+        Ok((read(c, out.g, cells)?, read(c, out.cg, cells)?))
+    }
+
+    /// Stage 6 on dL/d colour per cell: the colour slots.
+    pub fn color_reduce(&self, cg: &[[f32; 4]]) -> Result<Vec<[f32; 4]>> {
+        let slots = color_slots(self.scene, self.frame, &self.b);
+        let out = run_color_reduce(&self.client, &self.sh, &self.b, &upload(&self.client, cg), &slots);
+        read(&self.client, out, slots.colors.len())
+    }
+
+    /// Stage 7 on dL/dA per cell: one dL/d line per `line_ids` entry.
+    pub fn coverage_backward(&self, g: &[f32]) -> Result<Vec<[f32; 4]>> {
+        let out = run_coverage_backward(&self.client, &self.sh, &self.b, &upload(&self.client, g));
+        read(&self.client, out, self.b.line_range.len())
+    }
+
+    /// Stage 8 on the line slots: dL/d line endpoints per line.
+    pub fn line_reduce(&self, line_slots: &[[f32; 4]]) -> Result<Vec<[f32; 4]>> {
+        let out = zeros(&self.client, self.sh.n_lines * 16);
+        run_line_reduce(&self.client, self.frame, &self.b, &upload(&self.client, line_slots), &out);
+        read(&self.client, out, self.sh.n_lines)
+    }
 }

@@ -1,16 +1,26 @@
 //! The differentiable rasterizer.
 //!
-//! Stages (each a module, each with a WGSL twin in `shaders/` where it runs per pixel):
+//! Stages, numbered alike here, in every module header and in every shader header of
+//! `shaders/` (each per-pixel or per-item stage has a WGSL twin and a CPU twin of the same name
+//! in [`cpu`], compared stage by stage in `tests/raster_gpu.rs`):
 //! 1. [`prepare`] (CPU): flatten cubics to lines whose endpoints are linear in the control
 //!    points; expand strokes into outlines; one *layer* per painted fill or stroke.
-//! 2. [`rows`] (CPU): bin each layer's lines into the pixel rows they cross.
-//! 3. [`coverage`]: exact area coverage of each pixel by each layer (accumulation + prefix sum).
-//! 4. composite ([`cpu`], `shaders/composite*.wgsl`): source-over in painter's order.
+//! 2. [`rows`] (CPU): bin each layer's lines into the pixel rows they cross; one *item* per
+//!    layer and row.
+//! 3. `coverage` ([`coverage`] maths, `shaders/coverage.wgsl`): exact area coverage of each
+//!    pixel by each item (accumulation + prefix sum).
+//! 4. `composite` (`shaders/composite.wgsl`): source-over in painter's order.
 //!
-//! The backward pass mirrors them: composite backward → dL/dA per layer pixel → coverage
-//! backward → dL/d line endpoints → outline Jacobians → Bernstein weights → dL/d control
+//! The backward pass mirrors them: 3 again, then
+//! 5. `composite_backward`: the composite in reverse → dL/dA and dL/d colour per item cell;
+//! 6. `color_reduce`: dL/d colour per cell → per colour slot of each item;
+//! 7. `coverage_backward`: dL/dA → dL/d line endpoints, per (item, line) slot;
+//! 8. `line_reduce`: the slots of each line added in a fixed order;
+//!
+//! then (CPU, [`Frame::to_scene_grad`]) outline Jacobians → Bernstein weights → dL/d control
 //! points. Every derivative is the derivative of what the forward computes (checked by finite
-//! differences in the tests), not a sampled estimate.
+//! differences in the tests), not a sampled estimate. The GPU buffers' records are the
+//! `#[repr(C)]` structs of [`layout`], mirrored by WGSL structs.
 
 pub mod compute;
 pub mod coverage;
@@ -18,6 +28,7 @@ pub mod cpu;
 pub mod dual;
 mod error;
 pub mod gpu;
+pub mod layout;
 pub mod op;
 pub mod paint;
 pub mod params;
@@ -256,7 +267,7 @@ pub fn canvas_exceeds_max(canvas_w: f64, canvas_h: f64) -> bool {
 pub fn parse_background(s: &str) -> Result<[f32; 4]> {
     match s.trim() {
         "none" | "transparent" => Ok([0.0; 4]),
-        other => clipvg_document::svg::paint::parse_color(other).map(|c| c.map(|v| v as f32)).ok_or_else(|| {
+        other => clipvg_document::scene::parse_color(other).map(|c| c.map(|v| v as f32)).ok_or_else(|| {
             Error::InvalidInput(format!("unknown background colour \"{s}\" (use white, none or #rrggbb)"))
         }),
     }

@@ -2,8 +2,8 @@
 //! repeat. Stops interpolate straight RGBA linearly (as diffvg does). The colour at a pixel is a
 //! linear blend of at most two colour entries, so its gradient is the blend weights.
 
+use clipvg_document::scene::Spread;
 use clipvg_document::scene::{Gradient, GradientShape, Paint, Scene};
-use clipvg_document::svg::paint::Spread;
 
 /// A pixel's paint as a blend `w0·colors[i0] + w1·colors[i1]` (`w1 = 0` for solid paints).
 #[derive(Clone, Copy, Debug, PartialEq)]

@@ -1,4 +1,5 @@
-//! Stage 1, *prepare* (CPU for both backends): scene → polygons in render pixels.
+//! Stage 1, *prepare* (CPU for both backends; stages numbered as in the crate docs): scene →
+//! polygons in render pixels.
 //!
 //! * **Flatten**: each cubic becomes `n` lines (Wang's bound for a 0.05 px tolerance). Every
 //!   flattened point is a [`BaseVertex`]: `Σ_k B_k(t)·P[ctrl_k]`, linear in the control points,
@@ -120,23 +121,51 @@ pub fn prepare(scene: &Scene, width: u32, height: u32, limits: &Limits) -> Resul
     let mut p = Prepared { width, height, scale, ..Prepared::default() };
     let width_scale = p.width_scale();
     p.stroke_widths = scene.stroke_widths.iter().map(|w| w.max(0.0) * width_scale).collect();
-    let sp = |i: u32| {
-        let q = scene.points[i as usize];
-        [q[0] * scale[0], q[1] * scale[1]]
-    };
-
-    // Flatten every subpath once; fills and strokes share the vertices.
-    struct Poly {
-        ids: Vec<u32>,
-        corner: Vec<bool>,
-        closed: bool,
+    let polys = flatten(scene, &mut p, &over)?;
+    for (si, shape) in scene.shapes.iter().enumerate() {
+        let polys = &polys[shape.subpaths.start as usize..shape.subpaths.end as usize];
+        if shape.fill != Paint::None {
+            let start = p.lines.len() as u32;
+            over(
+                p.lines.len() as u64
+                    + polys.iter().map(|q| if q.ids.len() < 2 { 0 } else { q.ids.len() as u64 }).sum::<u64>(),
+            )?;
+            for poly in polys {
+                // Fills close every subpath, open ones with a straight line.
+                push_loop(&mut p.lines, poly.ids.iter().copied());
+            }
+            push_layer(&mut p, start, shape.fill_rule, shape.fill, si as u32);
+        }
+        if let Some(st) = shape.stroke {
+            add_stroke(&mut p, polys, &st, si as u32, &over)?;
+        }
     }
-    // Subpaths drawn by a visible stroke keep all their lines (an outline reaches past them).
+    Ok(p)
+}
+
+/// One flattened subpath: its vertex ids, which of them are on-curve points (where a stroke's
+/// real join applies), and whether it is closed.
+struct Poly {
+    ids: Vec<u32>,
+    corner: Vec<bool>,
+    closed: bool,
+}
+
+/// The control point ids of cubic `seg` of `s`.
+fn ctrl_of(s: &clipvg_document::scene::Subpath, seg: u32) -> [u32; 4] {
+    let count = s.point_count();
+    let idx = |k: u32| s.first_point + (k % count);
+    [idx(3 * seg), idx(3 * seg + 1), idx(3 * seg + 2), idx(3 * seg + 3)]
+}
+
+/// Which subpaths a visible stroke draws: they keep all their lines (an outline reaches past
+/// the canvas edge they may lie beyond).
+fn stroked_subpaths(scene: &Scene, stroke_widths: &[f32]) -> Vec<bool> {
     let mut stroked = vec![false; scene.subpaths.len()];
     for shape in &scene.shapes {
         if let Some(st) = shape.stroke
             && st.paint != Paint::None
-            && p.stroke_widths.get(st.width as usize).is_some_and(|w| *w > 0.0)
+            && stroke_widths.get(st.width as usize).is_some_and(|w| *w > 0.0)
         {
             for k in shape.subpaths.clone() {
                 if let Some(s) = stroked.get_mut(k as usize) {
@@ -145,14 +174,24 @@ pub fn prepare(scene: &Scene, width: u32, height: u32, limits: &Limits) -> Resul
             }
         }
     }
-    let cull = |si: usize| (!stroked[si]).then_some([width as f32, height as f32]);
-    let ctrl_of = |s: &clipvg_document::scene::Subpath, seg: u32| {
-        let count = s.point_count();
-        let idx = |k: u32| s.first_point + (k % count);
-        [idx(3 * seg), idx(3 * seg + 1), idx(3 * seg + 2), idx(3 * seg + 3)]
+    stroked
+}
+
+/// Flattens every subpath once into `p`'s base vertices (fills and strokes share them), after
+/// counting them against the budget: one vertex per flattened line, plus the end point of
+/// open subpaths (every vertex of a filled or stroked subpath starts at least one line).
+fn flatten(
+    scene: &Scene,
+    p: &mut Prepared,
+    over: &impl Fn(u64) -> Result<(), LimitExceeded>,
+) -> Result<Vec<Poly>, LimitExceeded> {
+    let scale = p.scale;
+    let sp = |i: u32| {
+        let q = scene.points[i as usize];
+        [q[0] * scale[0], q[1] * scale[1]]
     };
-    // Count first: one vertex per flattened line, plus the end point of open subpaths. Every
-    // vertex of a filled or stroked subpath starts at least one line.
+    let stroked = stroked_subpaths(scene, &p.stroke_widths);
+    let cull = |si: usize| (!stroked[si]).then_some([p.width as f32, p.height as f32]);
     let mut vertices = 0u64;
     // Lines per cubic (≤ 256), kept for the pass that makes them.
     let mut per_cubic: Vec<u16> = Vec::with_capacity(scene.subpaths.iter().map(|s| s.segments as usize).sum());
@@ -172,10 +211,7 @@ pub fn prepare(scene: &Scene, width: u32, height: u32, limits: &Limits) -> Resul
     let mut polys: Vec<Poly> = Vec::with_capacity(scene.subpaths.len());
     let mut per_cubic = per_cubic.into_iter();
     for s in &scene.subpaths {
-        let count = s.point_count();
-        let idx = |k: u32| s.first_point + (k % count);
-        let mut ids = Vec::new();
-        let mut corner = Vec::new();
+        let (mut ids, mut corner) = (Vec::new(), Vec::new());
         for seg in 0..s.segments {
             let ctrl = ctrl_of(s, seg);
             let c = ctrl.map(sp);
@@ -191,7 +227,7 @@ pub fn prepare(scene: &Scene, width: u32, height: u32, limits: &Limits) -> Resul
         }
         if !s.closed && s.segments > 0 {
             // The final on-curve point of an open subpath.
-            let last = idx(3 * s.segments);
+            let last = s.first_point + (3 * s.segments) % s.point_count();
             ids.push(p.positions.len() as u32);
             corner.push(true);
             p.base.push(BaseVertex { ctrl: [last; 4], w: [1.0, 0.0, 0.0, 0.0] });
@@ -199,59 +235,50 @@ pub fn prepare(scene: &Scene, width: u32, height: u32, limits: &Limits) -> Resul
         }
         polys.push(Poly { ids, corner, closed: s.closed });
     }
+    Ok(polys)
+}
 
-    for (si, shape) in scene.shapes.iter().enumerate() {
-        let polys = &polys[shape.subpaths.start as usize..shape.subpaths.end as usize];
-        if shape.fill != Paint::None {
-            let start = p.lines.len() as u32;
-            over(
-                p.lines.len() as u64
-                    + polys.iter().map(|q| if q.ids.len() < 2 { 0 } else { q.ids.len() as u64 }).sum::<u64>(),
-            )?;
-            for poly in polys {
-                // Fills close every subpath, open ones with a straight line.
-                push_loop(&mut p.lines, poly.ids.iter().copied());
-            }
-            push_layer(&mut p, start, shape.fill_rule, shape.fill, si as u32);
-        }
-        if let Some(st) = shape.stroke {
-            let style = StrokeStyle {
-                width_index: st.width,
-                half_width: p.stroke_widths[st.width as usize] / 2.0,
-                cap: st.cap,
-                join: st.join,
-                miter_limit: st.miter_limit,
-            };
-            if style.half_width <= 0.0 || st.paint == Paint::None {
-                continue;
-            }
-            let start = p.lines.len() as u32;
-            for poly in polys {
-                let loops = stroke::outline(&poly.ids, &poly.corner, poly.closed, &p.positions, &style);
-                over(
-                    p.lines.len() as u64
-                        + loops.iter().map(|l| if l.len() < 2 { 0 } else { l.len() as u64 }).sum::<u64>(),
-                )?;
-                for lp in loops {
-                    let ids: Vec<u32> = lp
-                        .into_iter()
-                        .map(|pt| match pt {
-                            OutlinePoint::Base(i) => i,
-                            OutlinePoint::Derived(v) => {
-                                let pos = v.position(&p.positions, style.half_width);
-                                p.derived.push(v);
-                                p.positions.push(pos);
-                                (p.positions.len() - 1) as u32
-                            }
-                        })
-                        .collect();
-                    push_loop(&mut p.lines, ids.into_iter());
-                }
-            }
-            push_layer(&mut p, start, FillRule::NonZero, st.paint, si as u32);
+/// The stroke layer of shape `si` over its flattened `polys` (nothing for a zero width or no
+/// paint), its outlines counted against the budget as they are built.
+fn add_stroke(
+    p: &mut Prepared,
+    polys: &[Poly],
+    st: &clipvg_document::scene::Stroke,
+    si: u32,
+    over: &impl Fn(u64) -> Result<(), LimitExceeded>,
+) -> Result<(), LimitExceeded> {
+    let style = StrokeStyle {
+        width_index: st.width,
+        half_width: p.stroke_widths[st.width as usize] / 2.0,
+        cap: st.cap,
+        join: st.join,
+        miter_limit: st.miter_limit,
+    };
+    if style.half_width <= 0.0 || st.paint == Paint::None {
+        return Ok(());
+    }
+    let start = p.lines.len() as u32;
+    for poly in polys {
+        let loops = stroke::outline(&poly.ids, &poly.corner, poly.closed, &p.positions, &style);
+        over(p.lines.len() as u64 + loops.iter().map(|l| if l.len() < 2 { 0 } else { l.len() as u64 }).sum::<u64>())?;
+        for lp in loops {
+            let ids: Vec<u32> = lp
+                .into_iter()
+                .map(|pt| match pt {
+                    OutlinePoint::Base(i) => i,
+                    OutlinePoint::Derived(v) => {
+                        let pos = v.position(&p.positions, style.half_width);
+                        p.derived.push(v);
+                        p.positions.push(pos);
+                        (p.positions.len() - 1) as u32
+                    }
+                })
+                .collect();
+            push_loop(&mut p.lines, ids.into_iter());
         }
     }
-    Ok(p)
+    push_layer(p, start, FillRule::NonZero, st.paint, si);
+    Ok(())
 }
 
 fn eval(c: &[[f32; 2]; 4], w: &[f32; 4]) -> [f32; 2] {

@@ -1,4 +1,4 @@
-//! Stage 1b, *binning by rows* (CPU, for both backends): for every pixel row, the layers that
+//! Stage 2, *binning by rows* (CPU, for both backends): for every pixel row, the layers that
 //! touch it in painter's order, each with its x-range and the lines crossing the row.
 //!
 //! Cost then follows covered area: a layer costs its rows × its width in each row, and nothing
@@ -9,21 +9,25 @@ use std::ops::Range;
 use super::coverage::row_span;
 use super::prepare::Prepared;
 
-/// One layer's part of one pixel row.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// One layer's part of one pixel row (an *item*: the GPU's per-item stages run one invocation
+/// each). Uploaded as it is: WGSL twin `struct LayerRow` in `shaders/geometry.wgsl`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, bytemuck::Pod, bytemuck::Zeroable)]
 #[repr(C)]
 pub struct LayerRow {
+    /// Index into the prepared layers.
     pub layer: u32,
     /// First cell (pixel column) of the row's accumulation.
     pub xl: u32,
     /// End of the visible cells (exclusive); `A` is zero from here on.
     pub xr: u32,
-    /// Range into [`Rows::line_ids`].
+    /// Range into [`Rows::line_ids`]: first entry…
     pub lines_start: u32,
+    /// …and one past the last.
     pub lines_end: u32,
 }
 
 impl LayerRow {
+    /// The item's entries of [`Rows::line_ids`].
     pub fn lines(&self) -> Range<usize> {
         self.lines_start as usize..self.lines_end as usize
     }

@@ -151,97 +151,99 @@ pub fn outline(
     pos: &[[f32; 2]],
     style: &StrokeStyle,
 ) -> Vec<Vec<OutlinePoint>> {
-    // Drop zero-length segments.
+    let Some((v, is_corner)) = distinct_vertices(ids, corner, closed, pos) else { return Vec::new() };
+    let o = Outliner { v, is_corner, closed, pos, style };
+    let left = o.side(1.0);
+    let mut right = o.side(-1.0);
+    right.reverse();
+    if closed {
+        return vec![left, right];
+    }
+    let (la, lb) = o.seg(o.seg_count() - 1);
+    let (fa, fb) = o.seg(0);
+    let mut loop_ = left;
+    loop_.extend(o.cap(true, la, lb));
+    loop_.extend(right);
+    loop_.extend(o.cap(false, fa, fb));
+    vec![loop_]
+}
+
+/// The polyline without zero-length segments (a dropped vertex passes its corner mark on), and
+/// without a closing vertex equal to the first; `None` when too few vertices remain to stroke.
+fn distinct_vertices(ids: &[u32], corner: &[bool], closed: bool, pos: &[[f32; 2]]) -> Option<(Vec<u32>, Vec<bool>)> {
+    let same = |a: u32, b: u32| {
+        let (p, q) = (pos[a as usize], pos[b as usize]);
+        (p[0] - q[0]).abs() < 1e-6 && (p[1] - q[1]).abs() < 1e-6
+    };
     let mut v: Vec<u32> = Vec::with_capacity(ids.len());
     let mut is_corner: Vec<bool> = Vec::with_capacity(ids.len());
     for (i, &id) in ids.iter().enumerate() {
-        if let Some(&last) = v.last() {
-            let (p, q) = (pos[last as usize], pos[id as usize]);
-            if (p[0] - q[0]).abs() < 1e-6 && (p[1] - q[1]).abs() < 1e-6 {
-                *is_corner.last_mut().unwrap() |= corner[i];
-                continue;
-            }
+        if let Some(&last) = v.last()
+            && same(last, id)
+        {
+            *is_corner.last_mut().unwrap() |= corner[i];
+            continue;
         }
         v.push(id);
         is_corner.push(corner[i]);
     }
-    if closed && v.len() > 1 {
-        let (p, q) = (pos[v[0] as usize], pos[*v.last().unwrap() as usize]);
-        if (p[0] - q[0]).abs() < 1e-6 && (p[1] - q[1]).abs() < 1e-6 {
-            v.pop();
-            is_corner.pop();
-        }
+    if closed && v.len() > 1 && same(v[0], *v.last().unwrap()) {
+        v.pop();
+        is_corner.pop();
     }
     if v.len() < 2 || (closed && v.len() < 3) {
-        return Vec::new();
+        return None;
     }
-    let mk = |kind: OutlineKind, a: u32, b: u32, c: u32| {
-        OutlinePoint::Derived(OutlineVertex { kind, inputs: [a, b, c], width: style.width_index })
-    };
-    let n = v.len();
-    let seg_count = if closed { n } else { n - 1 };
-    let seg = |i: usize| (v[i % n], v[(i + 1) % n]);
-    // One side: offsets of every segment with joins between them.
-    let side = |s: f32| -> Vec<OutlinePoint> {
+    Some((v, is_corner))
+}
+
+/// One polyline being outlined (its vertices distinct, see [`distinct_vertices`]).
+struct Outliner<'a> {
+    v: Vec<u32>,
+    is_corner: Vec<bool>,
+    closed: bool,
+    pos: &'a [[f32; 2]],
+    style: &'a StrokeStyle,
+}
+
+impl Outliner<'_> {
+    fn mk(&self, kind: OutlineKind, a: u32, b: u32, c: u32) -> OutlinePoint {
+        OutlinePoint::Derived(OutlineVertex { kind, inputs: [a, b, c], width: self.style.width_index })
+    }
+
+    fn seg_count(&self) -> usize {
+        if self.closed { self.v.len() } else { self.v.len() - 1 }
+    }
+
+    /// Segment `i` as its two vertex ids.
+    fn seg(&self, i: usize) -> (u32, u32) {
+        let n = self.v.len();
+        (self.v[i % n], self.v[(i + 1) % n])
+    }
+
+    /// One side: offsets of every segment with joins between them.
+    fn side(&self, s: f32) -> Vec<OutlinePoint> {
         let mut out = Vec::new();
         // The inner corner of the previous join replaced this segment's start offset.
         let mut skip_start = false;
         let mut drop_first = false;
+        let seg_count = self.seg_count();
         for i in 0..seg_count {
-            let (a, b) = seg(i);
+            let (a, b) = self.seg(i);
             if !skip_start {
-                out.push(mk(OutlineKind::OffsetStart { s }, a, b, b));
+                out.push(self.mk(OutlineKind::OffsetStart { s }, a, b, b));
             }
             skip_start = false;
-            out.push(mk(OutlineKind::OffsetEnd { s }, a, b, b));
-            let has_next = closed || i + 1 < seg_count;
+            out.push(self.mk(OutlineKind::OffsetEnd { s }, a, b, b));
+            let has_next = self.closed || i + 1 < seg_count;
             if !has_next {
                 break;
             }
-            let (_, c) = seg(i + 1);
-            let (pa, pb, pc) = (pos[a as usize], pos[b as usize], pos[c as usize]);
-            let (d0, d1) = ([pb[0] - pa[0], pb[1] - pa[1]], [pc[0] - pb[0], pc[1] - pb[1]]);
-            let cross = (d0[0] * d1[1] - d0[1] * d1[0]) as f64;
-            let dot = (d0[0] * d1[0] + d0[1] * d1[1]) as f64;
-            let (l0, l1) = (d0[0].hypot(d0[1]) as f64, d1[0].hypot(d1[1]) as f64);
-            let n0 = [-d0[1], d0[0]];
-            // Turning towards this side makes it the inner side.
-            let inner = (s as f64) * ((n0[0] * d1[0] + n0[1] * d1[1]) as f64) > 0.0;
-            if inner {
-                // The inner offsets meet at the inner miter point, h·tan(θ/2) back along each
-                // segment. Where both segments are long enough, end them there (a simple
-                // outline: no overlap to double-count in edge pixels); else pivot through the
-                // vertex and let the nonzero rule fill the overlap.
-                let back = style.half_width as f64 * cross.abs() / (l0 * l1 + dot).max(1e-12);
-                if back <= 0.5 * l0.min(l1) {
-                    out.pop();
-                    out.push(mk(OutlineKind::Miter { s }, a, b, c));
-                    skip_start = true;
-                    if closed && i + 1 == seg_count {
-                        drop_first = true;
-                    }
-                } else {
-                    out.push(OutlinePoint::Base(b));
-                }
-                continue;
-            }
-            let angle = cross.atan2(dot);
-            let join = if is_corner[(i + 1) % n] { style.join } else { LineJoin::Bevel };
-            match join {
-                LineJoin::Bevel => {}
-                LineJoin::Miter => {
-                    // Miter length / width = 1 / sin(θ/2) with θ the angle between segments.
-                    let cos_turn = dot / (l0 * l1);
-                    let ratio = (2.0 / (1.0 + cos_turn).max(1e-12)).sqrt();
-                    if ratio <= style.miter_limit as f64 {
-                        out.push(mk(OutlineKind::Miter { s }, a, b, c));
-                    }
-                }
-                LineJoin::Round => {
-                    let count = arc_steps(style.half_width as f64, angle);
-                    for k in 1..count {
-                        out.push(mk(OutlineKind::JoinArc { s, k, count }, a, b, c));
-                    }
+            let (_, c) = self.seg(i + 1);
+            if self.join(&mut out, s, i, [a, b, c]) {
+                skip_start = true;
+                if self.closed && i + 1 == seg_count {
+                    drop_first = true;
                 }
             }
         }
@@ -249,36 +251,73 @@ pub fn outline(
             out.remove(0);
         }
         out
-    };
-    let cap = |end: bool, a: u32, b: u32| -> Vec<OutlinePoint> {
-        match style.cap {
+    }
+
+    /// The corner at `b` between segments `i` (a→b) and `i + 1` (b→c) on side `s`, after the
+    /// end offset of segment `i` in `out`. Returns whether an inner miter point replaced that
+    /// end offset (and so replaces the next segment's start offset too).
+    fn join(&self, out: &mut Vec<OutlinePoint>, s: f32, i: usize, [a, b, c]: [u32; 3]) -> bool {
+        let (pa, pb, pc) = (self.pos[a as usize], self.pos[b as usize], self.pos[c as usize]);
+        let (d0, d1) = ([pb[0] - pa[0], pb[1] - pa[1]], [pc[0] - pb[0], pc[1] - pb[1]]);
+        let cross = (d0[0] * d1[1] - d0[1] * d1[0]) as f64;
+        let dot = (d0[0] * d1[0] + d0[1] * d1[1]) as f64;
+        let (l0, l1) = (d0[0].hypot(d0[1]) as f64, d1[0].hypot(d1[1]) as f64);
+        let n0 = [-d0[1], d0[0]];
+        // Turning towards this side makes it the inner side.
+        let inner = (s as f64) * ((n0[0] * d1[0] + n0[1] * d1[1]) as f64) > 0.0;
+        if inner {
+            // The inner offsets meet at the inner miter point, h·tan(θ/2) back along each
+            // segment. Where both segments are long enough, end them there (a simple
+            // outline: no overlap to double-count in edge pixels); else pivot through the
+            // vertex and let the nonzero rule fill the overlap.
+            let back = self.style.half_width as f64 * cross.abs() / (l0 * l1 + dot).max(1e-12);
+            if back <= 0.5 * l0.min(l1) {
+                out.pop();
+                out.push(self.mk(OutlineKind::Miter { s }, a, b, c));
+                return true;
+            }
+            out.push(OutlinePoint::Base(b));
+            return false;
+        }
+        let angle = cross.atan2(dot);
+        let join = if self.is_corner[(i + 1) % self.v.len()] { self.style.join } else { LineJoin::Bevel };
+        match join {
+            LineJoin::Bevel => {}
+            LineJoin::Miter => {
+                // Miter length / width = 1 / sin(θ/2) with θ the angle between segments.
+                let cos_turn = dot / (l0 * l1);
+                let ratio = (2.0 / (1.0 + cos_turn).max(1e-12)).sqrt();
+                if ratio <= self.style.miter_limit as f64 {
+                    out.push(self.mk(OutlineKind::Miter { s }, a, b, c));
+                }
+            }
+            LineJoin::Round => {
+                let count = arc_steps(self.style.half_width as f64, angle);
+                for k in 1..count {
+                    out.push(self.mk(OutlineKind::JoinArc { s, k, count }, a, b, c));
+                }
+            }
+        }
+        false
+    }
+
+    /// The cap at the end of segment a→b (`end`) or at its start.
+    fn cap(&self, end: bool, a: u32, b: u32) -> Vec<OutlinePoint> {
+        match self.style.cap {
             LineCap::Butt => Vec::new(),
             LineCap::Square => {
                 let (s0, s1) = if end { (1.0, -1.0) } else { (-1.0, 1.0) };
                 vec![
-                    mk(OutlineKind::SquareCap { end, s: s0 }, a, b, b),
-                    mk(OutlineKind::SquareCap { end, s: s1 }, a, b, b),
+                    self.mk(OutlineKind::SquareCap { end, s: s0 }, a, b, b),
+                    self.mk(OutlineKind::SquareCap { end, s: s1 }, a, b, b),
                 ]
             }
             LineCap::Round => {
-                let count = arc_steps(style.half_width as f64, std::f64::consts::PI);
-                (1..count).map(|k| mk(OutlineKind::CapArc { end, k, count }, a, b, b)).collect()
+                let count = arc_steps(self.style.half_width as f64, std::f64::consts::PI);
+                (1..count).map(|k| self.mk(OutlineKind::CapArc { end, k, count }, a, b, b)).collect()
             }
         }
-    };
-    let left = side(1.0);
-    let mut right = side(-1.0);
-    right.reverse();
-    if closed {
-        return vec![left, right];
     }
-    let (la, lb) = seg(seg_count - 1);
-    let (fa, fb) = seg(0);
-    let mut loop_ = left;
-    loop_.extend(cap(true, la, lb));
-    loop_.extend(right);
-    loop_.extend(cap(false, fa, fb));
-    vec![loop_]
 }
 
 #[cfg(test)]

@@ -16,7 +16,7 @@ use kurbo::{Affine, Rect};
 use serde::Serialize;
 
 use crate::svg::ElementId;
-use crate::svg::paint::Spread;
+pub use crate::svg::paint::{Spread, parse_color};
 use crate::svg::style::Origin;
 
 /// A subpath: `segments` cubic segments whose control points start at `first_point`.
