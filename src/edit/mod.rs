@@ -1,12 +1,13 @@
 //! The CLIPVG edit: "make these shapes look like the words".
 //!
-//! [`edit`] takes a document and an [`EditRequest`]: it resolves the ROIs and the trainable
-//! set, embeds the prompts once, then [`optimize`]s the scene's points and colours against the
+//! [`edit`] takes a document and an [`EditRequest`]: [`plan`] resolves the ROIs and the
+//! trainable set (once, for every front end), [`edit_planned`] embeds the prompts once, then [`optimize`]s the scene's points and colours against the
 //! directional CLIP loss of every ROI, and writes the result back into the document. Only the
 //! trainable elements change; a failure leaves nothing half-written (the caller gets an error
 //! and the input document is untouched).
 
 pub mod optimize;
+pub mod plan;
 pub mod request;
 pub mod views;
 
@@ -17,14 +18,15 @@ use burn::tensor::Device;
 use serde::Serialize;
 
 pub use optimize::{Progress, Stop};
-pub use request::{EditMode, EditRequest, Preset, RoiRequest};
+pub use plan::{Plan, PlannedRoi};
+pub use request::{CanvasBox, EditMode, EditRequest, Preset, Roi, parse_edit_request};
 
 use crate::clip::{Clip, ClipTokenizer, ImageProcessor, normalize, resolve_model};
 use crate::compute::{BackendChoice, device_for};
 use crate::error::{Error, Result};
 use crate::raster::op::{render_tensor, scene_tensors};
-use crate::scene::{BuildOptions, Trainable, WriteBack, build, rois_of, write_back};
-use crate::svg::{Document, ElementId, INKSCAPE_NS};
+use crate::scene::{WriteBack, write_back};
+use crate::svg::Document;
 use optimize::{RoiGuide, catch_gpu, embed_text, job_for, to_nchw, with_params};
 
 /// A loaded CLIP model with its tokenizer, on its device. Load once, edit many times.
@@ -86,86 +88,26 @@ pub struct Hooks<'a> {
     pub snapshot: Option<(usize, &'a mut dyn FnMut(usize, &str))>,
 }
 
-fn label_prompt(doc: &Document, el: ElementId) -> Option<String> {
-    let e = doc.element(el);
-    e.attr("data-clipvg-prompt")
-        .or_else(|| e.attr_ns(INKSCAPE_NS, "label"))
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_string)
+/// Runs a CLIPVG edit of `doc`: plans it ([`plan::plan`]) and runs the plan.
+pub fn edit(doc: &Document, req: &EditRequest, model: &Model, hooks: Hooks<'_>) -> Result<EditOutcome> {
+    let plan = plan::plan(doc, req, &mut clipvg_document::no_progress())?;
+    edit_planned(doc, req, &plan, model, hooks)
 }
 
-/// Runs a CLIPVG edit of `doc`.
-pub fn edit(doc: &Document, req: &EditRequest, model: &Model, hooks: Hooks<'_>) -> Result<EditOutcome> {
-    req.validate()?;
-    let ids = |names: &[String]| -> Result<Vec<ElementId>> { names.iter().map(|n| Ok(doc.require_id(n)?)).collect() };
-    let roi_elements: Vec<Option<ElementId>> = req
-        .rois
-        .iter()
-        .map(|r| r.element.as_deref().map(|n| Ok(doc.require_id(n)?)).transpose())
-        .collect::<Result<_>>()?;
-    let selected = ids(&req.select)?;
-    let trainable = if !selected.is_empty() {
-        Trainable::Elements(selected)
-    } else if roi_elements.iter().any(Option::is_some) {
-        Trainable::Elements(roi_elements.iter().flatten().copied().collect())
-    } else {
-        Trainable::All
-    };
-    let built = build(doc, &BuildOptions { trainable, limits: req.limits })?;
+/// Runs a CLIPVG edit of `doc` that [`plan::plan`] planned from `req`.
+// Over 80 lines: the budget check, the guides of every ROI and the optimisation share the
+// scene, the device and the hooks inside one `catch_gpu`; split, they would pass all of them.
+pub fn edit_planned(doc: &Document, req: &EditRequest, plan: &Plan, model: &Model, hooks: Hooks<'_>) -> Result<EditOutcome> {
+    let built = &plan.built;
     let base_scene = &built.scene;
-    let with_bg = req.background_layer.map(|rgba| with_background(base_scene, rgba));
-    let scene = with_bg.as_ref().unwrap_or(base_scene);
-    if !scene.shapes.iter().any(|s| s.trainable) {
-        return Err(Error::EmptySelection(
-            "the selection contains no paths or shapes clipvg can edit (text, images and shapes drawn through <use> cannot be edited)".into(),
-        ));
-    }
-
-    // ROIs in canvas pixels, with their prompts.
-    let canvas = kurbo::Rect::new(0.0, 0.0, built.canvas.width, built.canvas.height);
-    let mut specs: Vec<(Option<String>, [f64; 4], &RoiRequest)> = Vec::new();
-    let whole = RoiRequest::default();
-    let whole_req = RoiRequest { n_patches: req.whole_canvas_patches, ..whole };
-    if req.whole_canvas {
-        specs.push((req.prompt.clone(), [0.0, 0.0, canvas.width(), canvas.height()], &whole_req));
-    }
-    for (r, el) in req.rois.iter().zip(&roi_elements) {
-        let rect = match (el, r.rect) {
-            (Some(el), _) => rois_of(doc, scene, &built.map, &[*el])?[0].rect,
-            (None, Some(b)) => {
-                let b = kurbo::Rect::new(b[0], b[1], b[0] + b[2], b[1] + b[3]).intersect(canvas);
-                if b.width() <= 0.0 || b.height() <= 0.0 {
-                    return Err(Error::InvalidInput(format!(
-                        "ROI box {:?} lies outside the canvas",
-                        r.rect.unwrap_or_default()
-                    )));
-                }
-                [b.x0, b.y0, b.width(), b.height()]
-            }
-            (None, None) => unreachable!("validated"),
-        };
-        let prompt = r
-            .prompt
-            .clone()
-            .or_else(|| if req.prompts_from_labels { el.and_then(|e| label_prompt(doc, e)) } else { None })
-            .or_else(|| req.prompt.clone());
-        specs.push((prompt, rect, r));
-    }
-    if req.target_image.is_none()
-        && let Some(i) = specs.iter().position(|s| s.0.as_deref().is_none_or(|p| p.trim().is_empty()))
-    {
-        return Err(Error::InvalidInput(format!("ROI {i} has no prompt (give --prompt or a prompt per ROI)")));
-    }
-
-    // Render size: long side `size`, aspect kept.
-    let (cw, ch) = (built.canvas.width, built.canvas.height);
-    let scale = req.size as f64 / cw.max(ch);
-    let (rw, rh) = (((cw * scale).round() as u32).max(1), ((ch * scale).round() as u32).max(1));
+    let with_bg = plan.with_background.as_ref();
+    let scene = plan.scene();
+    let scale = plan.scale;
+    let (rw, rh) = plan.render;
     let job = job_for(scene, rw, rh, &req.limits);
     // Budgets before the big buffers: the render's pixels, its flattened lines, and the memory
     // of the render, its gradients, the views and the CLIP batch of one iteration.
-    let views: usize = specs.iter().map(|(_, _, r)| 1 + r.n_patches).sum();
+    let views: usize = plan.rois.iter().map(|r| 1 + r.n_patches).sum();
     let other = optimize::views_and_clip_memory(&model.clip, views);
     drop(crate::raster::Frame::with_budget(scene, rw, rh, job.background, &req.limits, true, other)?);
 
@@ -178,7 +120,7 @@ pub fn edit(doc: &Document, req: &EditRequest, model: &Model, hooks: Hooks<'_>) 
         let original = to_nchw(render_tensor(p, c, w, job.clone()));
         let mut guides = Vec::new();
         let reference_text = if req.target_image.is_none() {
-            Some(embed_text(clip, &model.tokenizer, &req.reference_text, req.templates, &ad)?)
+            Some(embed_text(clip, &model.tokenizer, &req.reference_text, req.prompt_templates, &ad)?)
         } else {
             None
         };
@@ -191,18 +133,19 @@ pub fn edit(doc: &Document, req: &EditRequest, model: &Model, hooks: Hooks<'_>) 
             None => None,
         };
         let mut prompt_cache: Vec<(String, burn::tensor::Tensor<2>)> = Vec::new();
-        for (prompt, rect, r) in &specs {
+        for r in &plan.rois {
+            let rect = r.rect;
             let render_rect = [rect[0] * scale, rect[1] * scale, rect[2] * scale, rect[3] * scale];
             let view = views::whole_view(render_rect, s, None::<&mut rand_chacha::ChaCha8Rng>);
             let orig = clip.encode_image(normalize(optimize::sample_views(original.clone(), &[view], s)));
             let (target, reference) = match (&target_image, &reference_text) {
                 (Some(t), _) => (t.clone(), orig.clone()),
                 (None, Some(rt)) => {
-                    let prompt = prompt.clone().unwrap_or_default();
+                    let prompt = r.prompt.clone().unwrap_or_default();
                     let t = match prompt_cache.iter().find(|(p, _)| *p == prompt) {
                         Some((_, t)) => t.clone(),
                         None => {
-                            let t = embed_text(clip, &model.tokenizer, &prompt, req.templates, &ad)?;
+                            let t = embed_text(clip, &model.tokenizer, &prompt, req.prompt_templates, &ad)?;
                             prompt_cache.push((prompt, t.clone()));
                             t
                         }
@@ -250,7 +193,7 @@ pub fn edit(doc: &Document, req: &EditRequest, model: &Model, hooks: Hooks<'_>) 
             every,
         )?;
         let updated = with_params(scene, &result.points, &result.colors);
-        let (svg, changed) = match &with_bg {
+        let (svg, changed) = match with_bg {
             None => {
                 let svg = write_back(doc, scene, &built.map, &updated, WriteBack::default())?;
                 (svg, changed_elements(doc, scene, &updated, &built.map))
@@ -274,9 +217,10 @@ pub fn edit(doc: &Document, req: &EditRequest, model: &Model, hooks: Hooks<'_>) 
                 stop: result.stop,
                 losses: result.losses,
                 changed,
-                rois: specs
+                rois: plan
+                    .rois
                     .iter()
-                    .map(|(p, r, _)| (p.clone().unwrap_or_else(|| "(image target)".into()), *r))
+                    .map(|r| (r.prompt.clone().unwrap_or_else(|| "(image target)".into()), r.rect))
                     .collect(),
                 elapsed_s: result.elapsed.as_secs_f64(),
             },

@@ -225,7 +225,7 @@ pub fn optimize(
     let [np, nc, nw] = padded_lengths(scene);
     // Masks: 1 where the optimizer may move a value.
     let shape_on = req.mode != EditMode::Colour && req.shape_lr > 0.0;
-    let color_on = req.mode != EditMode::Shape && req.color_lr > 0.0;
+    let color_on = req.mode != EditMode::Shape && req.colour_lr > 0.0;
     let mut pmask = vec![0.0f32; np * 2];
     if shape_on {
         for (i, t) in trainable_points.iter().enumerate() {
@@ -296,7 +296,7 @@ pub fn optimize(
             sp = s;
         }
         if let (true, Some(g)) = (color_on, gc) {
-            let (t, s) = adam.step(req.color_lr as f64, c.clone(), g, sc.take());
+            let (t, s) = adam.step(req.colour_lr as f64, c.clone(), g, sc.take());
             nc_ = t.clamp(0.0, 1.0).mask_where(c_frozen.clone(), c0.clone());
             sc = s;
         }
