@@ -204,7 +204,8 @@ fn manifest_params_match_the_table_field_by_field() {
     for action in &manifest.actions {
         let effect = effects.iter().find(|e| e.id == action.id).unwrap();
         for (p, inx) in action.params.iter().zip(&effect.params) {
-            let f = fields::by_name(&p.name).unwrap_or_else(|| panic!("{}: `{}` is not in the table", action.id, p.name));
+            let f =
+                fields::by_name(&p.name).unwrap_or_else(|| panic!("{}: `{}` is not in the table", action.id, p.name));
             let want_default = match f.default {
                 FieldDefault::Number(v) => serde_json::json!(v),
                 FieldDefault::Bool(b) => serde_json::json!(b),

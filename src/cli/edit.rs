@@ -7,7 +7,9 @@ use std::time::Duration;
 
 use clipvg::compute::BackendChoice;
 use clipvg::edit::request::{BackgroundLayer, invalid};
-use clipvg::edit::{CanvasBox, EditMode, EditRequest, Hooks, Model, Preset, Roi, edit, format_duration, parse_edit_request};
+use clipvg::edit::{
+    CanvasBox, EditMode, EditRequest, Hooks, Model, Preset, Roi, edit, format_duration, parse_edit_request,
+};
 use clipvg::error::{Error, Result};
 use clipvg::svg::Document;
 use clipvg_request::fields;
@@ -103,6 +105,7 @@ fn split_prompt(s: &str) -> Result<(&str, &str)> {
 
 impl EditArgs {
     /// The request these arguments describe.
+    // Over 80 lines: one `if let` per flag, each overriding the request file's value in turn.
     pub fn request(&self) -> Result<EditRequest> {
         let mut req = match &self.request {
             Some(p) => parse_edit_request(&std::fs::read_to_string(p).map_err(|e| Error::io(p, e))?)?,

@@ -97,7 +97,13 @@ pub fn edit(doc: &Document, req: &EditRequest, model: &Model, hooks: Hooks<'_>) 
 /// Runs a CLIPVG edit of `doc` that [`plan::plan`] planned from `req`.
 // Over 80 lines: the budget check, the guides of every ROI and the optimisation share the
 // scene, the device and the hooks inside one `catch_gpu`; split, they would pass all of them.
-pub fn edit_planned(doc: &Document, req: &EditRequest, plan: &Plan, model: &Model, hooks: Hooks<'_>) -> Result<EditOutcome> {
+pub fn edit_planned(
+    doc: &Document,
+    req: &EditRequest,
+    plan: &Plan,
+    model: &Model,
+    hooks: Hooks<'_>,
+) -> Result<EditOutcome> {
     let built = &plan.built;
     let base_scene = &built.scene;
     let with_bg = plan.with_background.as_ref();

@@ -91,11 +91,8 @@ impl Request {
                 map.iter().filter(|(k, _)| fields.contains(&k.as_str())).map(|(k, v)| (k.clone(), v.clone())).collect();
             serde_json::from_value(Value::Object(fields)).map_err(|e| invalid_json("request", &e.to_string()))
         }
-        let request = Request {
-            edit: part(&map, TYPES[0])?,
-            render: part(&map, TYPES[1])?,
-            vectorize: part(&map, TYPES[2])?,
-        };
+        let request =
+            Request { edit: part(&map, TYPES[0])?, render: part(&map, TYPES[1])?, vectorize: part(&map, TYPES[2])? };
         request.validate()?;
         Ok(request)
     }

@@ -104,7 +104,7 @@ impl Field {
     pub fn rule(&self) -> String {
         match self.range {
             Range::Any => "valid".into(),
-            Range::Int { min, max } if min == 0.0 => format!("at most {max}"),
+            Range::Int { min: 0.0, max } => format!("at most {max}"),
             Range::Int { min, max } => format!("between {min} and {max}"),
             Range::NonNegative => "a number ≥ 0".into(),
             Range::OpenUnit => "in (0, 1]".into(),
@@ -150,8 +150,12 @@ pub const PROMPTS_FROM_LABELS: Field = field(
     "Take each element's prompt from its data-clipvg-prompt attribute or its label",
 );
 /// Add the whole canvas as ROI 0 (as the paper does).
-pub const WHOLE_CANVAS_ROI: Field =
-    field("whole_canvas_roi", Bool(false), Range::Any, "Add the whole canvas as an ROI with the prompt (as the paper does)");
+pub const WHOLE_CANVAS_ROI: Field = field(
+    "whole_canvas_roi",
+    Bool(false),
+    Range::Any,
+    "Add the whole canvas as an ROI with the prompt (as the paper does)",
+);
 /// The text that describes the document as it is: the origin of the edit's direction.
 pub const REFERENCE_TEXT: Field =
     field("reference_text", Text("A photo"), Range::Any, "The text that describes the document as it is");
@@ -181,9 +185,11 @@ pub const N_PATCHES: Field =
 pub const CROP_RATIO: Field =
     field("crop_ratio", Number(0.8), Range::OpenUnit, "Patch side as a fraction of the ROI's longer side");
 /// Weight of each ROI's whole view in the loss.
-pub const W_ROI: Field = field("w_roi", Number(30.0), Range::NonNegative, "Weight of each ROI's whole view in the loss");
+pub const W_ROI: Field =
+    field("w_roi", Number(30.0), Range::NonNegative, "Weight of each ROI's whole view in the loss");
 /// Weight of each ROI's patches in the loss.
-pub const W_PATCH: Field = field("w_patch", Number(80.0), Range::NonNegative, "Weight of each ROI's patches in the loss");
+pub const W_PATCH: Field =
+    field("w_patch", Number(80.0), Range::NonNegative, "Weight of each ROI's patches in the loss");
 /// Long side of the render in pixels, aspect kept (edits: at most [`EDIT_RENDER_SIZE_MAX`]).
 pub const RENDER_SIZE: Field =
     field("render_size", Number(512.0), int(16.0, 8192.0), "Long side of the render the loss sees, in pixels");
@@ -200,8 +206,12 @@ pub const SEED: Field = field(
 /// Perspective distortion of the patches.
 pub const DISTORTION: Field = field("distortion", Number(0.3), Range::Unit, "Perspective distortion of the patches");
 /// Weight of the Xing regulariser against self-intersecting segments (LIVE); 0 = off.
-pub const XING_WEIGHT: Field =
-    field("xing_weight", Number(0.0), Range::NonNegative, "Weight of the Xing regulariser against self-intersecting segments (0 = off)");
+pub const XING_WEIGHT: Field = field(
+    "xing_weight",
+    Number(0.0),
+    Range::NonNegative,
+    "Weight of the Xing regulariser against self-intersecting segments (0 = off)",
+);
 /// Put a trainable grey background path under everything (the paper's `add_bg_layer`).
 pub const BACKGROUND_LAYER: Field =
     field("background_layer", Bool(false), Range::Any, "Add a trainable background path under everything");

@@ -8,7 +8,10 @@ use crate::*;
 type Limits = std::collections::BTreeMap<String, u64>;
 
 /// The keys a default serialises to, plus the aliases, are exactly `list`.
-fn fields_match<T: Default + serde::Serialize + serde::de::DeserializeOwned + std::fmt::Debug>(list: &[&str], aliases: &[(&str, &str)]) {
+fn fields_match<T: Default + serde::Serialize + serde::de::DeserializeOwned + std::fmt::Debug>(
+    list: &[&str],
+    aliases: &[(&str, &str)],
+) {
     let Value::Object(default) = serde_json::to_value(T::default()).unwrap() else { panic!("an object") };
     let mut want: Vec<&str> = default.keys().map(String::as_str).chain(aliases.iter().map(|a| a.0)).collect();
     let mut have = list.to_vec();
@@ -25,8 +28,12 @@ fn fields_match<T: Default + serde::Serialize + serde::de::DeserializeOwned + st
 
 #[test]
 fn field_lists_match_the_types() {
-    let aliases =
-        [("whole_canvas", "whole_canvas_roi"), ("templates", "prompt_templates"), ("color_lr", "colour_lr"), ("size", "render_size")];
+    let aliases = [
+        ("whole_canvas", "whole_canvas_roi"),
+        ("templates", "prompt_templates"),
+        ("color_lr", "colour_lr"),
+        ("size", "render_size"),
+    ];
     fields_match::<EditRequest<Limits>>(EDIT_FIELDS, &aliases);
     fields_match::<RenderRequest<Limits>>(RENDER_FIELDS, &[]);
     fields_match::<VectorizeRequest<Limits>>(VECTORIZE_FIELDS, &[]);
@@ -97,13 +104,15 @@ fn ranges_are_checked_with_the_field_named() {
     assert!(e.starts_with("nothing to edit"), "{e}");
     let v: VectorizeRequest<Limits> = serde_json::from_str(r#"{"rounds": []}"#).unwrap();
     assert!(v.validate().is_err());
-    let v: VectorizeRequest<Limits> = serde_json::from_str(r#"{"detail_box": [0, 0, 5, 5], "rounds": ["fine"]}"#).unwrap();
+    let v: VectorizeRequest<Limits> =
+        serde_json::from_str(r#"{"detail_box": [0, 0, 5, 5], "rounds": ["fine"]}"#).unwrap();
     v.validate().unwrap();
 }
 
 #[test]
 fn presets_set_the_request_wide_patch_count() {
-    let mut r = EditRequest::<Limits> { whole_canvas_patches: Some(5), rois: vec![Roi::element("a")], ..Default::default() };
+    let mut r =
+        EditRequest::<Limits> { whole_canvas_patches: Some(5), rois: vec![Roi::element("a")], ..Default::default() };
     r.rois[0].n_patches = Some(6);
     assert_eq!(r.whole_canvas_patches(), 5);
     r.apply_preset(Preset::Fast);
