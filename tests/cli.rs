@@ -306,3 +306,60 @@ fn a_huge_canvas_renders_at_a_bounded_default_size_with_a_note() {
     assert!(run.status.success() && run.stderr.is_empty(), "{}", stderr(&run));
     assert_eq!(image::image_dimensions(&out).unwrap(), (100, 50));
 }
+
+/// The request JSON the Inkscape shim sends (built by the shim's own code from Inkscape's
+/// arguments: every param of the edit and recolour dialogs at its manifest default) is taken
+/// unchanged by `clipvg edit --request FILE`; the selection travels as `--select`, as it travels
+/// beside the request in `clipvg_run`.
+#[test]
+fn the_inkscape_shims_request_is_accepted_by_edit_request() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = tiny_svg(dir.path());
+    let manifest_json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(manifest("plugin-manifest/clipvg.json")).unwrap()).unwrap();
+    for action in ["edit", "recolor"] {
+        let entry = manifest_json["actions"].as_array().unwrap().iter().find(|a| a["action"] == action).unwrap();
+        let mut args = vec!["--id=p".to_string(), "--tab=prompt".into(), format!("--action={action}")];
+        for p in entry["params"].as_array().unwrap() {
+            let name = p["name"].as_str().unwrap();
+            let value = match name {
+                "prompt" => "a cat".to_string(),
+                "iterations" => "2".into(),
+                "n_patches" => "1".into(),
+                _ => match &p["default"] {
+                    serde_json::Value::String(s) => s.clone(),
+                    v => v.to_string(),
+                },
+            };
+            args.push(format!("--{name}={value}"));
+        }
+        args.push(input.clone());
+        let invocation = clipvg_inkscape::args::parse(&args).unwrap();
+        assert_eq!(invocation.ids, ["p"]);
+        let json = clipvg_inkscape::request_json(&invocation, None);
+        for p in entry["params"].as_array().unwrap() {
+            assert!(json.contains(&format!("\"{}\":", p["name"].as_str().unwrap())), "{action}: {json}");
+        }
+        let file = dir.path().join(format!("{action}.json"));
+        std::fs::write(&file, &json).unwrap();
+        let out = dir.path().join(format!("{action}.svg"));
+        let model = manifest("tests/fixtures/clip/A");
+        let o = clipvg(&[
+            "edit",
+            &input,
+            "-o",
+            out.to_str().unwrap(),
+            "--request",
+            file.to_str().unwrap(),
+            "--select",
+            "p",
+            "--model",
+            &model,
+            "--size",
+            "64",
+        ]);
+        assert!(o.status.success(), "{action}: {json}\n{}", stderr(&o));
+        assert_ne!(std::fs::read_to_string(&out).unwrap(), std::fs::read_to_string(&input).unwrap());
+        assert_eq!(std::fs::read_to_string(&file).unwrap(), json);
+    }
+}

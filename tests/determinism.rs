@@ -8,7 +8,7 @@
 
 use std::path::PathBuf;
 
-use clipvg::edit::{EditRequest, Hooks, Model, RoiRequest, edit};
+use clipvg::edit::{EditRequest, Hooks, Model, Roi, edit};
 use clipvg::raster::Frame;
 use clipvg::scene::{BuildOptions, Scene, Trainable, build};
 use clipvg::svg::Document;
@@ -87,14 +87,14 @@ fn same_seed_edits_on_a_multithreaded_pool_are_byte_identical() {
     let doc = Document::parse(SVG).unwrap();
     let req = EditRequest {
         prompt: Some("a red apple".into()),
-        rois: vec![RoiRequest { element: Some("a".into()), n_patches: 2, ..Default::default() }],
+        rois: vec![Roi { element: Some("a".into()), n_patches: Some(2), ..Default::default() }],
         select: vec!["a".into(), "b".into()],
-        whole_canvas: true,
-        whole_canvas_patches: 2,
+        whole_canvas_roi: true,
+        whole_canvas_patches: Some(2),
         iterations: 4,
-        size: 64,
+        render_size: 64,
         seed: 11,
-        templates: false,
+        prompt_templates: false,
         ..Default::default()
     };
     let run = || {

@@ -9,7 +9,7 @@ use burn::tensor::{Tensor, TensorData};
 use clipvg::clip::{directional_loss, normalize};
 use clipvg::edit::text::embed_text;
 use clipvg::edit::views::{View, sample_views, to_nchw, whole_view};
-use clipvg::edit::{EditMode, EditRequest, Hooks, Model, RoiRequest, Stop, edit};
+use clipvg::edit::{EditMode, EditRequest, Hooks, Model, Roi, Stop, edit};
 use clipvg::svg::Document;
 
 const SVG: &str = r##"<svg xmlns="http://www.w3.org/2000/svg" xmlns:inkscape="http://www.inkscape.org/namespaces/inkscape" width="96" height="96" viewBox="0 0 96 96">
@@ -32,12 +32,12 @@ fn request(select: &[&str], iterations: usize, seed: u64) -> EditRequest {
         prompt: Some("a red apple".into()),
         rois: select
             .iter()
-            .map(|s| RoiRequest { element: Some(s.to_string()), n_patches: 3, ..Default::default() })
+            .map(|s| Roi { element: Some(s.to_string()), n_patches: Some(3), ..Default::default() })
             .collect(),
         iterations,
-        size: 96,
+        render_size: 96,
         seed,
-        templates: false,
+        prompt_templates: false,
         ..Default::default()
     }
 }
@@ -154,7 +154,7 @@ fn bad_requests_are_clear_errors() {
     assert!(go(request(&["nope"], 1, 0)).contains("nope"));
     let mut r = request(&[], 1, 0);
     assert!(go(r.clone()).contains("nothing to edit"));
-    r.rois.push(RoiRequest { rect: Some([500.0, 500.0, 10.0, 10.0]), ..Default::default() });
+    r.rois.push(Roi::rect([500.0, 500.0, 10.0, 10.0]));
     assert!(go(r).contains("outside the canvas"));
     let mut r = request(&["a"], 1, 0);
     r.prompt = Some("".into());
@@ -330,7 +330,7 @@ fn background_layer_is_trained_and_written_as_the_first_child() {
     let m = model();
     let doc = Document::parse(SVG).unwrap();
     let mut req = request(&["a"], 4, 5);
-    req.background_layer = Some([0.5, 0.5, 0.5, 1.0]);
+    req.background_layer = Some(clipvg::edit::request::BackgroundLayer::Colour([0.5, 0.5, 0.5, 1.0]));
     let out = run(&doc, &req, &m);
     let new = Document::parse(out.svg.clone()).unwrap();
     let root = new.element(new.root());

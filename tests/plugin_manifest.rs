@@ -1,11 +1,14 @@
 //! The Inkscape `.inx` files and the host-neutral manifest (`plugin-manifest/clipvg.json`) say
 //! the same thing: the same effects, each running the same action, with the same params (name,
-//! type, default, range, options, dialog page) in the same order.
+//! type, default, range, options, dialog page) in the same order; and every param's default and
+//! range is the one table's (`clipvg_request::fields`).
 
 use std::collections::BTreeSet;
 use std::path::Path;
 
 use clipvg::plugin::manifest::{INKSCAPE_INX, Manifest, ManifestParam, ParamKind};
+use clipvg::request::fields::{self, Field, FieldDefault};
+use clipvg::request::{BackendChoice, EditMode, Named, Round};
 
 /// One param as an `.inx` file declares it, in the manifest's terms.
 #[derive(Debug, PartialEq)]
@@ -170,4 +173,71 @@ fn every_inx_file_is_installed_and_the_stable_names_hold() {
     for name in ["prompt", "mode", "iterations", "seed", "model", "backend"] {
         assert!(edit.params.iter().any(|p| p.name == name), "the edit dialog lacks `{name}`");
     }
+}
+
+/// A table default as the `.inx` files write it.
+fn inx_default(f: &Field) -> String {
+    match f.default {
+        FieldDefault::Number(v) if v.fract() == 0.0 => format!("{}", v as i64),
+        FieldDefault::Number(v) => format!("{v}"),
+        FieldDefault::Bool(b) => b.to_string(),
+        FieldDefault::Text(t) => t.to_string(),
+    }
+}
+
+/// The range a dialog offers for `f`: its dialog range, else its accepted range.
+fn dialog_range(f: &Field) -> (Option<f64>, Option<f64>) {
+    match f.dialog {
+        Some((lo, hi)) => (Some(lo), Some(hi)),
+        None => (f.min(), f.max()),
+    }
+}
+
+/// Every param of every manifest (clipvg.json and each `.inx`) is a field of the one table
+/// (`clipvg_request::fields`), with the table's default and the table's dialog range, and every
+/// enum offers only names its type knows.
+#[test]
+fn manifest_params_match_the_table_field_by_field() {
+    let manifest = Manifest::embedded().unwrap();
+    let effects: Vec<Effect> = INKSCAPE_INX.iter().map(|(_, text)| parse_inx(text)).collect();
+    let mut checked = 0;
+    for action in &manifest.actions {
+        let effect = effects.iter().find(|e| e.id == action.id).unwrap();
+        for (p, inx) in action.params.iter().zip(&effect.params) {
+            let f =
+                fields::by_name(&p.name).unwrap_or_else(|| panic!("{}: `{}` is not in the table", action.id, p.name));
+            let want_default = match f.default {
+                FieldDefault::Number(v) => serde_json::json!(v),
+                FieldDefault::Bool(b) => serde_json::json!(b),
+                FieldDefault::Text(t) => serde_json::json!(t),
+            };
+            let have_default = match &p.default {
+                serde_json::Value::Number(n) => serde_json::json!(n.as_f64().unwrap()),
+                v => v.clone(),
+            };
+            assert_eq!(have_default, want_default, "{}: default of `{}` (clipvg.json)", action.id, p.name);
+            assert_eq!(inx.name, p.name, "{}", action.id);
+            assert_eq!(inx.default, inx_default(f), "{}: default of `{}` (.inx)", action.id, p.name);
+            if matches!(p.kind, ParamKind::Int | ParamKind::Float) {
+                assert_eq!((p.min, p.max), dialog_range(f), "{}: range of `{}` (clipvg.json)", action.id, p.name);
+                assert_eq!((inx.min, inx.max), dialog_range(f), "{}: range of `{}` (.inx)", action.id, p.name);
+            }
+            let names: Option<Vec<&str>> = match p.name.as_str() {
+                "mode" => Some(EditMode::VALUES.iter().map(|v| v.name).collect()),
+                "backend" => Some(BackendChoice::VALUES.iter().map(|v| v.name).collect()),
+                "rounds" => Some(Round::VALUES.iter().map(|v| v.name).collect()),
+                _ => None,
+            };
+            if let Some(names) = names {
+                for o in &p.options {
+                    for value in o.value.split(',') {
+                        assert!(names.contains(&value), "{}: `{}` offers unknown {value}", action.id, p.name);
+                    }
+                }
+            }
+            checked += 1;
+        }
+        assert_eq!(action.params.len(), effect.params.len(), "{}", action.id);
+    }
+    assert!(checked >= 20, "{checked} params checked");
 }

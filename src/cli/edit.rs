@@ -6,9 +6,16 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clipvg::compute::BackendChoice;
-use clipvg::edit::{EditMode, EditRequest, Hooks, Model, Preset, RoiRequest, edit, format_duration};
+use clipvg::edit::request::{BackgroundLayer, invalid};
+use clipvg::edit::{
+    CanvasBox, EditMode, EditRequest, Hooks, Model, Preset, Roi, edit, format_duration, parse_edit_request,
+};
 use clipvg::error::{Error, Result};
 use clipvg::svg::Document;
+use clipvg_request::fields;
+
+/// The CLIP model of an edit when neither `--model` nor the request file names one.
+pub const DEFAULT_MODEL: &str = "clip-vit-base-patch32";
 
 /// Arguments of `clipvg edit`.
 #[derive(clap::Args, Debug, Clone)]
@@ -42,36 +49,37 @@ pub struct EditArgs {
     #[arg(long, value_parser = crate::named::named::<Preset>())]
     pub preset: Option<Preset>,
     /// Iterations (overrides the preset).
-    #[arg(long = "iters")]
+    #[arg(long = "iters", help = fields::ITERATIONS.help_with_default())]
     pub iterations: Option<usize>,
     /// Random patches per ROI per iteration (overrides the preset).
-    #[arg(long)]
+    #[arg(long, help = fields::N_PATCHES.help_with_default())]
     pub patches: Option<usize>,
     /// Long side of the render the loss sees (overrides the preset).
-    #[arg(long)]
+    #[arg(long, help = fields::RENDER_SIZE.help_with_default())]
     pub size: Option<u32>,
-    /// Adam learning rate of the control points [default: 0.2]; 0 freezes shapes.
-    #[arg(long)]
+    /// Adam learning rate of the control points; 0 freezes shapes.
+    #[arg(long, help = fields::SHAPE_LR.help_with_default())]
     pub shape_lr: Option<f32>,
-    /// Adam learning rate of the colours [default: 0.01]; 0 freezes colours.
-    #[arg(long, alias = "colour-lr")]
+    /// Adam learning rate of the colours; 0 freezes colours.
+    #[arg(long, alias = "colour-lr", help = fields::COLOUR_LR.help_with_default())]
     pub color_lr: Option<f32>,
-    /// CLIP model: a registry name (fetched on first use) or a HuggingFace CLIP folder.
-    #[arg(long, default_value = "clip-vit-base-patch32")]
-    pub model: String,
-    /// Where CLIP and the rasterizer run: auto (a GPU through wgpu when there is one), cpu or gpu.
-    #[arg(long, value_parser = crate::named::named::<BackendChoice>(), default_value = "auto")]
-    pub backend: BackendChoice,
-    /// Seed of every random choice (patches, warps); the same seed gives the same SVG
-    /// [default: 0].
+    /// CLIP model: a registry name (fetched on first use) or a HuggingFace CLIP folder
+    /// [default: the request file's `model`, else clip-vit-base-patch32].
     #[arg(long)]
+    pub model: Option<String>,
+    /// Where CLIP and the rasterizer run: auto (a GPU through wgpu when there is one), cpu or gpu
+    /// [default: the request file's `backend`, else auto].
+    #[arg(long, value_parser = crate::named::named::<BackendChoice>())]
+    pub backend: Option<BackendChoice>,
+    /// Seed of every random choice (patches, warps); the same seed gives the same SVG.
+    #[arg(long, help = fields::SEED.help_with_default())]
     pub seed: Option<u64>,
     /// Add a trainable background path under everything (the paper's add_bg_layer), of this
     /// colour (default grey).
     #[arg(long, num_args = 0..=1, default_missing_value = "#808080", value_name = "COLOUR")]
     pub background_layer: Option<String>,
     /// Weight of the Xing regulariser against self-intersecting segments (0 = off).
-    #[arg(long)]
+    #[arg(long, help = fields::XING_WEIGHT.help_with_default())]
     pub xing: Option<f32>,
     /// Guide towards this image instead of a text prompt.
     #[arg(long)]
@@ -82,8 +90,9 @@ pub struct EditArgs {
     /// Snapshot interval in iterations.
     #[arg(long, default_value_t = 10)]
     pub every: usize,
-    /// A whole edit request as JSON (the fields of `EditRequest`, see the README); options given
-    /// on the command line override its values, and ROIs given here are added to its ROIs.
+    /// A whole edit request as JSON (the fields of `clipvg_request::EditRequest`, the plugin's
+    /// and the Inkscape shim's request too, see the README); options given on the command line
+    /// override its values, and ROIs given here are added to its ROIs.
     #[arg(long)]
     pub request: Option<PathBuf>,
 }
@@ -96,24 +105,24 @@ fn split_prompt(s: &str) -> Result<(&str, &str)> {
 
 impl EditArgs {
     /// The request these arguments describe.
+    // Over 80 lines: one `if let` per flag, each overriding the request file's value in turn.
     pub fn request(&self) -> Result<EditRequest> {
         let mut req = match &self.request {
-            Some(p) => EditRequest::from_json(&std::fs::read_to_string(p).map_err(|e| Error::io(p, e))?)?,
+            Some(p) => parse_edit_request(&std::fs::read_to_string(p).map_err(|e| Error::io(p, e))?)?,
             None => EditRequest::default(),
         };
         let preset = self.preset.or(self.request.is_none().then_some(Preset::Paper));
         if let Some(p) = preset {
             req.apply_preset(p);
         }
-        // ROIs added here take `--patches`, else the preset's or the file's count (the preset has
-        // just set `whole_canvas_patches`).
-        let patches = self.patches.unwrap_or(req.whole_canvas_patches);
-        let roi = |element: Option<String>, rect: Option<[f64; 4]>, prompt: Option<String>| RoiRequest {
+        // ROIs added here take `--patches`, else the preset's or the file's whole-canvas count.
+        let patches = self.patches.unwrap_or(req.whole_canvas_patches());
+        let roi = |element: Option<String>, rect: Option<[f64; 4]>, prompt: Option<String>| Roi {
             element,
-            rect,
+            rect: rect.map(CanvasBox::from),
             prompt,
-            n_patches: patches,
-            ..RoiRequest::default()
+            n_patches: Some(patches),
+            ..Roi::default()
         };
         if self.prompt.is_some() {
             req.prompt = self.prompt.clone();
@@ -137,7 +146,7 @@ impl EditArgs {
             }
             req.rois.push(roi(None, Some([v[0], v[1], v[2], v[3]]), Some(text.trim().into())));
         }
-        req.whole_canvas |= self.whole_canvas;
+        req.whole_canvas_roi |= self.whole_canvas;
         if let Some(m) = self.mode {
             req.mode = m;
         }
@@ -145,19 +154,16 @@ impl EditArgs {
             req.iterations = n;
         }
         if let Some(n) = self.patches {
-            req.whole_canvas_patches = n;
-            for r in &mut req.rois {
-                r.n_patches = n;
-            }
+            req.set_patches(n);
         }
         if let Some(s) = self.size {
-            req.size = s;
+            req.render_size = s;
         }
         if let Some(v) = self.shape_lr {
             req.shape_lr = v;
         }
         if let Some(v) = self.color_lr {
-            req.color_lr = v;
+            req.colour_lr = v;
         }
         if let Some(s) = self.seed {
             req.seed = s;
@@ -165,7 +171,7 @@ impl EditArgs {
         if let Some(c) = &self.background_layer {
             let rgba = clipvg::svg::paint::parse_color(c)
                 .ok_or_else(|| Error::InvalidInput(format!("--background-layer: unknown colour \"{c}\"")))?;
-            req.background_layer = Some(rgba.map(|v| v as f32));
+            req.background_layer = Some(BackgroundLayer::Colour(rgba.map(|v| v as f32)));
         }
         if let Some(x) = self.xing {
             req.xing_weight = x;
@@ -173,7 +179,13 @@ impl EditArgs {
         if self.target_image.is_some() {
             req.target_image = self.target_image.clone();
         }
-        req.validate()?;
+        if self.model.is_some() {
+            req.model = self.model.clone();
+        }
+        if self.backend.is_some() {
+            req.backend = self.backend;
+        }
+        req.validate_edit().map_err(invalid)?;
         Ok(req)
     }
 }
@@ -201,7 +213,7 @@ fn run_request(args: &EditArgs, req: EditRequest) -> Result<()> {
     let tty = std::io::stderr().is_terminal();
     let mut fetching = false;
     let mut show = crate::clip::stderr_progress();
-    let model = Model::load(&args.model, args.backend, &mut |p| {
+    let model = Model::load(req.model().unwrap_or(DEFAULT_MODEL), req.backend.unwrap_or_default(), &mut |p| {
         fetching = true;
         show(p)
     })?;
@@ -334,11 +346,12 @@ mod tests {
     #[test]
     fn presets_reach_every_roi_including_the_whole_canvas() {
         let r = request(&["--whole-canvas", "--prompt", "x", "--preset", "fast"]).unwrap();
-        assert_eq!((r.iterations, r.size, r.whole_canvas_patches), (40, 384, 8));
+        assert_eq!((r.iterations, r.render_size, r.whole_canvas_patches()), (40, 384, 8));
         let r = request(&["--whole-canvas", "--prompt", "x", "--roi-box", "0,0,5,5=y", "--patches", "3"]).unwrap();
-        assert_eq!((r.iterations, r.whole_canvas_patches, r.rois[0].n_patches), (150, 3, 3));
+        assert_eq!((r.iterations, r.whole_canvas_patches(), r.rois[0].n_patches.unwrap_or(r.n_patches)), (150, 3, 3));
         let r = request(&["--whole-canvas", "--prompt", "x"]).unwrap();
-        assert_eq!((r.whole_canvas_patches, r.mode, r.seed), (64, EditMode::All, 0));
+        assert_eq!((r.whole_canvas_patches(), r.mode, r.seed), (64, EditMode::All, 0));
+        assert_eq!((r.model(), r.backend), (None, None));
     }
 
     #[test]
@@ -353,13 +366,14 @@ mod tests {
         .unwrap();
         let p = path.to_str().unwrap();
         let r = request(&["--request", p]).unwrap();
-        assert_eq!((r.iterations, r.mode, r.seed, r.whole_canvas_patches), (7, EditMode::Shape, 9, 5));
-        assert_eq!(r.rois[0].n_patches, 6);
-        let r = request(&["--request", p, "--seed", "3", "--mode", "all", "--roi", "g=z"]).unwrap();
+        assert_eq!((r.iterations, r.mode, r.seed, r.whole_canvas_patches()), (7, EditMode::Shape, 9, 5));
+        assert_eq!(r.rois[0].n_patches, Some(6));
+        let r = request(&["--request", p, "--seed", "3", "--mode", "all", "--roi", "g=z", "--backend", "cpu"]).unwrap();
         assert_eq!((r.iterations, r.mode, r.seed, r.rois.len()), (7, EditMode::All, 3, 2));
-        assert_eq!(r.rois[1].n_patches, 5, "added ROIs take the file's patch count");
+        assert_eq!(r.rois[1].n_patches, Some(5), "added ROIs take the file's patch count");
+        assert_eq!(r.backend, Some(BackendChoice::Cpu));
         let r = request(&["--request", p, "--preset", "fast"]).unwrap();
-        assert_eq!((r.iterations, r.whole_canvas_patches, r.rois[0].n_patches), (40, 8, 8));
+        assert_eq!((r.iterations, r.whole_canvas_patches(), r.rois[0].n_patches.unwrap_or(r.n_patches)), (40, 8, 8));
         std::fs::write(&path, r#"{"prompt": "a cat", "whole_canvas": true, "iteratons": 3}"#).unwrap();
         assert!(request(&["--request", p]).unwrap_err().to_string().contains("iteratons"));
     }

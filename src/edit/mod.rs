@@ -1,12 +1,14 @@
 //! The CLIPVG edit: "make these shapes look like the words".
 //!
-//! [`edit`] takes a document and an [`EditRequest`]: it resolves the ROIs and the trainable
-//! set, embeds the prompts once, then [`optimizer::optimize`]s the scene's points and colours against the
+//! [`edit`] takes a document and an [`EditRequest`]: [`plan`] resolves the ROIs and the
+//! trainable set (once, for every front end), [`edit_planned`] embeds the prompts once, then
+//! [`optimizer::optimize`]s the scene's points and colours against the
 //! directional CLIP loss of every ROI, and writes the result back into the document. Only the
 //! trainable elements change; a failure leaves nothing half-written (the caller gets an error
 //! and the input document is untouched).
 //!
-//! The modules, in the order the edit uses them: [`request`] (what to do), [`text`] (prompt
+//! The modules, in the order the edit uses them: [`request`] (what to do), [`plan`] (the ROIs,
+//! prompts, trainable set and render size, resolved once), [`text`] (prompt
 //! embeddings), [`views`] (the views CLIP sees of each ROI, sampled from the render), [`loss`]
 //! (the directional CLIP loss and the Xing loss), [`optimizer`] (the loop, with the masked Adam
 //! step of [`crate::optim`]), and `background` (the optional background layer).
@@ -14,6 +16,7 @@
 mod background;
 pub mod loss;
 pub mod optimizer;
+pub mod plan;
 pub mod request;
 pub mod text;
 pub mod views;
@@ -26,17 +29,18 @@ use serde::Serialize;
 
 pub use background::BACKGROUND_ID;
 pub use optimizer::{Progress, Stop};
-pub use request::{EditMode, EditRequest, Preset, RoiRequest};
+pub use plan::{Plan, PlannedRoi};
+pub use request::{CanvasBox, EditMode, EditRequest, Preset, Roi, parse_edit_request};
 
 use crate::clip::{Clip, ClipTokenizer, ImageProcessor, normalize, resolve_model};
 use crate::compute::{BackendChoice, device_for};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::plugin::guard::catch_gpu;
 use crate::raster::op::{RasterJob, render_tensor};
 use crate::raster::params::{scene_tensors, with_params};
-use crate::scene::{BuildOptions, Built, Scene, Trainable, WriteBack, build, rois_of, write_back};
-use crate::svg::{Document, ElementId, INKSCAPE_NS};
-use background::{insert_background, with_background, without_background};
+use crate::scene::{Built, Scene, WriteBack, write_back};
+use crate::svg::Document;
+use background::{insert_background, without_background};
 use loss::RoiGuide;
 use optimizer::{Optimized, job_for};
 use text::{PromptCache, embed_text};
@@ -101,93 +105,34 @@ pub struct Hooks<'a> {
     pub snapshot: Option<(usize, &'a mut dyn FnMut(usize, &str))>,
 }
 
-fn label_prompt(doc: &Document, el: ElementId) -> Option<String> {
-    let e = doc.element(el);
-    e.attr("data-clipvg-prompt")
-        .or_else(|| e.attr_ns(INKSCAPE_NS, "label"))
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_string)
+/// Runs a CLIPVG edit of `doc`: plans it ([`plan::plan`]) and runs the plan.
+pub fn edit(doc: &Document, req: &EditRequest, model: &Model, hooks: Hooks<'_>) -> Result<EditOutcome> {
+    let plan = plan::plan(doc, req, &mut clipvg_document::no_progress())?;
+    edit_planned(doc, req, &plan, model, hooks)
 }
 
-/// Runs a CLIPVG edit of `doc`.
-pub fn edit(doc: &Document, req: &EditRequest, model: &Model, hooks: Hooks<'_>) -> Result<EditOutcome> {
-    req.validate()?;
-    let ids = |names: &[String]| -> Result<Vec<ElementId>> { names.iter().map(|n| Ok(doc.require_id(n)?)).collect() };
-    let roi_elements: Vec<Option<ElementId>> = req
-        .rois
-        .iter()
-        .map(|r| r.element.as_deref().map(|n| Ok(doc.require_id(n)?)).transpose())
-        .collect::<Result<_>>()?;
-    let selected = ids(&req.select)?;
-    let trainable = if !selected.is_empty() {
-        Trainable::Elements(selected)
-    } else if roi_elements.iter().any(Option::is_some) {
-        Trainable::Elements(roi_elements.iter().flatten().copied().collect())
-    } else {
-        Trainable::All
-    };
-    let built = build(doc, &BuildOptions { trainable, limits: req.limits })?;
-    let base_scene = &built.scene;
-    let with_bg = req.background_layer.map(|rgba| with_background(base_scene, rgba));
-    let scene = with_bg.as_ref().unwrap_or(base_scene);
-    if !scene.shapes.iter().any(|s| s.trainable) {
-        return Err(Error::EmptySelection(
-            "the selection contains no paths or shapes clipvg can edit (text, images and shapes drawn through <use> cannot be edited)".into(),
-        ));
-    }
-
-    // ROIs in canvas pixels, with their prompts.
-    let canvas = kurbo::Rect::new(0.0, 0.0, built.canvas.width, built.canvas.height);
-    let mut specs: Vec<(Option<String>, [f64; 4], &RoiRequest)> = Vec::new();
-    let whole = RoiRequest::default();
-    let whole_req = RoiRequest { n_patches: req.whole_canvas_patches, ..whole };
-    if req.whole_canvas {
-        specs.push((req.prompt.clone(), [0.0, 0.0, canvas.width(), canvas.height()], &whole_req));
-    }
-    for (r, el) in req.rois.iter().zip(&roi_elements) {
-        let rect = match (el, r.rect) {
-            (Some(el), _) => rois_of(doc, scene, &built.map, &[*el])?[0].rect,
-            (None, Some(b)) => {
-                let b = kurbo::Rect::new(b[0], b[1], b[0] + b[2], b[1] + b[3]).intersect(canvas);
-                if b.width() <= 0.0 || b.height() <= 0.0 {
-                    return Err(Error::InvalidInput(format!(
-                        "ROI box {:?} lies outside the canvas",
-                        r.rect.unwrap_or_default()
-                    )));
-                }
-                [b.x0, b.y0, b.width(), b.height()]
-            }
-            (None, None) => unreachable!("validated"),
-        };
-        let prompt = r
-            .prompt
-            .clone()
-            .or_else(|| if req.prompts_from_labels { el.and_then(|e| label_prompt(doc, e)) } else { None })
-            .or_else(|| req.prompt.clone());
-        specs.push((prompt, rect, r));
-    }
-    if req.target_image.is_none()
-        && let Some(i) = specs.iter().position(|s| s.0.as_deref().is_none_or(|p| p.trim().is_empty()))
-    {
-        return Err(Error::InvalidInput(format!("ROI {i} has no prompt (give --prompt or a prompt per ROI)")));
-    }
-
-    // Render size: long side `size`, aspect kept.
-    let (cw, ch) = (built.canvas.width, built.canvas.height);
-    let scale = req.size as f64 / cw.max(ch);
-    let (rw, rh) = (((cw * scale).round() as u32).max(1), ((ch * scale).round() as u32).max(1));
+/// Runs a CLIPVG edit of `doc` that [`plan::plan`] planned from `req`.
+pub fn edit_planned(
+    doc: &Document,
+    req: &EditRequest,
+    plan: &Plan,
+    model: &Model,
+    hooks: Hooks<'_>,
+) -> Result<EditOutcome> {
+    let built = &plan.built;
+    let scene = plan.scene();
+    let (rw, rh) = plan.render;
     let job = job_for(scene, rw, rh, &req.limits);
     // Budgets before the big buffers: the render's pixels, its flattened lines, and the memory
     // of the render, its gradients, the views and the CLIP batch of one iteration.
-    let views: usize = specs.iter().map(|(_, _, r)| 1 + r.n_patches).sum();
+    let views: usize = plan.rois.iter().map(|r| 1 + r.n_patches).sum();
     let other = views::views_and_clip_memory(&model.clip, views);
     drop(crate::raster::Frame::with_budget(scene, rw, rh, job.background, &req.limits, true, other)?);
 
     catch_gpu(&model.device, || {
-        let guides = roi_guides(model, req, scene, &job, &specs, scale)?;
-        let result = run_loop(doc, &built, scene, req, model, &guides, job.clone(), hooks)?;
-        let (svg, changed) = write_result(doc, &built, scene, with_bg.is_some(), &result)?;
+        let guides = roi_guides(model, req, scene, &job, &plan.rois, plan.scale)?;
+        let result = run_loop(doc, built, scene, req, model, &guides, job.clone(), hooks)?;
+        let (svg, changed) = write_result(doc, built, scene, plan.with_background.is_some(), &result)?;
         Ok(EditOutcome {
             svg,
             report: EditReport {
@@ -196,9 +141,10 @@ pub fn edit(doc: &Document, req: &EditRequest, model: &Model, hooks: Hooks<'_>) 
                 stop: result.stop,
                 losses: result.losses,
                 changed,
-                rois: specs
+                rois: plan
+                    .rois
                     .iter()
-                    .map(|(p, r, _)| (p.clone().unwrap_or_else(|| "(image target)".into()), *r))
+                    .map(|r| (r.prompt.clone().unwrap_or_else(|| "(image target)".into()), r.rect))
                     .collect(),
                 elapsed_s: result.elapsed.as_secs_f64(),
             },
@@ -214,7 +160,7 @@ fn roi_guides(
     req: &EditRequest,
     scene: &Scene,
     job: &RasterJob,
-    specs: &[(Option<String>, [f64; 4], &RoiRequest)],
+    rois: &[PlannedRoi],
     scale: f64,
 ) -> Result<Vec<RoiGuide>> {
     let ad = model.device.clone().autodiff();
@@ -223,7 +169,7 @@ fn roi_guides(
     let (p, c, w) = scene_tensors(scene, &ad);
     let original = to_nchw(render_tensor(p, c, w, job.clone()));
     let reference_text = if req.target_image.is_none() {
-        Some(embed_text(clip, &model.tokenizer, &req.reference_text, req.templates, &ad)?)
+        Some(embed_text(clip, &model.tokenizer, &req.reference_text, req.prompt_templates, &ad)?)
     } else {
         None
     };
@@ -237,15 +183,16 @@ fn roi_guides(
     };
     let mut prompts = PromptCache::default();
     let mut guides = Vec::new();
-    for (prompt, rect, r) in specs {
+    for r in rois {
+        let rect = r.rect;
         let render_rect = [rect[0] * scale, rect[1] * scale, rect[2] * scale, rect[3] * scale];
         let view = views::whole_view(render_rect, s, None::<&mut rand_chacha::ChaCha8Rng>);
         let orig = clip.encode_image(normalize(sample_views(original.clone(), &[view], s)));
         let (target, reference) = match (&target_image, &reference_text) {
             (Some(t), _) => (t.clone(), orig.clone()),
             (None, Some(rt)) => {
-                let prompt = prompt.clone().unwrap_or_default();
-                (prompts.get(clip, &model.tokenizer, &prompt, req.templates, &ad)?, rt.clone())
+                let prompt = r.prompt.clone().unwrap_or_default();
+                (prompts.get(clip, &model.tokenizer, &prompt, req.prompt_templates, &ad)?, rt.clone())
             }
             (None, None) => unreachable!("text or image guidance"),
         };

@@ -87,7 +87,7 @@ struct Params {
 
 impl Params {
     /// The scene's parameters on `device`, with a stepper for points (the mode edits shapes
-    /// and `shape_lr > 0`) and for colours (the mode edits colours and `color_lr > 0`), each
+    /// and `shape_lr > 0`) and for colours (the mode edits colours and `colour_lr > 0`), each
     /// masked to the trainable values.
     fn new(scene: &Scene, trainable_points: &[bool], req: &EditRequest, device: &Device) -> Params {
         let [np, nc, _] = padded_lengths(scene);
@@ -103,9 +103,9 @@ impl Params {
                 false,
             )
         });
-        let color = (req.mode != EditMode::Shape && req.color_lr > 0.0).then(|| {
+        let color = (req.mode != EditMode::Shape && req.colour_lr > 0.0).then(|| {
             MaskedAdam::new(
-                req.color_lr as f64,
+                req.colour_lr as f64,
                 EPSILON,
                 colors.clone(),
                 mask_tensor::<4>(&scene.color_trainable, nc, device),

@@ -27,7 +27,8 @@ use abi_stable::std_types::{RBox, ROption, RResult, RSlice, RStr, RString, RVec}
 use abi_stable::type_level::downcasting::TD_Opaque;
 use abi_stable::{StableAbi, declare_root_module_statics, export_root_module, package_version_strings, sabi_extern_fn};
 
-use super::engine::{Engine, Progress};
+use super::context::Progress;
+use super::engine::Engine;
 pub use super::ffi::ClipvgStatus;
 use super::guard;
 

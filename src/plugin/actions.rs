@@ -1,6 +1,8 @@
 //! The actions, one function each, all with the same signature: the engine's context (options,
 //! document text, selection), the [`Request`] and the host's [`Progress`] in; an [`Outcome`] (new
 //! SVG + report details) or a user-readable error out. Nothing here writes to stdout or stderr.
+//! `edit` and `recolor` turn the selection into the edit request's ROIs and plan it with
+//! [`crate::edit::plan`], the planning every front end shares.
 //!
 //! What each action checks before the work starts is what a user can get wrong (nothing
 //! selected, an id that is not there, a selection without shapes, no prompt, a model folder that
@@ -10,11 +12,13 @@ use std::path::{Path, PathBuf};
 
 use serde_json::json;
 
-use super::engine::{Context, Outcome, Progress};
-use super::request::{Mode, Request};
+use super::context::{Context, Outcome, Progress};
+use super::request::{EditMode, EditRequest, Request};
+use crate::compute::BackendChoice;
+use crate::edit::Plan;
 use crate::error::{Error, Result};
-use crate::scene::{BuildOptions, Trainable, build_with, rois_of};
-use crate::svg::{Document, Editor, ElementId, INKSCAPE_NS};
+use crate::scene::{BuildOptions, build_with};
+use crate::svg::{Document, Editor, ElementId};
 
 /// `inspect`: what clipvg sees in the document (canvas, shapes, what it does not understand).
 /// The document comes back unchanged. Selected ids, if any, must exist.
@@ -22,7 +26,7 @@ pub fn inspect(cx: &Context<'_>, request: &Request, progress: &mut Progress<'_>)
     progress.check(0.0, "reading the document")?;
     let doc = parse(cx, request, progress)?;
     resolve_ids(&doc, cx.selection)?;
-    let report = crate::inspect::inspect_with(&doc, &request.limits, &mut progress.document_observer(0.0))?;
+    let report = crate::inspect::inspect_with(&doc, request.limits(), &mut progress.document_observer(0.0))?;
     let details = json!({ "selection": cx.selection, "inspect": report });
     progress.report(1.0, "done");
     Ok(Outcome::unchanged(cx.svg, details))
@@ -33,6 +37,7 @@ pub fn render(cx: &Context<'_>, request: &Request, progress: &mut Progress<'_>) 
     progress.check(0.0, "reading the document")?;
     let doc = parse(cx, request, progress)?;
     resolve_ids(&doc, cx.selection)?;
+    let request = &request.render;
     let options = BuildOptions { limits: request.limits, ..Default::default() };
     let built = build_with(&doc, &options, &mut progress.document_observer(0.0))?;
     let scale = request.render_size as f64 / built.canvas.width.max(built.canvas.height);
@@ -46,8 +51,8 @@ pub fn render(cx: &Context<'_>, request: &Request, progress: &mut Progress<'_>) 
     clipvg_document::Limits::check("render_pixels", "pixels in the render", pixels, request.limits.render_pixels)
         .map_err(Error::Limit)?;
     progress.check(0.1, "rendering")?;
-    let img =
-        crate::raster::render_with_limits(&built.scene, w, h, [1.0; 4], backend_of(cx, request), &request.limits)?;
+    let backend = backend_of(cx, request.backend);
+    let img = crate::raster::render_with_limits(&built.scene, w, h, [1.0; 4], backend, &request.limits)?;
     let mut png = Vec::new();
     img.to_rgba8()
         .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
@@ -59,23 +64,24 @@ pub fn render(cx: &Context<'_>, request: &Request, progress: &mut Progress<'_>) 
 }
 
 /// The backend of a run: the request's, else the engine's.
-fn backend_of(cx: &Context<'_>, request: &Request) -> crate::compute::BackendChoice {
-    use super::request::Backend;
-    match request.backend.unwrap_or(cx.options.backend) {
-        Backend::Auto => crate::compute::BackendChoice::Auto,
-        Backend::Cpu => crate::compute::BackendChoice::Cpu,
-        Backend::Gpu => crate::compute::BackendChoice::Gpu,
-    }
+fn backend_of(cx: &Context<'_>, requested: Option<BackendChoice>) -> BackendChoice {
+    requested.unwrap_or(cx.options.backend)
 }
 
-/// Runs the CLIPVG optimisation of a resolved plan with the engine's model.
-fn run_edit(cx: &Context<'_>, request: &Request, plan: EditPlan, progress: &mut Progress<'_>) -> Result<Outcome> {
-    let key = match resolve_model(cx, request)? {
+/// Runs the CLIPVG optimisation of a planned edit with the engine's model.
+fn run_edit(
+    cx: &Context<'_>,
+    doc: &Document,
+    edit: &EditRequest,
+    plan: &Plan,
+    progress: &mut Progress<'_>,
+) -> Result<Outcome> {
+    let key = match resolve_model(cx, edit)? {
         ModelChoice::Default => crate::clip::Registry::builtin()?.default,
         ModelChoice::Named(n) => n,
         ModelChoice::Folder(p) => p.to_string_lossy().into_owned(),
     };
-    let backend = backend_of(cx, request);
+    let backend = backend_of(cx, edit.backend);
     progress.check(0.0, "loading CLIP")?;
     let model = match cx.models {
         Some(cache) => {
@@ -87,8 +93,7 @@ fn run_edit(cx: &Context<'_>, request: &Request, plan: EditPlan, progress: &mut 
         }
         None => std::sync::Arc::new(crate::edit::Model::load(&key, backend, &mut |_| {})?),
     };
-    let edit_request = plan.to_edit_request(request)?;
-    let iterations = edit_request.iterations;
+    let iterations = edit.iterations;
     let mut on_progress = |p: &crate::edit::Progress| {
         let message = format!(
             "iteration {}/{}  loss {:.3}  {} left",
@@ -100,7 +105,7 @@ fn run_edit(cx: &Context<'_>, request: &Request, plan: EditPlan, progress: &mut 
         !progress.report(p.iteration as f64 / iterations as f64, &message)
     };
     let hooks = crate::edit::Hooks { progress: &mut on_progress, snapshot: None };
-    let out = crate::edit::edit(&plan.doc, &edit_request, &model, hooks)?;
+    let out = crate::edit::edit_planned(doc, edit, plan, &model, hooks)?;
     let details = serde_json::to_value(&out.report).unwrap_or(serde_json::Value::Null);
     Ok(Outcome {
         changed: !out.report.changed.is_empty(),
@@ -111,23 +116,56 @@ fn run_edit(cx: &Context<'_>, request: &Request, plan: EditPlan, progress: &mut 
     })
 }
 
+/// The edit request of a host's run: the selected objects become element ROIs (after the whole
+/// canvas, before the request's own ROIs) with the request-wide prompt and weights, and they and
+/// the request's element ROIs the trainable set; `mode` is the action's.
+pub fn edit_request_for(cx: &Context<'_>, request: &Request, mode: EditMode) -> Result<EditRequest> {
+    let mut edit = request.edit.clone();
+    edit.mode = mode;
+    let mut rois: Vec<clipvg_request::Roi> = cx.selection.iter().map(clipvg_request::Roi::element).collect();
+    rois.append(&mut edit.rois);
+    edit.rois = rois;
+    for id in edit.rois.iter().filter_map(|r| r.element.as_ref()) {
+        if !edit.select.contains(id) {
+            edit.select.push(id.clone());
+        }
+    }
+    if edit.select.is_empty() {
+        return Err(Error::EmptySelection("nothing is selected: select the objects to edit first".into()));
+    }
+    if mode == EditMode::Shape && edit.shape_lr == 0.0 || mode == EditMode::Colour && edit.colour_lr == 0.0 {
+        return Err(Error::InvalidInput("nothing would change: the learning rate of this mode is 0".into()));
+    }
+    if let Some(path) = &edit.target_image
+        && !path.is_file()
+    {
+        return Err(Error::InvalidInput(format!("target image {} does not exist", path.display())));
+    }
+    Ok(edit)
+}
+
+/// Plans and runs the edit of the selection in `mode`.
+fn edit_in_mode(cx: &Context<'_>, request: &Request, mode: EditMode, progress: &mut Progress<'_>) -> Result<Outcome> {
+    progress.check(0.0, "reading the document")?;
+    let doc = parse(cx, request, progress)?;
+    let edit = edit_request_for(cx, request, mode)?;
+    let plan = crate::edit::plan::plan(&doc, &edit, &mut progress.document_observer(0.0))?;
+    run_edit(cx, &doc, &edit, &plan, progress)
+}
+
 /// `edit`: the CLIPVG edit of the selection towards the prompt(s).
 pub fn edit(cx: &Context<'_>, request: &Request, progress: &mut Progress<'_>) -> Result<Outcome> {
-    progress.check(0.0, "reading the document")?;
-    let plan = EditPlan::new(cx, request, request.mode.unwrap_or_default(), progress)?;
-    run_edit(cx, request, plan, progress)
+    edit_in_mode(cx, request, request.edit.mode, progress)
 }
 
 /// `recolor`: the colour-only edit of the selection (every `d` stays as it was).
 pub fn recolor(cx: &Context<'_>, request: &Request, progress: &mut Progress<'_>) -> Result<Outcome> {
-    if request.mode == Some(Mode::Shape) {
+    if request.edit.mode == EditMode::Shape {
         return Err(Error::InvalidInput(
             "recolor changes colours only: leave the request field `mode` out or set it to \"colour\"".into(),
         ));
     }
-    progress.check(0.0, "reading the document")?;
-    let plan = EditPlan::new(cx, request, Mode::Colour, progress)?;
-    run_edit(cx, request, plan, progress)
+    edit_in_mode(cx, request, EditMode::Colour, progress)
 }
 
 /// `vectorize`: every selected bitmap (`<image>`) replaced by stacked traced paths in place.
@@ -145,23 +183,19 @@ pub fn vectorize(cx: &Context<'_>, request: &Request, progress: &mut Progress<'_
         )));
     }
     use crate::vectorize::{DetailRound, Precision, VectorizeOptions, vectorize_images};
+    use clipvg_request::Named;
+    let request = &request.vectorize;
     let preset =
         |name: &str| Precision::preset(name).ok_or_else(|| Error::InvalidInput(format!("unknown round \"{name}\"")));
     let mut options = VectorizeOptions::default();
     if !request.rounds.is_empty() {
-        options.rounds = request
-            .rounds
-            .iter()
-            .map(|r| {
-                preset(&serde_json::to_value(r).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default())
-            })
-            .collect::<Result<_>>()?;
+        options.rounds = request.rounds.iter().map(|r| preset(r.name())).collect::<Result<_>>()?;
     }
     if let Some(rect) = request.detail_box {
-        options.detail.push(DetailRound { rect, precision: preset("fine")? });
+        options.detail.push(DetailRound { rect: rect.to_array(), precision: preset("fine")? });
     }
-    options.refine_steps = request.refine_steps as usize;
-    options.backend = backend_of(cx, request);
+    options.refine_steps = request.refine_steps;
+    options.backend = backend_of(cx, request.backend);
     options.base_dir = request.base_dir.clone();
     let mut on_progress = |p: crate::vectorize::Progress<'_>| {
         let (fraction, message) = match p {
@@ -215,195 +249,12 @@ pub fn test_panic(cx: &Context<'_>, _request: &Request, progress: &mut Progress<
 
 /// The host's document, read within the request's limits; the host's cancel stops the reading.
 fn parse(cx: &Context<'_>, request: &Request, progress: &mut Progress<'_>) -> Result<Document> {
-    Ok(Document::parse_with(cx.svg, &request.limits, &mut progress.document_observer(0.0))?)
+    Ok(Document::parse_with(cx.svg, request.limits(), &mut progress.document_observer(0.0))?)
 }
 
 /// The elements of `ids`, in order; an error naming the first id that is not in the document.
 pub fn resolve_ids(doc: &Document, ids: &[String]) -> Result<Vec<ElementId>> {
     ids.iter().map(|id| doc.require_id(id).map_err(Error::from)).collect()
-}
-
-/// One region of interest of an edit, resolved against the document.
-#[derive(Clone, Debug, PartialEq)]
-pub struct PlannedRoi {
-    /// The element whose box this is (`None` for a box or the whole canvas).
-    pub element: Option<ElementId>,
-    /// `[x, y, width, height]` in canvas pixels, clipped to the canvas.
-    pub rect: [f64; 4],
-    /// The ROI's prompt (`None` only for image guidance).
-    pub prompt: Option<String>,
-    pub w_roi: f64,
-    pub w_patch: f64,
-    pub n_patches: u32,
-    pub crop_ratio: f64,
-}
-
-/// An edit request resolved against a document: the trainable elements and the ROIs with their
-/// prompts and weights, in loss order (the whole canvas first when asked for, then the selection,
-/// then the request's extra ROIs).
-#[derive(Clone, Debug)]
-pub struct EditPlan {
-    pub doc: Document,
-    /// Selected elements plus elements named by ROIs; their shapes are the trainable set.
-    pub trainable: Vec<ElementId>,
-    pub rois: Vec<PlannedRoi>,
-    pub mode: Mode,
-}
-
-impl EditPlan {
-    /// Resolves the selection and the request's ROIs; every user mistake is an error here.
-    pub fn new(cx: &Context<'_>, request: &Request, mode: Mode, progress: &mut Progress<'_>) -> Result<EditPlan> {
-        let doc = parse(cx, request, progress)?;
-        let selected = resolve_ids(&doc, cx.selection)?;
-        let roi_elements: Vec<Option<ElementId>> = request
-            .rois
-            .iter()
-            .map(|r| r.id.as_deref().map(|id| doc.require_id(id).map_err(Error::from)).transpose())
-            .collect::<Result<_>>()?;
-        let mut trainable = selected.clone();
-        for el in roi_elements.iter().flatten() {
-            if !trainable.contains(el) {
-                trainable.push(*el);
-            }
-        }
-        if trainable.is_empty() {
-            return Err(Error::EmptySelection("nothing is selected: select the objects to edit first".into()));
-        }
-        if mode == Mode::Shape && request.shape_lr == 0.0 || mode == Mode::Colour && request.colour_lr == 0.0 {
-            return Err(Error::InvalidInput("nothing would change: the learning rate of this mode is 0".into()));
-        }
-        if let Some(path) = &request.target_image
-            && !path.is_file()
-        {
-            return Err(Error::InvalidInput(format!("target image {} does not exist", path.display())));
-        }
-        let options = BuildOptions { trainable: Trainable::Elements(trainable.clone()), limits: request.limits };
-        let built = build_with(&doc, &options, &mut progress.document_observer(0.0))?;
-        let canvas = [0.0, 0.0, built.canvas.width, built.canvas.height];
-        let text_guided = request.target_image.is_none();
-        let prompt_for = |el: Option<ElementId>, own: Option<&str>| -> Result<Option<String>> {
-            if !text_guided {
-                return Ok(None);
-            }
-            let label = el.filter(|_| request.prompts_from_labels).and_then(|el| {
-                let e = doc.element(el);
-                e.attr("data-clipvg-prompt").or_else(|| e.attr_ns(INKSCAPE_NS, "label"))
-            });
-            let prompt = [own, label, request.prompt()].into_iter().flatten().map(str::trim).find(|p| !p.is_empty());
-            match (prompt, el) {
-                (Some(p), _) => Ok(Some(p.to_string())),
-                (None, _) if request.prompt().is_none() && !request.prompts_from_labels => {
-                    Err(Error::InvalidInput("the prompt is empty: type what the selection should look like".into()))
-                }
-                (None, Some(el)) => Err(Error::InvalidInput(format!(
-                    "{} has no prompt: type a prompt, or give the object a label",
-                    doc.describe(el)
-                ))),
-                (None, None) => Err(Error::InvalidInput("a region has no prompt: type a prompt".into())),
-            }
-        };
-        let defaults = |element, rect, prompt| PlannedRoi {
-            element,
-            rect,
-            prompt,
-            w_roi: request.w_roi,
-            w_patch: request.w_patch,
-            n_patches: request.n_patches,
-            crop_ratio: request.crop_ratio,
-        };
-        let mut rois = Vec::new();
-        if request.whole_canvas_roi {
-            rois.push(defaults(None, canvas, prompt_for(None, None)?));
-        }
-        for roi in rois_of(&doc, &built.scene, &built.map, &selected)? {
-            rois.push(defaults(roi.element, roi.rect, prompt_for(roi.element, None)?));
-        }
-        for (spec, el) in request.rois.iter().zip(&roi_elements) {
-            let rect = match (el, spec.rect) {
-                (Some(el), _) => rois_of(&doc, &built.scene, &built.map, &[*el])?[0].rect,
-                (None, Some(r)) => clip_to_canvas(r, canvas)?,
-                (None, None) => unreachable!("Request::validate demands an id or a rect"),
-            };
-            let mut roi = defaults(*el, rect, prompt_for(*el, spec.prompt.as_deref())?);
-            roi.w_roi = spec.w_roi.unwrap_or(roi.w_roi);
-            roi.w_patch = spec.w_patch.unwrap_or(roi.w_patch);
-            roi.n_patches = spec.n_patches.unwrap_or(roi.n_patches);
-            roi.crop_ratio = spec.crop_ratio.unwrap_or(roi.crop_ratio);
-            rois.push(roi);
-        }
-        Ok(EditPlan { doc, trainable, rois, mode })
-    }
-}
-
-impl EditPlan {
-    /// The edit request of this plan: its ROIs (by element id or box), the trainable set and
-    /// the request's optimisation settings.
-    pub fn to_edit_request(&self, request: &Request) -> Result<crate::edit::EditRequest> {
-        use crate::edit::{EditMode, EditRequest, RoiRequest};
-        let id_of = |el: ElementId| {
-            self.doc
-                .element(el)
-                .id()
-                .map(str::to_string)
-                .ok_or_else(|| Error::EmptySelection(format!("{} has no id", self.doc.describe(el))))
-        };
-        let rois = self
-            .rois
-            .iter()
-            .map(|r| {
-                Ok(RoiRequest {
-                    element: r.element.map(id_of).transpose()?,
-                    rect: if r.element.is_none() { Some(r.rect) } else { None },
-                    prompt: r.prompt.clone(),
-                    w_roi: r.w_roi as f32,
-                    w_patch: r.w_patch as f32,
-                    n_patches: r.n_patches as usize,
-                    crop_ratio: r.crop_ratio as f32,
-                })
-            })
-            .collect::<Result<Vec<_>>>()?;
-        if request.render_size > 4096 {
-            return Err(Error::InvalidInput(format!(
-                "render_size: edits render at most 4096 pixels on the long side, got {}",
-                request.render_size
-            )));
-        }
-        let req = EditRequest {
-            prompt: request.prompt().map(str::to_string),
-            rois,
-            select: self.trainable.iter().map(|&e| id_of(e)).collect::<Result<_>>()?,
-            whole_canvas: false,
-            reference_text: request.reference_text.clone(),
-            templates: request.prompt_templates,
-            iterations: request.iterations as usize,
-            shape_lr: request.shape_lr as f32,
-            color_lr: request.colour_lr as f32,
-            mode: match self.mode {
-                Mode::All => EditMode::All,
-                Mode::Shape => EditMode::Shape,
-                Mode::Colour => EditMode::Colour,
-            },
-            size: request.render_size,
-            seed: request.seed,
-            target_image: request.target_image.clone(),
-            prompts_from_labels: false,
-            // The paper's grey (0.5, 0.5, 0.5, 1).
-            background_layer: request.background_layer.then_some([0.5, 0.5, 0.5, 1.0]),
-            limits: request.limits,
-            ..EditRequest::default()
-        };
-        req.validate()?;
-        Ok(req)
-    }
-}
-
-fn clip_to_canvas([x, y, w, h]: [f64; 4], [_, _, cw, ch]: [f64; 4]) -> Result<[f64; 4]> {
-    let (x0, y0, x1, y1) = (x.max(0.0), y.max(0.0), (x + w).min(cw), (y + h).min(ch));
-    if x1 > x0 && y1 > y0 {
-        Ok([x0, y0, x1 - x0, y1 - y0])
-    } else {
-        Err(Error::InvalidInput(format!("the region [{x}, {y}, {w}, {h}] lies outside the {cw}×{ch} canvas")))
-    }
 }
 
 /// Which CLIP model a run uses.
@@ -419,8 +270,8 @@ pub enum ModelChoice {
 
 /// The request's model, else the engine's. A value that looks like a path (has a `/` or `\`, or
 /// starts with `.` or `~`) must be a CLIP folder; anything else is a registry name.
-pub fn resolve_model(cx: &Context<'_>, request: &Request) -> Result<ModelChoice> {
-    let Some(spec) = request.model.as_deref().or(cx.options.model.as_deref()) else {
+pub fn resolve_model(cx: &Context<'_>, request: &EditRequest) -> Result<ModelChoice> {
+    let Some(spec) = request.model().or(cx.options.model.as_deref()) else {
         return Ok(ModelChoice::Default);
     };
     let looks_like_path = spec.contains(['/', '\\']) || spec.starts_with(['.', '~']);
@@ -478,13 +329,16 @@ mod tests {
         let sel = ids(&["a", "g"]);
         let r = req(r#"{"prompt":"gold","prompts_from_labels":true,"whole_canvas_roi":true,
                        "rois":[{"rect":[-10,0,20,20],"prompt":"sky","n_patches":4}]}"#);
-        let plan = EditPlan::new(&cx(&o, &sel), &r, Mode::All, &mut Progress::silent()).unwrap();
+        let edit = edit_request_for(&cx(&o, &sel), &r, EditMode::All).unwrap();
+        assert_eq!(edit.select, ["a", "g"]);
+        let doc = Document::parse(SVG).unwrap();
+        let plan = crate::edit::plan::plan(&doc, &edit, &mut clipvg_document::no_progress()).unwrap();
         let prompts: Vec<_> = plan.rois.iter().map(|r| r.prompt.as_deref().unwrap()).collect();
         assert_eq!(prompts, ["gold", "a red apple", "gold", "sky"]);
         assert_eq!(plan.rois[0].rect, [0.0, 0.0, 100.0, 50.0]);
         assert_eq!(plan.rois[3].rect, [0.0, 0.0, 10.0, 20.0]);
         assert_eq!((plan.rois[3].n_patches, plan.rois[1].n_patches), (4, 64));
-        assert_eq!(plan.trainable.len(), 2);
+        assert_eq!(plan.rois[1].element, doc.by_id("a"));
     }
 
     #[test]

@@ -19,7 +19,8 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::ptr;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use super::engine::{Engine, Progress, RunOutput};
+use super::context::Progress;
+use super::engine::{Engine, RunOutput};
 use super::guard;
 use crate::error::Error;
 

@@ -1,11 +1,37 @@
 //! clipvg's requests: the values a caller chooses for each action, shared by the C ABI's JSON,
 //! the abi_stable module, `clipvg … --request FILE`, the command line's flags and the host shims.
 //!
-//! serde only: a host or a fuzzer can build and check requests without the engine.
+//! One request type per action: [`EditRequest`] (edit and recolour, with one ROI type,
+//! [`Roi`]), [`RenderRequest`] and [`VectorizeRequest`]; boxes carry their unit in their type
+//! ([`CanvasBox`], [`PixelBox`]); every default and range comes from one table, [`fields`].
+//! Unknown fields are rejected by name; the old spellings stay accepted as aliases.
+//!
+//! serde only: a host or a fuzzer can build and check requests without the engine. The budgets
+//! (`limits`) are a type parameter, `clipvg_document::Limits` in the engine.
 
+mod boxes;
+mod edit;
+pub mod fields;
 mod named;
+mod raster;
 
+pub use boxes::{CanvasBox, PixelBox};
+pub use edit::{BackgroundLayer, EDIT_FIELDS, EditRequest, Roi, non_blank};
 pub use named::{Named, NamedValue};
+pub use raster::{RENDER_FIELDS, RenderRequest, Round, VECTORIZE_FIELDS, VectorizeRequest};
+
+/// A request value out of its range or a request that cannot run: one sentence naming the
+/// field (`request field `iterations` must be between 1 and 100000, not 0`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestError(pub String);
+
+impl std::fmt::Display for RequestError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for RequestError {}
 
 use serde::{Deserialize, Serialize};
 
@@ -84,11 +110,18 @@ impl Named for Preset {
 }
 
 impl Preset {
-    /// `(iterations, patches per ROI, render size)`.
+    /// `(iterations, patches per ROI, render size)`; the paper's are the table's defaults.
     pub fn settings(self) -> (usize, usize, u32) {
         match self {
-            Preset::Paper => (150, 64, 512),
+            Preset::Paper => (
+                fields::ITERATIONS.number() as usize,
+                fields::N_PATCHES.number() as usize,
+                fields::RENDER_SIZE.number() as u32,
+            ),
             Preset::Fast => (40, 8, 384),
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -12,7 +12,6 @@
 //!
 //! The exit code is 0 on success and 1 on error, though Inkscape ignores it.
 
-mod args;
 mod plugin;
 mod progress;
 mod quiet;
@@ -21,6 +20,7 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use clipvg_inkscape::{args, request_json};
 use plugin::{Plugin, STATUS_CANCELLED};
 use progress::ProgressWindow;
 
@@ -45,16 +45,9 @@ fn run() -> Result<Option<String>, String> {
     let svg = std::fs::read(&invocation.document)
         .map_err(|e| format!("cannot read the document {} ({e})", invocation.document))?;
     let svg = String::from_utf8(svg).map_err(|_| "the document is not UTF-8 text".to_string())?;
-    let mut request = invocation.request;
     // Relative <image> links resolve against the document's own folder, which only the
     // environment Inkscape sets up knows (the document argument is a temporary copy).
-    if let Some(dir) = std::env::var_os("DOCUMENT_PATH").map(PathBuf::from).and_then(|p| p.parent().map(PathBuf::from))
-        && invocation.action == "vectorize"
-        && !dir.as_os_str().is_empty()
-    {
-        request.insert("base_dir".into(), serde_json::Value::from(dir.to_string_lossy().into_owned()));
-    }
-    let request = serde_json::Value::Object(request).to_string();
+    let request = request_json(&invocation, std::env::var_os("DOCUMENT_PATH").map(PathBuf::from).as_deref());
     let library = own_dir()?.join(library_file_name());
 
     let mut window = ProgressWindow::from_env();

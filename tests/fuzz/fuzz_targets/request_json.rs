@@ -1,72 +1,38 @@
-//! Fuzz target `request_json`: the JSON every host sends (`clipvg_run`'s request, the engine
-//! options, the edit request of the CLI), parsed and validated.
-//!
-//! The request types live in the main crate, which pulls burn/wgpu/CubeCL (~25 minutes of fuzz
-//! build). The two files themselves use only `serde`, `serde_json`, `clap` (a derive on two
-//! enums) and `crate::error::{Error, Result}` with the `InvalidInput` variant. So this target
-//! compiles **the main crate's files as they are** (`#[path]`, no copy) as modules of its own,
-//! with a stand-in `error` module that has the one variant they use. If those files start using
-//! more of the main crate, this build fails loudly and the stand-in (or a move of the request
-//! types into a light crate) has to follow.
+//! Fuzz target `request_json`: the JSON every host sends, parsed as each action's request type
+//! of the clipvg-request crate (serde only: no burn/wgpu in this build) and validated; a valid
+//! request must survive a JSON round trip (what a host that stores requests does) and stay valid.
 #![no_main]
-#![allow(dead_code)]
 
-/// Stand-in for the main crate's `crate::error`: the variant the request files construct.
-mod error {
-    #[derive(Debug)]
-    pub enum Error {
-        InvalidInput(String),
+use clipvg_document::Limits;
+use clipvg_request::{EditRequest, Preset, RenderRequest, RequestError, VectorizeRequest};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+/// Parses `json` as `T`; a valid one is checked again after a round trip.
+fn round_trip<T: Serialize + DeserializeOwned>(json: &str, validate: impl Fn(&T) -> Result<(), RequestError>) -> Option<T> {
+    let parsed: T = serde_json::from_str(json).ok()?;
+    if validate(&parsed).is_ok() {
+        let again = serde_json::to_string(&parsed).expect("a request serialises");
+        match serde_json::from_str::<T>(&again) {
+            Ok(back) => {
+                if let Err(e) = validate(&back) {
+                    panic!("a valid request is invalid after a JSON round trip: {e}\n{again}");
+                }
+            }
+            Err(e) => panic!("a request does not re-parse: {e}\n{again}"),
+        }
     }
-    pub type Result<T, E = Error> = std::result::Result<T, E>;
+    Some(parsed)
 }
-
-/// `src/plugin/request.rs` of the main crate, unchanged.
-#[path = "../../../src/plugin/request.rs"]
-mod plugin_request;
-
-/// `src/edit/request.rs` of the main crate, unchanged.
-#[path = "../../../src/edit/request.rs"]
-mod edit_request;
-
-use edit_request::EditRequest;
-use plugin_request::{EngineOptions, Request};
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     let Ok(json) = std::str::from_utf8(data) else { return };
-
-    // The plugin request: a parsed request is valid, and stays parsable and valid after a
-    // serialisation round trip (what a host that stores requests does).
-    if let Ok(request) = Request::from_json(json) {
-        request.validate().expect("from_json returned a request that does not validate");
-        let _ = request.prompt();
-        let again = serde_json::to_string(&request).expect("a request serialises");
-        if let Err(error::Error::InvalidInput(e)) = Request::from_json(&again) {
-            panic!("a valid request does not survive a JSON round trip: {e}\n{again}");
-        }
-    }
-
-    if let Ok(options) = EngineOptions::from_json(json) {
-        let again = serde_json::to_string(&options).expect("engine options serialise");
-        if let Err(error::Error::InvalidInput(e)) = EngineOptions::from_json(&again) {
-            panic!("engine options do not survive a JSON round trip: {e}\n{again}");
-        }
-    }
-
-    // The edit request (CLI / library): parse, validate, round trip the valid ones.
-    if let Ok(edit) = EditRequest::from_json(json) {
-        if edit.validate().is_ok() {
-            let again = serde_json::to_string(&edit).expect("an edit request serialises");
-            match EditRequest::from_json(&again) {
-                Ok(back) => {
-                    if let Err(error::Error::InvalidInput(e)) = back.validate() {
-                        panic!("a valid edit request is invalid after a JSON round trip: {e}\n{again}");
-                    }
-                }
-                Err(error::Error::InvalidInput(e)) => panic!("an edit request does not re-parse: {e}\n{again}"),
-            }
-        }
-        let mut edit = edit;
-        edit_request::Preset::Fast.apply(&mut edit);
+    if let Some(mut edit) = round_trip::<EditRequest<Limits>>(json, |r| r.validate()) {
+        let _ = edit.validate_edit();
+        let _ = (edit.prompt(), edit.model(), edit.background_rgba(), edit.whole_canvas_patches());
+        edit.apply_preset(Preset::Fast);
         let _ = edit.validate();
     }
+    round_trip::<RenderRequest<Limits>>(json, |r| r.validate());
+    round_trip::<VectorizeRequest<Limits>>(json, |r| r.validate());
 });
