@@ -1,6 +1,6 @@
 //! The views CLIP sees of each ROI, as homographies from view pixels to render pixels.
 //!
-//! CLIPVG's augmentations, per ROI and iteration (`CLIPVG.md` §6):
+//! CLIPVG's augmentations, per ROI and iteration (as the paper's reference implementation does them):
 //! * one **whole view**: the ROI made square around its centre — padded with the background,
 //!   where the reference pads with black — then a random crop of 0.98 of its side;
 //! * **patches**: a random crop of side `P = crop_ratio · max(w, h)` from the ROI padded by

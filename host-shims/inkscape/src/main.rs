@@ -2,8 +2,8 @@
 //!
 //! It holds no editing logic: it turns Inkscape's arguments into (action, request JSON, SVG,
 //! selected ids), loads the clipvg plugin library (`libclipvg.so`) from its own folder, runs the
-//! action through the C ABI, and answers Inkscape the way Inkscape 1.2 listens
-//! (`../shared/INKSCAPE.md`):
+//! action through the C ABI, and answers Inkscape the way Inkscape 1.2's script extensions are
+//! read:
 //!
 //! - success: the whole new SVG on stdout, nothing on stderr;
 //! - a user error: one sentence on stderr (Inkscape shows it in a dialog), nothing on stdout
