@@ -427,3 +427,20 @@ fn token_rows_fit_a_short_context() {
     assert_eq!(long[1..7], rows[1][1..7].iter().map(|&x| x as i64).collect::<Vec<_>>()[..]);
     assert_eq!(long[7], eos as i64, "a cut row ends in EOS");
 }
+
+/// An element ROI is the element's box whether or not a background layer is added under every
+/// shape (the layer is shape 0 of the edited scene; the ROI used to be looked up one shape off).
+#[test]
+fn element_rois_are_the_same_with_a_background_layer() {
+    let doc = Document::parse(SVG).unwrap();
+    let plain = request(&["c", "pair"], 1, 0);
+    let layered = EditRequest { background_layer: Some(clipvg::request::BackgroundLayer::Grey(true)), ..plain.clone() };
+    let rects = |req: &EditRequest| -> Vec<[f64; 4]> {
+        let plan = clipvg::edit::plan::plan(&doc, req, &mut clipvg_document::no_progress()).unwrap();
+        plan.rois.iter().map(|r| r.rect).collect()
+    };
+    let want = rects(&plain);
+    // c is the triangle (10,70)–(40,90); pair spans the path and the circle.
+    assert_eq!(want[0], [10.0, 70.0, 30.0, 20.0]);
+    assert_eq!(rects(&layered), want);
+}

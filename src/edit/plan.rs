@@ -109,7 +109,7 @@ pub fn plan(doc: &Document, req: &EditRequest, observer: &mut Observer<'_>) -> R
     }
     for (r, el) in req.rois.iter().zip(&roi_elements) {
         let rect = match (el, r.rect) {
-            (Some(el), _) => rois_of(doc, scene, &built.map, &[*el])?[0].rect,
+            (Some(el), _) => rois_of(doc, &built.scene, &built.map, &[*el])?[0].rect,
             (None, Some(b)) => clip_to_canvas(b.to_array(), cw, ch)?,
             (None, None) => unreachable!("EditRequest::validate demands an element or a rect"),
         };
