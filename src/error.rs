@@ -10,10 +10,6 @@ pub enum Error {
     #[error("{path}: {source}")]
     Io { path: PathBuf, source: std::io::Error },
 
-    /// The input is not well-formed XML.
-    #[error("the document is not valid XML: {0}")]
-    Xml(String),
-
     /// The XML is fine but it is not an SVG document (wrong root, unusable size, ...).
     #[error("not a usable SVG document: {0}")]
     NotSvg(String),
@@ -49,6 +45,12 @@ pub enum Error {
     /// Loading or running CLIP failed (weights, tokenizer, images).
     #[error(transparent)]
     Clip(#[from] crate::clip::ClipError),
+
+    /// The document cannot be read (not XML, not UTF-8) or an edit of it cannot be written back
+    /// (shapes defined inside a DTD entity; edited text that does not parse again): the
+    /// document crate's error, with its cause.
+    #[error(transparent)]
+    Document(clipvg_document::Error),
 
     /// A budget of [`clipvg_document::Limits`] would be exceeded.
     #[error("{0}")]
@@ -100,16 +102,7 @@ impl From<clipvg_document::Error> for Error {
         use clipvg_document::Error as D;
         match e {
             D::Io { path, source } => Error::Io { path, source },
-            D::Xml(e) => Error::Xml(clipvg_document::message::escape(&e.to_string(), 300)),
-            D::NotUtf8 { path, .. } => Error::Xml(format!("{} is not UTF-8 text", path.display())),
-            // Same text as the document crate's message, without its "cannot write the result
-            // back: " (the root variant adds it).
-            e @ D::FromEntity { .. } => {
-                Error::WriteBack(e.to_string().trim_start_matches("cannot write the result back: ").to_string())
-            }
-            D::EditedUnparsable(e) => {
-                Error::WriteBack(format!("the edited document does not parse ({e}); nothing was written"))
-            }
+            e @ (D::Xml(_) | D::NotUtf8 { .. } | D::FromEntity { .. } | D::EditedUnparsable(_)) => Error::Document(e),
             D::NotSvg(m) => Error::NotSvg(m),
             D::UnknownId(m) => Error::UnknownId(m),
             D::EmptySelection(m) => Error::EmptySelection(m),

@@ -82,7 +82,7 @@ impl ClipvgStatus {
         use crate::clip::ClipError as C;
         match error {
             Error::Io { .. } | Error::Image { .. } => ClipvgStatus::Io,
-            Error::Xml(_) | Error::NotSvg(_) => ClipvgStatus::InvalidDocument,
+            Error::Document(_) | Error::NotSvg(_) => ClipvgStatus::InvalidDocument,
             Error::UnknownId(_) | Error::EmptySelection(_) => ClipvgStatus::InvalidSelection,
             Error::InvalidInput(_) | Error::ParamMismatch(_) => ClipvgStatus::InvalidRequest,
             Error::WriteBack(_) => ClipvgStatus::InvalidDocument,
