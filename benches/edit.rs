@@ -15,7 +15,7 @@ use burn::optim::{AdamConfig, Optimizer};
 use burn::tensor::Tensor;
 use clipvg::clip::{ClipConfig, directional_loss, normalize};
 use clipvg::compute::{BackendChoice, device_for};
-use clipvg::edit::views::{patch_view, sample_views, to_nchw, whole_view};
+use clipvg::edit::views::{patch_view, sample_views, whole_view};
 use clipvg::raster::op::{RasterJob, render_tensor, scene_tensors};
 use clipvg::scene::{BuildOptions, Trainable, build};
 use clipvg::svg::Document;
@@ -80,7 +80,7 @@ fn main() {
         let t1 = Instant::now();
         let mut views = vec![whole_view(roi, s, Some(&mut rng))];
         views.extend((0..patches).map(|_| patch_view(roi, 0.8, 0.3, s, &mut rng)));
-        let pixels = normalize(sample_views(to_nchw(img), &views, s));
+        let pixels = normalize(sample_views(img, &views, s));
         let _ = pixels.clone().slice([0..1, 0..1, 0..1, 0..1]).into_scalar::<f32>();
         let t_views = t1.elapsed().as_secs_f64();
 

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use burn::tensor::{Tensor, TensorData};
 use clipvg::clip::{directional_loss, normalize};
 use clipvg::edit::text::embed_text;
-use clipvg::edit::views::{View, sample_views, to_nchw, whole_view};
+use clipvg::edit::views::{View, sample_views, whole_view};
 use clipvg::edit::{EditMode, EditRequest, Hooks, Model, Roi, Stop, edit};
 use clipvg::svg::Document;
 
@@ -220,7 +220,7 @@ fn fixed_view_loss_and_gradient_match_an_independent_computation() {
     let render =
         Tensor::<1>::from_data(TensorData::new(img.clone(), [h * w * 3]), &device).reshape([h, w, 3]).require_grad();
     let rgba = Tensor::cat(vec![render.clone(), Tensor::ones([h, w, 1], &device)], 2);
-    let pixels = sample_views(to_nchw(rgba), &[view], s);
+    let pixels = sample_views(rgba, &[view], s);
     let loss = directional_loss(m.clip.encode_image(normalize(pixels)), img0.clone(), txt.clone(), txt0.clone());
     let la = loss.clone().into_scalar::<f32>();
     let grads = loss.backward();

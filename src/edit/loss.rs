@@ -33,7 +33,7 @@ pub struct RoiGuide {
 /// Returns the total `[1]` and the per-ROI values.
 pub fn roi_loss(
     clip: &Clip,
-    render: Tensor<4>,
+    render: Tensor<3>,
     guides: &[RoiGuide],
     rng: &mut ChaCha8Rng,
     distortion: f32,

@@ -44,7 +44,7 @@ use background::{insert_background, without_background};
 use loss::RoiGuide;
 use optimizer::{Optimized, job_for};
 use text::{PromptCache, embed_text};
-use views::{sample_views, to_nchw};
+use views::sample_views;
 
 /// A loaded CLIP model with its tokenizer, on its device. Load once, edit many times.
 pub struct Model {
@@ -167,7 +167,7 @@ fn roi_guides(
     let clip = &model.clip;
     let s = clip.image_size();
     let (p, c, w) = scene_tensors(scene, &ad);
-    let original = to_nchw(render_tensor(p, c, w, job.clone()));
+    let original = render_tensor(p, c, w, job.clone());
     let reference_text = if req.target_image.is_none() {
         Some(embed_text(clip, &model.tokenizer, &req.reference_text, req.prompt_templates, &ad)?)
     } else {

@@ -12,7 +12,6 @@ use serde::Serialize;
 
 use super::loss::{RoiGuide, roi_loss, trainable_segments, xing_loss};
 use super::request::{EditMode, EditRequest};
-use super::views::to_nchw;
 use crate::clip::Clip;
 use crate::error::Result;
 use crate::optim::MaskedAdam;
@@ -154,7 +153,7 @@ fn iterate(inputs: &Inputs<'_>, params: &mut Params, rng: &mut ChaCha8Rng) -> St
     let pv = Tensor::<2>::from_inner(params.points.clone()).require_grad();
     let cv = Tensor::<2>::from_inner(params.colors.clone()).require_grad();
     let img = render_tensor(pv.clone(), cv.clone(), params.widths.clone(), inputs.job.clone());
-    let (mut loss, parts) = roi_loss(inputs.clip, to_nchw(img), inputs.guides, rng, req.distortion);
+    let (mut loss, parts) = roi_loss(inputs.clip, img, inputs.guides, rng, req.distortion);
     if !inputs.segments.is_empty() {
         loss = loss + xing_loss(pv.clone(), &inputs.segments) * req.xing_weight;
     }

@@ -14,7 +14,7 @@
 //! comes from the seeded generator passed in.
 //!
 //! [`sample_views`] resamples a render into the CLIP-ready pixels of a batch of views, inside
-//! the autodiff graph; [`views_and_clip_memory`] estimates what one batch costs.
+//! the autodiff graph (one fused operation of the raster crate); [`views_and_clip_memory`] estimates what one batch costs.
 
 use burn::tensor::module::avg_pool2d;
 use burn::tensor::ops::{AvgPoolOptions, GridSampleOptions, InterpolateMode};
@@ -22,6 +22,8 @@ use burn::tensor::{Tensor, TensorData};
 use rand::Rng;
 
 use crate::clip::Clip;
+use clipvg_raster::resample::ViewRecord;
+use clipvg_raster::view_op::{ViewJob, sample_views_tensor};
 
 /// Views are sampled at this multiple of CLIP's input size and average-pooled down, a box
 /// prefilter against aliasing (the reference resizes with antialiased bicubic).
@@ -110,6 +112,21 @@ pub struct View {
 }
 
 impl View {
+    /// The view as the fused resampler reads it (`f32`, clip as corners).
+    pub fn record(&self) -> ViewRecord {
+        let h = self.to_patch.0.map(|v| v as f32);
+        let c = self.clip;
+        ViewRecord {
+            row0: [h[0], h[1], h[2], 0.0],
+            row1: [h[3], h[4], h[5], 0.0],
+            row2: [h[6], h[7], h[8], 0.0],
+            clip: [c[0] as f32, c[1] as f32, (c[0] + c[2]) as f32, (c[1] + c[3]) as f32],
+            offset: [self.offset[0] as f32, self.offset[1] as f32],
+            patch_side: self.patch_side.map_or(-1.0, |s| s as f32),
+            pad: 0,
+        }
+    }
+
     /// The render point a view point samples, or `None` where the view shows white.
     pub fn sample_point(&self, p: [f64; 2]) -> Option<[f64; 2]> {
         let q = self.to_patch.apply(p);
@@ -200,9 +217,25 @@ pub fn to_nchw(img: Tensor<3>) -> Tensor<4> {
     img.slice([0..h, 0..w, 0..3]).permute([2, 0, 1]).unsqueeze_dim(0)
 }
 
-/// Samples `views` of a `[1, 3, H, W]` render into CLIP-ready pixels `[B, 3, S, S]` (in [0, 1],
-/// not yet normalised). Outside the render and outside each view's ROI reads as white.
-pub fn sample_views(render: Tensor<4>, views: &[View], size: usize) -> Tensor<4> {
+/// Samples `views` of a `[H, W, 4]` straight-RGBA render into CLIP-ready pixels `[B, 3, S, S]`
+/// (in [0, 1], not yet normalised), inside the autodiff graph: one fused resampling
+/// ([`clipvg_raster::view_op`]: projective map, bilinear taps, `SUPERSAMPLE`² box prefilter)
+/// on the CPU or in WGSL. Outside the render and outside each view's ROI reads as white.
+pub fn sample_views(render: Tensor<3>, views: &[View], size: usize) -> Tensor<4> {
+    let [h, w, _] = render.dims();
+    let job = ViewJob {
+        views: views.iter().map(View::record).collect(),
+        width: w as u32,
+        height: h as u32,
+        size: size as u32,
+        ss: SUPERSAMPLE as u32,
+    };
+    sample_views_tensor(render, job)
+}
+
+/// The same views through burn's `grid_sample` and `avg_pool2d` on a `[1, 3, H, W]` render: the
+/// implementation before the fused op, kept as the reference it is tested against.
+pub fn sample_views_grid(render: Tensor<4>, views: &[View], size: usize) -> Tensor<4> {
     let [_, _, h, w] = render.dims();
     let n = size * SUPERSAMPLE;
     let device = render.device();

@@ -23,6 +23,7 @@ use super::Frame;
 use super::cpu::RawGrad;
 use crate::error::{RasterError as Error, Result};
 use crate::layout::{BandInfo, GradientRecord, LayerRecord, LineReduceInfo};
+use crate::resample::{ViewRecord, ViewSampleInfo};
 use clipvg_document::scene::{FillRule, Gradient, GradientShape, Paint, Scene, Spread};
 
 /// Most accumulation cells processed at once (the per-cell backward buffers take 32 bytes a
@@ -35,6 +36,8 @@ const GEOMETRY: &str = include_str!("../../shaders/geometry.wgsl");
 const PAINT: &str = include_str!("../../shaders/paint.wgsl");
 /// The forward replay of one layer row at a pixel (stages 4 and 5).
 const OVER: &str = include_str!("../../shaders/over.wgsl");
+/// View resampling's records and sample maps (the `view_sample` stages).
+const VIEW: &str = include_str!("../../shaders/view_common.wgsl");
 
 /// The stages in pipeline order: name, source, and the shared sources prepended to it.
 const STAGES: &[(&str, &str, &[&str])] = &[
@@ -44,6 +47,9 @@ const STAGES: &[(&str, &str, &[&str])] = &[
     ("color_reduce", include_str!("../../shaders/color_reduce.wgsl"), &[GEOMETRY, PAINT]),
     ("coverage_backward", include_str!("../../shaders/coverage_backward.wgsl"), &[GEOMETRY]),
     ("line_reduce", include_str!("../../shaders/line_reduce.wgsl"), &[GEOMETRY]),
+    // Not a rasterizer stage: the views CLIP sees, cut out of the render ([`crate::resample`]).
+    ("view_sample", include_str!("../../shaders/view_sample.wgsl"), &[GEOMETRY, VIEW]),
+    ("view_sample_backward", include_str!("../../shaders/view_sample_backward.wgsl"), &[GEOMETRY, VIEW]),
 ];
 
 /// The full WGSL source of a stage (shared code prepended).
@@ -426,6 +432,46 @@ pub fn backward(client: &Client, scene: &Scene, frame: &Frame, grad: &Handle) ->
     }
     let lines: Vec<[f32; 4]> = read(client, line_grads, sh.n_lines)?;
     Ok(RawGrad { lines, colors })
+}
+
+/// Stage `view_sample` on the render in `render` (`[H, W, 4]` f32): a new buffer of the views,
+/// `[B, 3, S, S]` f32 (see [`crate::resample`]).
+pub fn view_sample(client: &Client, info: &ViewSampleInfo, views: &[ViewRecord], render: &Handle) -> Handle {
+    let n = info.n_views as usize * info.size as usize * info.size as usize;
+    let out = zeros(client, n * 3 * 4);
+    let (info_h, views_h) = (upload(client, &[*info]), upload(client, views));
+    launch(client, "view_sample", n, &[&info_h, &views_h, render, &out]);
+    out
+}
+
+/// Stage `view_sample_backward` on dL/d views in `grad`: a new buffer of dL/d render,
+/// `[H, W, 4]` f32.
+pub fn view_sample_backward(client: &Client, info: &ViewSampleInfo, views: &[ViewRecord], grad: &Handle) -> Handle {
+    let n = info.width as usize * info.height as usize;
+    let out = zeros(client, n * 16);
+    let (info_h, views_h) = (upload(client, &[*info]), upload(client, views));
+    launch(client, "view_sample_backward", n, &[&info_h, &views_h, grad, &out]);
+    out
+}
+
+/// Runs a view stage on host data (for the parity tests against [`crate::resample`]): the
+/// forward on a render, or the backward on dL/d views.
+pub fn view_stage_on_host(
+    backward: bool,
+    info: &ViewSampleInfo,
+    views: &[ViewRecord],
+    input: &[f32],
+) -> Result<Vec<f32>> {
+    use cubecl::device::{WgpuDevice, WgpuDeviceKind};
+    let client = cubecl::Device::Wgpu(WgpuDevice::new(WgpuDeviceKind::DefaultDevice)).client();
+    let input = upload(&client, input);
+    if backward {
+        let out = view_sample_backward(&client, info, views, &input);
+        read(&client, out, info.width as usize * info.height as usize * 4)
+    } else {
+        let out = view_sample(&client, info, views, &input);
+        read(&client, out, info.n_views as usize * 3 * info.size as usize * info.size as usize)
+    }
 }
 
 /// Runs the WGSL stages one at a time on inputs given by the host, for the parity tests against

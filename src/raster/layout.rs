@@ -9,6 +9,7 @@
 
 use bytemuck::{Pod, Zeroable};
 
+pub use crate::resample::{ViewRecord, ViewSampleInfo};
 pub use crate::rows::LayerRow;
 
 /// What every per-item and per-pixel stage of one band of rows reads first.
@@ -104,6 +105,8 @@ pub const MIRRORED: &[Mirrored] = &[
     mirrored!(LayerRecord { rule, paint_kind, paint_index }),
     mirrored!(GradientRecord { kind, spread, first_color, n_stops, stops_start, shape, canvas_to_gradient }),
     mirrored!(LineReduceInfo { n_lines }),
+    mirrored!(ViewRecord { row0, row1, row2, clip, offset, patch_side, pad }),
+    mirrored!(ViewSampleInfo { width, height, size, ss, n_views, pad0, pad1, pad2 }),
 ];
 
 #[cfg(test)]

@@ -33,8 +33,10 @@ pub mod op;
 pub mod paint;
 pub mod params;
 pub mod prepare;
+pub mod resample;
 pub mod rows;
 pub mod stroke;
+pub mod view_op;
 
 pub use clipvg_document::{LimitExceeded, Limits};
 pub use error::{RasterError, Result};
