@@ -4,8 +4,11 @@
 //! ```text
 //! cargo bench --bench edit -- [--patches 64] [--size 512] [--iters 2] [--backend cpu|gpu]
 //! ```
-//! Stages: render (rasterizer forward through the burn op), views (whole view + patches, sampled
-//! in the graph), CLIP forward of all views, backward (CLIP + views + rasterizer), Adam step.
+//! Stages: render (rasterizer forward through the burn op), views (whole view + patches, one
+//! fused resampling), CLIP forward and CLIP backward (the edit's own loss, a batch of views at a
+//! time), the backward through views and rasterizer, Adam step. When Python with torch is at
+//! hand, `benches/clip_torch.py` runs the same image tower on the same batch and the ratio is
+//! printed.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -13,9 +16,9 @@ use std::time::Instant;
 
 use burn::optim::{AdamConfig, Optimizer};
 use burn::tensor::Tensor;
-use clipvg::clip::{ClipConfig, directional_loss, normalize};
+use clipvg::clip::ClipConfig;
 use clipvg::compute::{BackendChoice, device_for};
-use clipvg::edit::views::{patch_view, sample_views, whole_view};
+use clipvg::edit::loss::{CLIP_BATCH, RoiGuide, roi_loss};
 use clipvg::raster::op::{RasterJob, render_tensor, scene_tensors};
 use clipvg::scene::{BuildOptions, Trainable, build};
 use clipvg::svg::Document;
@@ -38,7 +41,6 @@ fn main() {
     let doc = Document::open(root.join("examples/horseriding.svg")).unwrap();
     let scene = build(&doc, &BuildOptions { trainable: Trainable::All, ..Default::default() }).unwrap().scene;
     let clip = ClipConfig::default().init(&ad);
-    let s = clip.image_size();
     let job = RasterJob {
         scene: Arc::new(scene.clone()),
         width: size,
@@ -60,39 +62,35 @@ fn main() {
         (raster_bytes + views_bytes) as f64 / 1e9
     );
     let d = clip.projection_dim();
-    let (t, t0, e0) =
-        (Tensor::<2>::ones([1, d], &ad), Tensor::<2>::zeros([1, d], &ad) + 0.5, Tensor::<2>::zeros([1, d], &ad) + 0.1);
-    let roi = [0.0, 0.0, size as f64, size as f64];
+    let guide = RoiGuide {
+        rect: [0.0, 0.0, size as f64, size as f64],
+        target: Tensor::<2>::ones([1, d], &ad),
+        reference: Tensor::<2>::zeros([1, d], &ad) + 0.5,
+        original: Tensor::<2>::zeros([1, d], &ad) + 0.1,
+        w_roi: 30.0,
+        w_patch: 80.0,
+        n_patches: patches,
+        crop_ratio: 0.8,
+    };
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(0);
     let adam = AdamConfig::new().build();
     let (p0, c0, w) = scene_tensors(&scene, &device);
     let w = Tensor::<1>::from_inner(w);
-    let mut totals = [0.0f64; 5];
+    let mut totals = [0.0f64; 6];
     for it in 0..=iters {
         let t_start = Instant::now();
         let p = Tensor::<2>::from_inner(p0.clone()).require_grad();
         let c = Tensor::<2>::from_inner(c0.clone()).require_grad();
         let img = render_tensor(p.clone(), c.clone(), w.clone(), job.clone());
-        let img = img.clone() + 0.0; // force the forward to run before timing the next stage
         let _ = img.clone().slice([0..1, 0..1, 0..1]).into_scalar::<f32>();
         let t_render = t_start.elapsed().as_secs_f64();
 
-        let t1 = Instant::now();
-        let mut views = vec![whole_view(roi, s, Some(&mut rng))];
-        views.extend((0..patches).map(|_| patch_view(roi, 0.8, 0.3, s, &mut rng)));
-        let pixels = normalize(sample_views(img, &views, s));
-        let _ = pixels.clone().slice([0..1, 0..1, 0..1, 0..1]).into_scalar::<f32>();
-        let t_views = t1.elapsed().as_secs_f64();
-
-        let t2 = Instant::now();
-        let emb = clip.encode_image(pixels);
-        let loss = directional_loss(emb.clone().slice([0..1]), e0.clone(), t.clone(), t0.clone()) * 30.0
-            + directional_loss(emb.slice([1..patches + 1]), e0.clone(), t.clone(), t0.clone()) * 80.0;
-        let _ = loss.clone().into_scalar::<f32>();
-        let t_clip = t2.elapsed().as_secs_f64();
+        // The edit's own loss: views, then CLIP forward and backward a batch at a time.
+        let roi = roi_loss(&clip, img, std::slice::from_ref(&guide), &mut rng, 0.3);
+        let _ = roi.parts.into_scalar::<f32>();
 
         let t3 = Instant::now();
-        let grads = loss.backward();
+        let grads = roi.surrogate.backward();
         let gp = p.grad(&grads).unwrap();
         let gc = c.grad(&grads).unwrap();
         let _ = gp.clone().sum().into_scalar::<f32>();
@@ -104,18 +102,66 @@ fn main() {
         let _ = (np.sum().into_scalar::<f32>(), nc.clamp(0.0, 1.0).sum().into_scalar::<f32>());
         let t_step = t4.elapsed().as_secs_f64();
         if it > 0 {
-            for (tot, v) in totals.iter_mut().zip([t_render, t_views, t_clip, t_back, t_step]) {
+            let tm = roi.timings;
+            let stages = [
+                t_render,
+                tm.views.as_secs_f64(),
+                tm.clip_forward.as_secs_f64(),
+                tm.clip_backward.as_secs_f64(),
+                t_back,
+                t_step,
+            ];
+            for (tot, v) in totals.iter_mut().zip(stages) {
                 *tot += v;
             }
         }
     }
     let n = iters as f64;
-    let [r, v, c, b, st] = totals.map(|x| x / n);
+    let [r, v, c, cb, b, st] = totals.map(|x| x / n);
+    let total = r + v + c + cb + b + st;
     println!(
-        "ViT-B/32 (random weights), horseriding.svg at {size}², 1 ROI × (1 + {patches}) views, {backend:?}, mean of {iters} iterations after a warm-up"
+        "ViT-B/32 (random weights), horseriding.svg at {size}², 1 ROI × (1 + {patches}) views, {backend:?}, CLIP batches of {CLIP_BATCH}, mean of {iters} iterations after a warm-up"
     );
     println!();
-    println!("| render | views | CLIP forward | backward (CLIP + views + raster) | Adam step | total s/iteration |");
-    println!("|---|---|---|---|---|---|");
-    println!("| {r:.3} | {v:.3} | {c:.2} | {b:.2} | {st:.3} | {:.2} |", r + v + c + b + st);
+    println!(
+        "| render | views | CLIP forward | CLIP backward | views + raster backward | Adam step | total s/iteration |"
+    );
+    println!("|---|---|---|---|---|---|---|");
+    println!("| {r:.3} | {v:.3} | {c:.2} | {cb:.2} | {b:.3} | {st:.3} | {total:.2} |");
+    torch_anchor(patches + 1, total);
+}
+
+/// PyTorch's forward + backward of the same image tower on the same batch, when Python with
+/// torch and transformers is at hand (`$CLIPVG_PYTHON`, else `python3`), and the ratio.
+fn torch_anchor(batch: usize, ours: f64) {
+    let python = std::env::var("CLIPVG_PYTHON").unwrap_or_else(|_| "python3".into());
+    let threads = rayon::current_num_threads().to_string();
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("benches/clip_torch.py");
+    let out = std::process::Command::new(&python)
+        .arg(&script)
+        .args(["--batch", &batch.to_string(), "--threads", &threads])
+        .output();
+    let text = match out {
+        Ok(o) if o.status.success() => String::from_utf8_lossy(&o.stdout).into_owned(),
+        _ => {
+            println!(
+                "\n(no PyTorch anchor: `{python} benches/clip_torch.py` did not run; pip install torch transformers)"
+            );
+            return;
+        }
+    };
+    // The script's row: `| pytorch … | batch | forward | forward+backward |`.
+    let fb = text
+        .lines()
+        .last()
+        .and_then(|l| l.trim_end_matches('|').rsplit('|').next())
+        .and_then(|v| v.trim().parse::<f64>().ok());
+    println!("\n{}", text.trim());
+    match fb {
+        Some(fb) => println!(
+            "ratio: clipvg paper iteration {ours:.2} s / PyTorch CLIP forward+backward {fb:.2} s = {:.2}",
+            ours / fb
+        ),
+        None => println!("(could not read the PyTorch figure)"),
+    }
 }

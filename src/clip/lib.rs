@@ -36,7 +36,7 @@ use burn::tensor::{Device, Int, Tensor};
 
 pub use config::{Activation, ClipConfig, ClipTextConfig, ClipVisionConfig, EosPooling};
 pub use error::ClipError;
-pub use loss::directional_loss;
+pub use loss::{directional_loss, directional_terms};
 pub use preprocess::{CLIP_MEAN, CLIP_STD, ImageProcessor, normalize, resize_bilinear};
 pub use registry::{Registry, resolve_model};
 pub use tokenizer::{CONTEXT_LENGTH, ClipTokenizer, ids_tensor_fit};

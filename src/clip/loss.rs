@@ -31,7 +31,13 @@ pub fn cosine_similarity(a: Tensor<2>, b: Tensor<2>) -> Tensor<1> {
 ///
 /// Shapes: `img` `[batch, dim]`; `img0`, `txt`, `txt0` `[batch, dim]` or `[1, dim]`.
 pub fn directional_loss(img: Tensor<2>, img0: Tensor<2>, txt: Tensor<2>, txt0: Tensor<2>) -> Tensor<1> {
+    directional_terms(img, img0, txt, txt0).mean()
+}
+
+/// The directional loss of every row, `[batch]`: `1 − cos(n(img) − n(img0), n(txt) − n(txt0))`
+/// (same shapes as [`directional_loss`], which is their mean).
+pub fn directional_terms(img: Tensor<2>, img0: Tensor<2>, txt: Tensor<2>, txt0: Tensor<2>) -> Tensor<1> {
     let image_direction = l2_normalize(img) - l2_normalize(img0);
     let text_direction = l2_normalize(txt) - l2_normalize(txt0);
-    (cosine_similarity(image_direction, text_direction).neg() + 1.0).mean()
+    cosine_similarity(image_direction, text_direction).neg() + 1.0
 }

@@ -5,7 +5,7 @@ use burn::tensor::{Tensor, TensorData};
 use rand_chacha::ChaCha8Rng;
 
 use super::views::{patch_view, sample_views, whole_view};
-use crate::clip::{Clip, directional_loss, normalize};
+use crate::clip::{Clip, directional_terms, normalize};
 use crate::scene::Scene;
 
 /// One region of interest, ready for the loss.
@@ -29,45 +29,98 @@ pub struct RoiGuide {
     pub crop_ratio: f32,
 }
 
+/// Views CLIP encodes (and differentiates) at once. The activations one batch keeps for its
+/// backward pass bound the edit's memory (ViT-B/32: about 48 MB a view), and larger batches are
+/// not faster on a CPU. Fixed, so that the sums, and the result, do not depend on the machine.
+pub const CLIP_BATCH: usize = 16;
+
+/// The ROI loss of one iteration, computed a batch of views at a time.
+pub struct RoiLoss {
+    /// A `[1]` tensor whose gradient with respect to the render is the loss's (`Σ pixels ·
+    /// dL/d pixels`, the pixels' gradients found batch by batch); its value is not the loss.
+    pub surrogate: Tensor<1>,
+    /// The loss of every ROI, `[n_rois]`, outside the graph.
+    pub parts: Tensor<1>,
+    /// Wall time of the stages (exact on the CPU; on a GPU the device may still be running).
+    pub timings: LossTimings,
+}
+
+/// Where one [`roi_loss`] spent its time.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct LossTimings {
+    /// Sampling the views out of the render.
+    pub views: std::time::Duration,
+    /// CLIP's forward passes and the loss terms.
+    pub clip_forward: std::time::Duration,
+    /// CLIP's backward passes down to the views' pixels.
+    pub clip_backward: std::time::Duration,
+}
+
 /// The ROI loss of one iteration for all ROIs: `Σ w_roi·L(whole) + w_patch·mean L(patches)`.
-/// Returns the total `[1]` and the per-ROI values.
-pub fn roi_loss(
-    clip: &Clip,
-    render: Tensor<3>,
-    guides: &[RoiGuide],
-    rng: &mut ChaCha8Rng,
-    distortion: f32,
-) -> (Tensor<1>, Vec<Tensor<1>>) {
+///
+/// The views are sampled from `render` (`[H, W, 4]`) in the autodiff graph; CLIP runs on them
+/// [`CLIP_BATCH`] views at a time, each batch's forward and backward done before the next, so
+/// that only one batch's activations are alive. Every view's loss term is separate (a mean is a
+/// weighted sum), so the batches add up to the loss of all views at once.
+pub fn roi_loss(clip: &Clip, render: Tensor<3>, guides: &[RoiGuide], rng: &mut ChaCha8Rng, distortion: f32) -> RoiLoss {
     let s = clip.image_size();
     let mut all_views = Vec::new();
-    let mut counts = Vec::new();
-    for g in guides {
+    // Per view: its ROI and the weight of its term.
+    let mut owner: Vec<(usize, f32)> = Vec::new();
+    for (r, g) in guides.iter().enumerate() {
         all_views.push(whole_view(g.rect, s, Some(&mut *rng)));
+        owner.push((r, g.w_roi));
         for _ in 0..g.n_patches {
             all_views.push(patch_view(g.rect, g.crop_ratio as f64, distortion as f64, s, rng));
+            owner.push((r, g.w_patch / g.n_patches as f32));
         }
-        counts.push(1 + g.n_patches);
     }
+    let mut timings = LossTimings::default();
+    let t = std::time::Instant::now();
     let pixels = normalize(sample_views(render, &all_views, s));
-    let emb = clip.encode_image(pixels);
-    let mut total: Option<Tensor<1>> = None;
-    let mut parts = Vec::new();
-    let mut at = 0;
-    for (g, &n) in guides.iter().zip(&counts) {
-        let whole = emb.clone().slice([at..at + 1]);
-        let mut l = directional_loss(whole, g.original.clone(), g.target.clone(), g.reference.clone()) * g.w_roi;
-        if n > 1 {
-            let patches = emb.clone().slice([at + 1..at + n]);
-            l = l + directional_loss(patches, g.original.clone(), g.target.clone(), g.reference.clone()) * g.w_patch;
+    timings.views = t.elapsed();
+    let device = pixels.device();
+    let detached = pixels.clone().detach();
+    let mut pixel_grads = Vec::new();
+    let mut parts: Vec<Option<Tensor<1>>> = vec![None; guides.len()];
+    for start in (0..all_views.len()).step_by(CLIP_BATCH) {
+        let end = (start + CLIP_BATCH).min(all_views.len());
+        let t = std::time::Instant::now();
+        let x = detached.clone().slice([start..end]).require_grad();
+        let emb = clip.encode_image(x.clone());
+        let mut batch_loss: Option<Tensor<1>> = None;
+        // Runs of views of one ROI within the batch.
+        let mut a = start;
+        while a < end {
+            let r = owner[a].0;
+            let b = (a..end).find(|&k| owner[k].0 != r).unwrap_or(end);
+            let g = &guides[r];
+            let weights: Vec<f32> = owner[a..b].iter().map(|o| o.1).collect();
+            let weights = Tensor::<1>::from_data(TensorData::new(weights, [b - a]), &device);
+            let rows = emb.clone().slice([a - start..b - start]);
+            let terms = directional_terms(rows, g.original.clone(), g.target.clone(), g.reference.clone()) * weights;
+            let l = terms.sum();
+            parts[r] = Some(match parts[r].take() {
+                Some(p) => p + l.clone().detach(),
+                None => l.clone().detach(),
+            });
+            batch_loss = Some(match batch_loss {
+                Some(t) => t + l,
+                None => l,
+            });
+            a = b;
         }
-        at += n;
-        total = Some(match total {
-            Some(t) => t + l.clone(),
-            None => l.clone(),
-        });
-        parts.push(l);
+        let batch_loss = batch_loss.expect("a batch has views");
+        timings.clip_forward += t.elapsed();
+        let t = std::time::Instant::now();
+        let grads = batch_loss.backward();
+        pixel_grads.push(x.grad(&grads).expect("the pixels are tracked"));
+        timings.clip_backward += t.elapsed();
     }
-    (total.expect("at least one ROI"), parts)
+    let grad = Tensor::<4>::from_inner(Tensor::cat(pixel_grads, 0));
+    let surrogate = (pixels * grad).sum();
+    let parts = Tensor::cat(parts.into_iter().map(|p| p.expect("every ROI has a whole view")).collect(), 0);
+    RoiLoss { surrogate, parts, timings }
 }
 
 /// Indices `[S, 4]` of the control points (A, B, C, D) of every cubic segment of the

@@ -130,10 +130,11 @@ struct Step {
 }
 
 impl Step {
-    /// Whether the loss and every new parameter are finite.
+    /// Whether the loss and every new parameter are finite (one read from the device: a sum
+    /// is finite exactly when every term is, short of overflowing f32).
     fn is_finite(&self) -> bool {
-        let all_finite = |t: &Tensor<2>| !t.clone().is_finite().bool_not().any().into_scalar::<bool>();
-        self.loss.is_finite() && all_finite(&self.points) && all_finite(&self.colors)
+        let sum = self.points.clone().sum() + self.colors.clone().sum();
+        self.loss.is_finite() && sum.into_scalar::<f32>().is_finite()
     }
 }
 
@@ -153,12 +154,25 @@ fn iterate(inputs: &Inputs<'_>, params: &mut Params, rng: &mut ChaCha8Rng) -> St
     let pv = Tensor::<2>::from_inner(params.points.clone()).require_grad();
     let cv = Tensor::<2>::from_inner(params.colors.clone()).require_grad();
     let img = render_tensor(pv.clone(), cv.clone(), params.widths.clone(), inputs.job.clone());
-    let (mut loss, parts) = roi_loss(inputs.clip, img, inputs.guides, rng, req.distortion);
+    let roi = roi_loss(inputs.clip, img, inputs.guides, rng, req.distortion);
+    let mut loss = roi.surrogate;
+    // Every value the iteration reports, read from the device once: the ROI losses, then the
+    // Xing term.
+    let mut values = vec![roi.parts];
     if !inputs.segments.is_empty() {
-        loss = loss + xing_loss(pv.clone(), &inputs.segments) * req.xing_weight;
+        let xing = xing_loss(pv.clone(), &inputs.segments) * req.xing_weight;
+        values.push(xing.clone().detach());
+        loss = loss + xing;
     }
-    let loss_value = loss.clone().into_scalar::<f32>();
-    let roi_losses: Vec<f32> = parts.into_iter().map(|t| t.into_scalar::<f32>()).collect();
+    let n_values = inputs.guides.len() + usize::from(!inputs.segments.is_empty());
+    // A value that cannot be read counts as non-finite: the loop stops with the last good step.
+    let values: Vec<f32> = Tensor::cat(values, 0)
+        .into_data()
+        .convert::<f32>()
+        .try_into_vec::<f32>()
+        .unwrap_or_else(|_| vec![f32::NAN; n_values]);
+    let roi_losses = values[..inputs.guides.len().min(values.len())].to_vec();
+    let loss_value: f32 = values.iter().sum();
     let grads = loss.backward();
     let points = match (&mut params.shape, pv.grad(&grads)) {
         (Some(adam), Some(g)) => adam.step(params.points.clone(), g),
