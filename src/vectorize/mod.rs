@@ -29,6 +29,7 @@ pub mod metrics;
 pub mod precision;
 pub mod refine;
 pub mod trace;
+pub(crate) mod tracer;
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;

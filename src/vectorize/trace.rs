@@ -1,6 +1,6 @@
-//! One round of tracing: a bitmap and a [`Precision`] in, filled cubic paths out (vtracer as a
-//! library, colour mode, spline fitting, stacked or cut-out shapes), and the layered SVG text of
-//! the rounds.
+//! One round of tracing: a bitmap and a [`Precision`] in, filled cubic paths out (our driver on
+//! visioncortex, in `tracer.rs`: colour clusters, spline fitting, stacked or cut-out shapes),
+//! and the layered SVG text of the rounds.
 //!
 //! Coordinates are pixels of the traced bitmap until [`TracedPath::transform`] places them;
 //! each subpath is a closed cubic control polygon of `3n` points (the last segment ends at the
@@ -14,6 +14,7 @@ use visioncortex::CompoundPathElement;
 
 use super::bitmap::to_trace_input;
 use super::precision::Precision;
+use super::tracer::trace_shapes;
 use crate::error::{Error, Result};
 
 /// One filled shape of a round: an opaque colour and closed cubic subpaths (outer outline and
@@ -74,21 +75,21 @@ pub(crate) fn short(v: f64) -> String {
     if s == "-0" { "0".into() } else { s }
 }
 
-/// Traces `img` at `precision`. Paths come in vtracer's stacking order (large background
-/// clusters first), which is the painter's order within the round.
+/// Traces `img` at `precision`. Paths come in the clustering's stacking order (large
+/// background clusters first), which is the painter's order within the round.
 pub fn trace(img: &RgbaImage, precision: &Precision) -> Result<Vec<TracedPath>> {
     let input = to_trace_input(img);
-    let config = precision.to_config();
-    // vtracer reports some failures as `Err(String)` and may panic on others; neither may
-    // reach the caller as a crash.
-    let svg = std::panic::catch_unwind(move || vtracer::convert(input, config))
+    let precision = precision.clone();
+    // The driver reports a picture it cannot key as `Err(String)`, and visioncortex may panic
+    // on input it does not expect; neither may reach the caller as a crash.
+    let shapes = std::panic::catch_unwind(move || trace_shapes(input, &precision))
         .map_err(|e| Error::InvalidInput(format!("the tracer failed: {}", crate::raster::panic_message(&e))))?
         .map_err(|e| Error::InvalidInput(format!("the tracer failed: {e}")))?;
-    let mut out = Vec::with_capacity(svg.paths.len());
-    for path in &svg.paths {
-        let subpaths: Vec<Vec<Point>> = path.path.iter().filter_map(closed_cubics).collect();
+    let mut out = Vec::with_capacity(shapes.len());
+    for shape in &shapes {
+        let subpaths: Vec<Vec<Point>> = shape.outline.iter().filter_map(closed_cubics).collect();
         if !subpaths.is_empty() {
-            out.push(TracedPath { color: [path.color.r, path.color.g, path.color.b], subpaths });
+            out.push(TracedPath { color: [shape.color.r, shape.color.g, shape.color.b], subpaths });
         }
     }
     Ok(out)
@@ -207,6 +208,70 @@ pub fn to_document(width: u32, height: u32, rounds: &[Round], ids: &Ids, tag_pre
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn old_trace(img: &RgbaImage, precision: &Precision) -> Vec<TracedPath> {
+        let px = to_trace_input(img);
+        let input = vtracer::ColorImage { pixels: px.pixels, width: px.width, height: px.height };
+        let svg = vtracer::convert(input, precision.to_config()).unwrap();
+        let mut out = Vec::new();
+        for path in &svg.paths {
+            let subpaths: Vec<Vec<Point>> = path.path.iter().filter_map(closed_cubics).collect();
+            if !subpaths.is_empty() {
+                out.push(TracedPath { color: [path.color.r, path.color.g, path.color.b], subpaths });
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn same_as_vtracer_tmp() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/vectorize/photos");
+        let mut imgs = Vec::new();
+        for n in ["astronaut", "chelsea", "coffee"] {
+            let img = image::open(dir.join(format!("{n}.png"))).unwrap().to_rgba8();
+            let mut holed = img.clone();
+            for (x, y, p) in holed.enumerate_pixels_mut() {
+                let (dx, dy) = (x as f64 - 60.0, y as f64 - 40.0);
+                if dx * dx + dy * dy < 900.0 || y < 5 {
+                    p.0[3] = (x % 100) as u8;
+                }
+            }
+            let mut few = img.clone();
+            few.get_pixel_mut(3, 0).0[3] = 0;
+            imgs.push(img);
+            imgs.push(holed);
+            imgs.push(few);
+        }
+        imgs.push(RgbaImage::from_fn(1, 9, |_, y| image::Rgba([(y * 30) as u8, 100, 50, 255])));
+        imgs.push(RgbaImage::from_fn(2, 30, |x, y| image::Rgba([(y * 8) as u8, 100, (x * 200) as u8, 255])));
+        imgs.push(RgbaImage::from_fn(30, 20, |x, y| {
+            image::Rgba([(x * 8) as u8, (y * 10) as u8, 50, if x > 20 { 0 } else { 255 }])
+        }));
+        let mut n = 0;
+        for img in &imgs {
+            for spec in [
+                "coarse",
+                "medium",
+                "fine",
+                "fine:layer=0",
+                "medium:color=8,speckle=0",
+                "coarse:color=2,corner=120,splice=20,length=6",
+            ] {
+                for stacked in [true, false] {
+                    let p = Precision { stacked: Some(stacked), ..Precision::parse(spec).unwrap() };
+                    assert_eq!(
+                        trace(img, &p).unwrap(),
+                        old_trace(img, &p),
+                        "{spec} {stacked} {}x{}",
+                        img.width(),
+                        img.height()
+                    );
+                    n += 1;
+                }
+            }
+        }
+        eprintln!("compared {n}");
+    }
 
     #[test]
     fn numbers_and_path_data() {
