@@ -517,6 +517,43 @@ fn odd_but_valid_bitmaps_vectorize() {
     }
 }
 
+/// A picture with transparent areas traces to the same bytes every time, and the colour that
+/// marks its transparent pixels for the tracer (the key, src/vectorize/tracer.rs) neither
+/// becomes a path nor covers the transparent areas. The picture holds all six pure colours the
+/// key is first chosen from (where vtracer went on with random colours), so the key is
+/// `#000001`: the first colour from `0x000001` up that the picture lacks.
+#[test]
+fn transparent_pictures_trace_deterministically_and_never_in_the_key_colour() {
+    let pure = [[255, 0, 0], [0, 255, 0], [0, 0, 255], [255, 255, 0], [0, 255, 255], [255, 0, 255]];
+    let img = RgbaImage::from_fn(96, 64, |x, y| {
+        let hole = (x as i32 - 70).pow(2) + (y as i32 - 40).pow(2) < 12 * 12;
+        if y < 12 || hole {
+            Rgba([0, 0, 0, 0])
+        } else if x < 48 {
+            let [r, g, b] = pure[(y as usize / 9) % 6];
+            Rgba([r, g, b, 255])
+        } else {
+            Rgba([(x * 2) as u8, (y * 3) as u8, 90, 255])
+        }
+    });
+    for rounds in ["coarse,medium,fine", "fine:hierarchical=stacked", "medium:hierarchical=cutout"] {
+        let options = VectorizeOptions { rounds: parse_rounds(rounds).unwrap(), ..Default::default() };
+        let first = vectorize_bitmap(&img, Path::new("t.png"), &options, &mut never_cancel()).unwrap();
+        let again = vectorize_bitmap(&img, Path::new("t.png"), &options, &mut never_cancel()).unwrap();
+        assert_eq!(first.svg, again.svg, "{rounds}");
+        assert!(first.svg.contains("fill=\"#ff00ff\""), "{rounds}: the pure colours are traced");
+        assert!(!first.svg.contains("fill=\"#000001\""), "{rounds}: a path has the key colour");
+        let doc = Document::parse(first.svg.as_str()).unwrap();
+        let scene = build(&doc, &Default::default()).unwrap().scene;
+        let r = raster::render(&scene, 96, 64, [0.0; 4]).unwrap();
+        let alpha = |x: usize, y: usize| r.data[(y * 96 + x) * 4 + 3];
+        for (x, y) in [(10, 3), (48, 5), (90, 8), (70, 40)] {
+            assert!(alpha(x, y) < 0.01, "{rounds}: transparent pixel ({x}, {y}) covered, alpha {}", alpha(x, y));
+        }
+        assert!(alpha(20, 30) > 0.99 && alpha(90, 60) > 0.99, "{rounds}: opaque pixels left out");
+    }
+}
+
 #[test]
 fn huge_pictures_are_capped_and_said_so() {
     let img = RgbaImage::from_fn(2400, 1200, |x, y| Rgba([(x / 10) as u8, (y / 6) as u8, 128, 255]));

@@ -6,8 +6,8 @@
 use std::process::Command;
 
 /// `cargo tree -p PACKAGE -e normal` (build dependencies and dev-dependencies left out: they
-/// are not linked into the library), as one line per crate name.
-fn normal_dependencies(package: &str) -> Vec<String> {
+/// are not linked into the library), as `(name, version)` pairs, one per line of the tree.
+fn normal_dependencies(package: &str) -> Vec<(String, String)> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let out = Command::new(cargo)
         .args(["tree", "--offline", "--prefix", "none", "--format", "{p}", "-e", "normal", "-p", package])
@@ -16,18 +16,33 @@ fn normal_dependencies(package: &str) -> Vec<String> {
         .expect("cargo runs");
     assert!(out.status.success(), "cargo tree -p {package} failed:\n{}", String::from_utf8_lossy(&out.stderr));
     let text = String::from_utf8(out.stdout).expect("UTF-8");
-    let names: Vec<String> = text.lines().filter_map(|l| l.split_whitespace().next()).map(str::to_string).collect();
-    assert!(names.iter().any(|n| n == package), "cargo tree printed no {package}:\n{text}");
-    names
+    // Lines read "name vX.Y.Z", then a path or "(*)" for some.
+    let deps: Vec<(String, String)> = text
+        .lines()
+        .filter_map(|l| {
+            let mut words = l.split_whitespace();
+            Some((words.next()?.to_string(), words.next()?.to_string()))
+        })
+        .collect();
+    assert!(deps.iter().any(|(n, _)| n == package), "cargo tree printed no {package}:\n{text}");
+    deps
 }
 
+/// Fails if `package` depends on a crate named in `forbidden`, whatever its version.
 fn assert_none_of(package: &str, forbidden: &[&str]) {
     let deps = normal_dependencies(package);
-    // A forbidden entry is a crate name ("indicatif": any version) or a name and a version
-    // prefix ("clap v4"); `deps` lines are "name vX.Y.Z".
-    let prefix = |f: &str| if f.contains(' ') { f.to_string() } else { format!("{f} v") };
-    let found: Vec<&String> = deps.iter().filter(|d| forbidden.iter().any(|f| d.starts_with(&prefix(f)))).collect();
+    let found: Vec<String> =
+        deps.iter().filter(|(n, _)| forbidden.contains(&n.as_str())).map(|(n, v)| format!("{n} {v}")).collect();
     assert!(found.is_empty(), "{package} depends on {found:?}; it must not ({forbidden:?})");
+}
+
+/// Fails if `package` links two versions of `name`.
+fn assert_one_version(package: &str, name: &str) {
+    let mut versions: Vec<String> =
+        normal_dependencies(package).into_iter().filter(|(n, _)| n == name).map(|(_, v)| v).collect();
+    versions.sort();
+    versions.dedup();
+    assert!(versions.len() <= 1, "{package} links {name} {versions:?}; one version only");
 }
 
 #[test]
@@ -39,9 +54,19 @@ fn document_and_request_crates_build_without_the_gpu_and_ml_stack() {
 
 #[test]
 fn the_plugin_library_links_no_command_line_crates() {
-    // clap 2 still comes with vtracer (its own command line, compiled in though unused) until the
-    // tracer calls visioncortex directly; the command line's clap 4 and indicatif must not.
-    assert_none_of("clipvg", &["clap v4", "clap_builder", "clap_derive", "indicatif", "clipvg-cli"]);
+    // No clap of any version: the tracer drives visioncortex itself, without vtracer's
+    // command line (clap 2, and image 0.23 beside our image 0.25).
+    assert_none_of("clipvg", &["clap", "clap_builder", "clap_derive", "indicatif", "clipvg-cli", "vtracer"]);
+    assert_one_version("clipvg", "image");
+}
+
+#[test]
+fn the_forbidden_crate_check_sees_names_and_versions() {
+    // The checks above must be able to fail: the command line does link clap and indicatif.
+    let cli = normal_dependencies("clipvg-cli");
+    assert!(cli.iter().any(|(n, v)| n == "clap" && v.starts_with("v4")), "{cli:?}");
+    assert!(cli.iter().any(|(n, _)| n == "indicatif"), "{cli:?}");
+    assert!(cli.iter().any(|(n, _)| n == "image"), "{cli:?}");
 }
 
 #[test]

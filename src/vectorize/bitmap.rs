@@ -71,7 +71,7 @@ pub fn check_content(img: &RgbaImage, source: &Path) -> Result<()> {
 
 /// The tracer's view of a picture: alpha made binary (the traced shapes are opaque; what is
 /// mostly transparent is left out), transparent pixels zeroed.
-pub fn to_trace_input(img: &RgbaImage) -> vtracer::ColorImage {
+pub fn to_trace_input(img: &RgbaImage) -> visioncortex::ColorImage {
     let mut pixels = img.as_raw().clone();
     for px in pixels.chunks_exact_mut(4) {
         if px[3] < OPAQUE_ENOUGH {
@@ -80,7 +80,7 @@ pub fn to_trace_input(img: &RgbaImage) -> vtracer::ColorImage {
             px[3] = 255;
         }
     }
-    vtracer::ColorImage { pixels, width: img.width() as usize, height: img.height() as usize }
+    visioncortex::ColorImage { pixels, width: img.width() as usize, height: img.height() as usize }
 }
 
 /// The working size for a `width × height` picture: `long_side` if given, else the picture's

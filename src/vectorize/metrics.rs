@@ -144,7 +144,7 @@ impl Entry {
 ///    hidden under the top round's own stacked shapes: the reason for cutting out upper rounds);
 /// 3. `one-shot`: its top round traced alone exactly as in the stack (cut out by default): the
 ///    paper's baseline, a single trace of abutting shapes;
-/// 4. `one-shot stacked`: the top round alone, stacked (vtracer's own in-round hierarchy, the
+/// 4. `one-shot stacked`: the top round alone, stacked (the clustering's own in-round hierarchy, the
 ///    strongest single-round baseline);
 /// 5. the same with `filter_speckle` moved until its path count is closest to the stack's
 ///    (comparable path count).

@@ -2,15 +2,15 @@
 //! vectorization").
 //!
 //! The bitmap is traced several times at increasing precision ([`Precision`]: coarse, medium,
-//! fine, or explicit vtracer knobs), plus optional rounds restricted to a box (the paper's face
+//! fine, or explicit tracer knobs), plus optional rounds restricted to a box (the paper's face
 //! round). Each round becomes a group `<g id="clipvg-round-K">` in painter's order, coarse at the
 //! bottom, every path with an id (`clipvg-rK-N`) and a plain `fill`. An optional refinement
 //! ([`refine`]) then fits points and colours to the bitmap with the differentiable rasterizer.
 //!
-//! Why the rounds are traced differently: the bottom round is traced *stacked* (vtracer's
-//! hierarchy, where each shape also covers the shapes on it, so the round alone has no holes);
-//! the rounds above are *cut out* (abutting shapes, nothing hidden), like the Illustrator traces
-//! the paper stacks. The rounds below then fill every seam and every crack an edit opens. Were
+//! Why the rounds are traced differently: the bottom round is traced *stacked* (the colour
+//! clustering's hierarchy, where each shape also covers the shapes on it, so the round alone has
+//! no holes); the rounds above are *cut out* (abutting shapes, nothing hidden), like the
+//! Illustrator traces the paper stacks. The rounds below then fill every seam and every crack an edit opens. Were
 //! the upper rounds stacked too, each would cover the whole canvas by itself and hide every round
 //! below it: measured on the three test photos, all-stacked rounds render exactly like their
 //! top round alone and degrade like it under jitter (`benches/vectorize.rs`).
@@ -29,6 +29,7 @@ pub mod metrics;
 pub mod precision;
 pub mod refine;
 pub mod trace;
+pub(crate) mod tracer;
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;

@@ -1,10 +1,11 @@
-//! How finely one round traces: vtracer's knobs under a name, the presets, and the parser of
+//! How finely one round traces: the tracer's knobs under a name, the presets, and the parser of
 //! `--rounds coarse,medium,fine:speckle=2,color=8` and `--detail-box X,Y,W,H`.
 //!
-//! Units are vtracer's: `filter_speckle` is the side in pixels of the smallest patch kept (its
-//! area is the square), `color_precision` the significant bits per channel (1–8),
-//! `layer_difference` the colour step between gradient layers (0–255), `corner_threshold` and
-//! `splice_threshold` are degrees, `length_threshold` pixels.
+//! The knobs keep the names and units of vtracer's (clipvg traced through vtracer before
+//! `tracer.rs` drove visioncortex directly): `filter_speckle` is the side in pixels of the
+//! smallest patch kept (its area is the square), `color_precision` the significant bits per
+//! channel (1–8), `layer_difference` the colour step between gradient layers (0–255),
+//! `corner_threshold` and `splice_threshold` are degrees, `length_threshold` pixels.
 
 use serde::{Deserialize, Serialize};
 
@@ -27,7 +28,7 @@ pub struct Precision {
     pub length_threshold: f64,
     /// Degrees: a turn above it splits a spline.
     pub splice_threshold: i32,
-    /// vtracer's `hierarchical`: `Some(true)` stacked (a shape also covers the area of the
+    /// The `hierarchical` knob: `Some(true)` stacked (a shape also covers the area of the
     /// shapes on it, so the round alone has no cracks), `Some(false)` cut out (shapes abut, no
     /// hidden overlap), `None` by position: the bottom round stacked, the rounds above cut out,
     /// because the rounds below fill their seams and cracks.
@@ -43,7 +44,7 @@ pub const DEFAULT_ROUNDS: &str = "coarse,medium,fine";
 impl Precision {
     /// A preset by name. Each round keeps smaller patches (`filter_speckle`) than the one below
     /// it, as the paper's rounds add colours (Nc = 10, then 30). Colour precision stays at 6–7
-    /// bits: below that vtracer's clusters take visibly wrong colours (the coarse round at 3
+    /// bits: below that the colour clusters take visibly wrong colours (the coarse round at 3
     /// bits scored 10 dB on the astronaut against 21 dB at 6 bits), and the round below shows
     /// through every crack.
     pub fn preset(name: &str) -> Option<Precision> {
@@ -149,28 +150,6 @@ impl Precision {
     /// This precision as traced in position `index` of a stack (0 = bottom): `stacked` resolved.
     pub fn at_position(&self, index: usize) -> Precision {
         Precision { stacked: Some(self.stacked.unwrap_or(index == 0)), ..self.clone() }
-    }
-
-    /// The vtracer configuration: colour mode, spline fitting, stacked or cut-out shapes
-    /// (stacked where unresolved).
-    pub fn to_config(&self) -> vtracer::Config {
-        vtracer::Config {
-            color_mode: vtracer::ColorMode::Color,
-            hierarchical: if self.stacked.unwrap_or(true) {
-                vtracer::Hierarchical::Stacked
-            } else {
-                vtracer::Hierarchical::Cutout
-            },
-            mode: visioncortex::PathSimplifyMode::Spline,
-            filter_speckle: self.filter_speckle,
-            color_precision: self.color_precision,
-            layer_difference: self.layer_difference,
-            corner_threshold: self.corner_threshold,
-            length_threshold: self.length_threshold,
-            splice_threshold: self.splice_threshold,
-            max_iterations: 10,
-            path_precision: None,
-        }
     }
 }
 

@@ -1,6 +1,6 @@
-//! One round of tracing: a bitmap and a [`Precision`] in, filled cubic paths out (vtracer as a
-//! library, colour mode, spline fitting, stacked or cut-out shapes), and the layered SVG text of
-//! the rounds.
+//! One round of tracing: a bitmap and a [`Precision`] in, filled cubic paths out (our driver on
+//! visioncortex, in `tracer.rs`: colour clusters, spline fitting, stacked or cut-out shapes),
+//! and the layered SVG text of the rounds.
 //!
 //! Coordinates are pixels of the traced bitmap until [`TracedPath::transform`] places them;
 //! each subpath is a closed cubic control polygon of `3n` points (the last segment ends at the
@@ -14,6 +14,7 @@ use visioncortex::CompoundPathElement;
 
 use super::bitmap::to_trace_input;
 use super::precision::Precision;
+use super::tracer::trace_shapes;
 use crate::error::{Error, Result};
 
 /// One filled shape of a round: an opaque colour and closed cubic subpaths (outer outline and
@@ -74,21 +75,21 @@ pub(crate) fn short(v: f64) -> String {
     if s == "-0" { "0".into() } else { s }
 }
 
-/// Traces `img` at `precision`. Paths come in vtracer's stacking order (large background
-/// clusters first), which is the painter's order within the round.
+/// Traces `img` at `precision`. Paths come in the clustering's stacking order (large
+/// background clusters first), which is the painter's order within the round.
 pub fn trace(img: &RgbaImage, precision: &Precision) -> Result<Vec<TracedPath>> {
     let input = to_trace_input(img);
-    let config = precision.to_config();
-    // vtracer reports some failures as `Err(String)` and may panic on others; neither may
-    // reach the caller as a crash.
-    let svg = std::panic::catch_unwind(move || vtracer::convert(input, config))
+    let precision = precision.clone();
+    // The driver reports a picture it cannot key as `Err(String)`, and visioncortex may panic
+    // on input it does not expect; neither may reach the caller as a crash.
+    let shapes = std::panic::catch_unwind(move || trace_shapes(input, &precision))
         .map_err(|e| Error::InvalidInput(format!("the tracer failed: {}", crate::raster::panic_message(&e))))?
         .map_err(|e| Error::InvalidInput(format!("the tracer failed: {e}")))?;
-    let mut out = Vec::with_capacity(svg.paths.len());
-    for path in &svg.paths {
-        let subpaths: Vec<Vec<Point>> = path.path.iter().filter_map(closed_cubics).collect();
+    let mut out = Vec::with_capacity(shapes.len());
+    for shape in &shapes {
+        let subpaths: Vec<Vec<Point>> = shape.outline.iter().filter_map(closed_cubics).collect();
         if !subpaths.is_empty() {
-            out.push(TracedPath { color: [path.color.r, path.color.g, path.color.b], subpaths });
+            out.push(TracedPath { color: [shape.color.r, shape.color.g, shape.color.b], subpaths });
         }
     }
     Ok(out)
