@@ -363,3 +363,153 @@ fn the_inkscape_shims_request_is_accepted_by_edit_request() {
         assert_eq!(std::fs::read_to_string(&file).unwrap(), json);
     }
 }
+
+/// A file in `dir` with `text`, its path.
+fn write(dir: &Path, name: &str, text: &str) -> String {
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p.to_string_lossy().into_owned()
+}
+
+/// The PNG of the plugin's `render` of `svg` with the request `json` (the C ABI's engine).
+fn plugin_render(json: &str, svg: &str) -> Vec<u8> {
+    let engine = clipvg::plugin::Engine::new(Default::default());
+    let out = engine.run_json("render", json, svg, &[], &mut clipvg::plugin::Progress::silent()).unwrap();
+    out.png.expect("render makes a PNG")
+}
+
+/// `clipvg render --request FILE` takes the plugin's render request: the same PNG as the same
+/// values given as flags, and as the plugin's `render` of that request.
+#[test]
+fn a_render_request_gives_the_same_png_as_its_flags_and_the_plugin() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = tiny_svg(dir.path());
+    let json = r#"{"render_size": 40, "backend": "cpu", "limits": {"depth": 64}}"#;
+    let file = write(dir.path(), "r.json", json);
+    let (a, b) = (dir.path().join("a.png"), dir.path().join("b.png"));
+    let o = clipvg(&["render", &input, "-o", a.to_str().unwrap(), "--request", &file]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = clipvg(&["render", &input, "-o", b.to_str().unwrap(), "--size", "40", "--backend", "cpu"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let png = std::fs::read(&a).unwrap();
+    assert_eq!(image::image_dimensions(&a).unwrap(), (40, 40));
+    assert_eq!(png, std::fs::read(&b).unwrap());
+    assert_eq!(png, plugin_render(json, &std::fs::read_to_string(&input).unwrap()));
+    // Flags override the file: --width, then --size.
+    let o = clipvg(&["render", &input, "-o", a.to_str().unwrap(), "--request", &file, "--width", "20"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(image::image_dimensions(&a).unwrap(), (20, 20));
+    let o = clipvg(&["render", &input, "-o", a.to_str().unwrap(), "--request", &file, "--size", "24"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(image::image_dimensions(&a).unwrap(), (24, 24));
+    // The file's limits hold, and --limit goes over them.
+    let tight = write(dir.path(), "tight.json", r#"{"render_size": 40, "limits": {"render_pixels": 100}}"#);
+    assert_clean_error(&clipvg(&["render", &input, "-o", a.to_str().unwrap(), "--request", &tight]), "render_pixels");
+    let o = clipvg(&[
+        "render",
+        &input,
+        "-o",
+        a.to_str().unwrap(),
+        "--request",
+        &tight,
+        "--limit",
+        "render_pixels=2000",
+        "--backend",
+        "cpu",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+}
+
+/// `clipvg vectorize --request FILE` takes the plugin's vectorize request: the same SVG as the
+/// same values given as flags, and as the plugin's `vectorize` of the selected `<image>`.
+#[test]
+fn a_vectorize_request_gives_the_same_svg_as_its_flags_and_the_plugin() {
+    let dir = tempfile::tempdir().unwrap();
+    let picture = image::RgbaImage::from_fn(32, 24, |x, y| {
+        let inside = (x as i32 - 12).pow(2) + (y as i32 - 12).pow(2) < 64;
+        if inside { image::Rgba([200, 40, 40, 255]) } else { image::Rgba([(x * 7) as u8, 90, (y * 9) as u8, 255]) }
+    });
+    picture.save(dir.path().join("pic.png")).unwrap();
+    let host = r#"<svg xmlns="http://www.w3.org/2000/svg" width="32" height="24"><image id="photo" href="pic.png" width="32" height="24"/></svg>"#;
+    let input = write(dir.path(), "host.svg", host);
+    let base = dir.path().to_str().unwrap();
+    let json = format!(
+        r#"{{"rounds": ["coarse", "fine"], "refine_steps": 2, "detail_box": [4, 4, 16, 12], "backend": "cpu", "base_dir": {}}}"#,
+        serde_json::Value::from(base)
+    );
+    let file = write(dir.path(), "v.json", &json);
+    let (a, b) = (dir.path().join("a.svg"), dir.path().join("b.svg"));
+    let o = clipvg(&["vectorize", &input, "-o", a.to_str().unwrap(), "--request", &file, "--select", "photo"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let flags = ["--rounds", "coarse,fine", "--refine", "2", "--detail-box", "4,4,16,12", "--backend", "cpu"];
+    let mut args = vec!["vectorize", &input, "-o", b.to_str().unwrap(), "--select", "photo"];
+    args.extend_from_slice(&flags);
+    let o = clipvg(&args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let svg = std::fs::read_to_string(&a).unwrap();
+    assert!(svg.contains("<path") && !svg.contains("<image"), "{svg}");
+    assert_eq!(svg, std::fs::read_to_string(&b).unwrap());
+    let engine = clipvg::plugin::Engine::new(Default::default());
+    let out = engine
+        .run_json("vectorize", &json, host, &["photo".to_string()], &mut clipvg::plugin::Progress::silent())
+        .unwrap();
+    assert_eq!(svg, out.svg);
+}
+
+/// A wrong request file is one sentence naming the field, with the exit status of every other
+/// failure (that of `clipvg edit --request`), and no output.
+#[test]
+fn a_bad_render_or_vectorize_request_names_the_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = tiny_svg(dir.path());
+    let out = dir.path().join("o.png");
+    let o = out.to_str().unwrap();
+    let edit_file = write(dir.path(), "e.json", r#"{"prompt": "x", "whole_canvas": true, "iteratons": 3}"#);
+    let edit = clipvg(&["edit", &input, "-o", o, "--request", &edit_file]);
+    assert_clean_error(&edit, "unknown field `iteratons`");
+    for (action, json, needle) in [
+        ("render", r#"{"render_sise": 40}"#, "invalid render request: unknown field `render_sise`"),
+        ("render", r#"{"render_size": 3}"#, "request field `render_size` must be between 16 and 8192, not 3"),
+        ("render", r#"{"backend": "tpu"}"#, "unknown variant `tpu`"),
+        ("render", r#"{"limits": {"dpeth": 3}}"#, "unknown field `dpeth`"),
+        ("vectorize", r#"{"refine": 3}"#, "invalid vectorize request: unknown field `refine`"),
+        ("vectorize", r#"{"rounds": ["ultra"]}"#, "unknown variant `ultra`"),
+        ("vectorize", r#"{"rounds": []}"#, "request field `rounds` must name at least one round"),
+        ("vectorize", r#"{"refine_steps": 100001}"#, "request field `refine_steps` must be at most 100000"),
+    ] {
+        let file = write(dir.path(), "bad.json", json);
+        let run = clipvg(&[action, &input, "-o", o, "--request", &file]);
+        assert_clean_error(&run, needle);
+        assert_eq!(run.status.code(), edit.status.code(), "{json}");
+        assert!(!out.exists(), "{json}");
+    }
+    assert_clean_error(
+        &clipvg(&["render", &input, "-o", o, "--request", "/nonexistent/r.json"]),
+        "/nonexistent/r.json",
+    );
+    assert_clean_error(&clipvg(&["render", &input, "-o", o, "--size", "9000"]), "`render_size` must be between");
+}
+
+/// The defaults and ranges `--help` shows are the request table's (`clipvg_request::fields`).
+#[test]
+fn help_shows_the_tables_defaults() {
+    use clipvg_request::fields;
+    let help = |command: &str| {
+        let o = clipvg(&[command, "--help"]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        String::from_utf8(o.stdout).unwrap()
+    };
+    let render = help("render");
+    assert!(render.contains(&format!("({})", fields::RENDER_SIZE.rule())), "{render}");
+    assert!(render.contains(&format!("else {}]", fields::RENDER_SIZE.number())), "{render}");
+    assert!(render.contains(&fields::BACKEND.help_with_default()), "{render}");
+    assert!(render.contains("--request <FILE>"), "{render}");
+    let vectorize = help("vectorize");
+    assert!(vectorize.contains(&format!("[default: {}, or the --request file's rounds]", fields::ROUNDS.text())));
+    assert!(vectorize.contains(&fields::REFINE_STEPS.help_with_default()), "{vectorize}");
+    assert!(vectorize.contains("--request <FILE>"), "{vectorize}");
+    let edit = help("edit");
+    for f in [&fields::ITERATIONS, &fields::N_PATCHES, &fields::RENDER_SIZE, &fields::SHAPE_LR, &fields::SEED] {
+        assert!(edit.contains(&f.help_with_default()), "{}: {edit}", f.name);
+    }
+}

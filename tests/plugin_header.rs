@@ -1,6 +1,7 @@
 //! `include/clipvg.h` is generated from `src/plugin/ffi.rs` by cbindgen (`cbindgen.toml`); this
 //! test regenerates it and fails when the checked-in header differs.
 //! `CLIPVG_UPDATE_HEADER=1 cargo test --release --test plugin_header` rewrites it instead.
+//! cbindgen reads that one file, so the helpers in `src/plugin/ffi/` must export nothing.
 
 use std::path::Path;
 
@@ -27,4 +28,22 @@ fn header_is_current() {
         "include/clipvg.h is out of date with src/plugin/ffi.rs: run \
          `CLIPVG_UPDATE_HEADER=1 cargo test --release --test plugin_header` and commit the header"
     );
+}
+
+/// The modules under `src/plugin/ffi/` (status mapping, strings, the guard) hold no export and
+/// no C type: cbindgen reads only `src/plugin/ffi.rs`, so one there would be missing from the
+/// header.
+#[test]
+fn ffi_helpers_export_nothing() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/plugin/ffi");
+    let mut files = 0;
+    for entry in std::fs::read_dir(&dir).expect("src/plugin/ffi exists") {
+        let path = entry.unwrap().path();
+        let text = std::fs::read_to_string(&path).unwrap();
+        for marker in ["no_mangle", "extern \"C\" fn clipvg_", "#[repr(C)]"] {
+            assert!(!text.contains(marker), "{} has `{marker}`: move it to src/plugin/ffi.rs", path.display());
+        }
+        files += 1;
+    }
+    assert!(files >= 3, "{files} files in {}", dir.display());
 }

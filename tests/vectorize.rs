@@ -352,18 +352,7 @@ fn embedded_file_image_with_slice_traces_the_visible_part() {
 }
 
 fn args(input: &Path, output: &Path) -> VectorizeArgs {
-    VectorizeArgs {
-        input: input.into(),
-        output: output.into(),
-        rounds: clipvg::vectorize::DEFAULT_ROUNDS.into(),
-        detail_box: Vec::new(),
-        detail_round: "fine".into(),
-        refine: 0,
-        size: None,
-        select: Vec::new(),
-        backend: clipvg::compute::BackendChoice::Cpu,
-        json: false,
-    }
+    VectorizeArgs { backend: Some(clipvg::compute::BackendChoice::Cpu), ..VectorizeArgs::new(input, output) }
 }
 
 #[test]
@@ -373,7 +362,7 @@ fn command_writes_bitmaps_and_svg_inputs_and_never_touches_the_input() {
     let input = photo("coffee");
     let before = std::fs::read(&input).unwrap();
     let mut a = args(&input, &out);
-    a.rounds = "coarse,fine:speckle=2,color=8,layer=8".into();
+    a.rounds = Some("coarse,fine:speckle=2,color=8,layer=8".into());
     a.size = Some(96);
     a.detail_box = vec!["10,10,40,30".into()];
     run(&a).unwrap();
@@ -453,7 +442,7 @@ fn bad_input_is_one_clear_sentence() {
     let e = fails(&at("clear.png"), |_| {});
     assert!(e.contains("clear.png") && e.contains("transparent"), "{e}");
 
-    let e = fails(&photo("coffee"), |a| a.rounds = "coarse,ultra".into());
+    let e = fails(&photo("coffee"), |a| a.rounds = Some("coarse,ultra".into()));
     assert!(e.contains("\"ultra\""), "{e}");
     let e = fails(&photo("coffee"), |a| a.detail_box = vec!["500,500,10,10".into()]);
     assert!(e.contains("outside"), "{e}");

@@ -5,6 +5,10 @@
 
 pub mod clip;
 pub mod edit;
+pub mod inspect;
 pub mod install;
+pub mod limits;
 pub mod named;
+pub mod render;
+pub mod request;
 pub mod vectorize;

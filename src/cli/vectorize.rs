@@ -1,16 +1,27 @@
 //! `clipvg vectorize`: a bitmap (or the `<image>` elements of an SVG) to a layered SVG, with a
 //! per-round report of path counts and PSNR, progress on stderr, and an atomic output.
+//!
+//! The flags that the plugin's `vectorize` also has become a [`VectorizeRequest`] (`--rounds` is
+//! `rounds`, `--refine` is `refine_steps`, `--backend` is `backend`, `--limit` goes over
+//! `limits`; a request's `detail_box` is a fine round), which `--request FILE` gives in the
+//! plugin's JSON. The rest are the command line's own: the vtracer knobs a `--rounds` item may
+//! carry, any number of `--detail-box` rounds of any precision, the working `--size`, `--select`
+//! (the plugin's selection) and `--json`.
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
 use clipvg::compute::BackendChoice;
+use clipvg::edit::request::invalid;
 use clipvg::error::{Error, Result};
+use clipvg::plugin::request::VectorizeRequest;
 use clipvg::svg::Document;
 use clipvg::vectorize::{
     DetailRound, Precision, Progress, VectorizeOptions, VectorizeReport, image_elements, parse_box, parse_rounds,
     vectorize_file, vectorize_images,
 };
+use clipvg_document::Limits;
+use clipvg_request::{Named, Round, fields};
 
 /// Arguments of `clipvg vectorize`.
 #[derive(clap::Args, Debug, Clone)]
@@ -21,11 +32,9 @@ pub struct VectorizeArgs {
     /// Where to write the SVG.
     #[arg(short, long)]
     pub output: PathBuf,
-    /// The rounds, coarse (bottom) to fine (top): preset names with optional vtracer knobs,
-    /// e.g. coarse,medium,fine:speckle=2,color=8,layer=8 (knobs: speckle, color, layer,
-    /// corner, length, splice, hierarchical=stacked|cutout).
-    #[arg(long, default_value = clipvg::vectorize::DEFAULT_ROUNDS)]
-    pub rounds: String,
+    /// The rounds, coarse (bottom) to fine (top): preset names with optional vtracer knobs.
+    #[arg(long, help = rounds_help())]
+    pub rounds: Option<String>,
     /// An extra round traced only inside this box, in pixels of the input picture (repeatable).
     #[arg(long = "detail-box", value_name = "X,Y,W,H")]
     pub detail_box: Vec<String>,
@@ -33,8 +42,8 @@ pub struct VectorizeArgs {
     #[arg(long = "detail-round", value_name = "ROUND", default_value = "fine")]
     pub detail_round: String,
     /// Adam steps fitting points and colours to the picture with the differentiable rasterizer.
-    #[arg(long, value_name = "N", default_value_t = 0)]
-    pub refine: usize,
+    #[arg(long, alias = "refine-steps", value_name = "N", help = fields::REFINE_STEPS.help_with_default())]
+    pub refine: Option<usize>,
     /// Long side of the working image and output canvas in pixels (default: the picture's, at
     /// most 1024).
     #[arg(long, value_name = "LONG_SIDE")]
@@ -42,30 +51,104 @@ pub struct VectorizeArgs {
     /// For an SVG input: vectorize only this <image> (repeatable; default: all of them).
     #[arg(long = "select", value_name = "ID")]
     pub select: Vec<String>,
-    /// Where refinement runs.
-    #[arg(long, value_parser = crate::named::named::<BackendChoice>(), default_value = "cpu")]
-    pub backend: BackendChoice,
+    /// Where refinement runs [default: cpu, or the --request file's backend].
+    #[arg(long, value_parser = crate::named::named::<BackendChoice>())]
+    pub backend: Option<BackendChoice>,
     /// Also print the report as JSON on stdout.
     #[arg(long)]
     pub json: bool,
+    /// A vectorize request as JSON: the fields of the plugin's `vectorize` (`rounds`,
+    /// `refine_steps`, `detail_box`, `base_dir`, `backend`, `limits`); options given on the
+    /// command line override its values, and detail boxes given here are added to its own.
+    #[arg(long, value_name = "FILE")]
+    pub request: Option<PathBuf>,
 }
 
+/// `--rounds`' help: the knobs, and the table's default.
+fn rounds_help() -> String {
+    format!(
+        "{}: preset names ({}) with optional vtracer knobs, e.g. coarse,medium,fine:speckle=2,color=8,layer=8 (knobs: speckle, color, layer, corner, length, splice, hierarchical=stacked|cutout) [default: {}, or the --request file's rounds]",
+        fields::ROUNDS.help,
+        Round::names(),
+        fields::ROUNDS.text()
+    )
+}
+
+/// Where refinement runs when neither `--backend` nor the request file says.
+pub const DEFAULT_BACKEND: BackendChoice = BackendChoice::Cpu;
+
 impl VectorizeArgs {
-    /// The options these arguments describe (relative image links resolve next to `input`).
-    pub fn options(&self) -> Result<VectorizeOptions> {
+    /// The arguments of a run on `input` with every option at its default.
+    pub fn new(input: impl Into<PathBuf>, output: impl Into<PathBuf>) -> VectorizeArgs {
+        VectorizeArgs {
+            input: input.into(),
+            output: output.into(),
+            rounds: None,
+            detail_box: Vec::new(),
+            detail_round: "fine".into(),
+            refine: None,
+            size: None,
+            select: Vec::new(),
+            backend: None,
+            json: false,
+            request: None,
+        }
+    }
+
+    /// The request these arguments describe: `--request FILE`'s (else the defaults), with the
+    /// options given here over it, its ranges checked. The rounds of `--rounds` are kept by name
+    /// (their knobs reach the run through [`VectorizeArgs::options`]); relative image links
+    /// resolve next to `input` unless the file names a `base_dir`. `--limit` is applied by the
+    /// caller.
+    pub fn request(&self) -> Result<VectorizeRequest> {
+        let mut req: VectorizeRequest = match &self.request {
+            Some(p) => crate::request::read(p, "vectorize")?,
+            None => VectorizeRequest::default(),
+        };
+        if let Some(spec) = &self.rounds {
+            req.rounds = parse_rounds(spec)?
+                .iter()
+                .map(|p| {
+                    Round::from_name(&p.name)
+                        .ok_or_else(|| Error::InvalidInput(format!("--rounds: unknown round \"{}\"", p.name)))
+                })
+                .collect::<Result<_>>()?;
+        }
+        if let Some(n) = self.refine {
+            req.refine_steps = n;
+        }
+        if self.backend.is_some() {
+            req.backend = self.backend;
+        }
+        if req.base_dir.is_none() {
+            req.base_dir = Some(self.input.parent().map(Path::to_path_buf).unwrap_or_default());
+        }
+        req.validate().map_err(invalid)?;
+        Ok(req)
+    }
+
+    /// The options of a run of `req` (from [`VectorizeArgs::request`]): its rounds, or those of
+    /// `--rounds` with their knobs; its detail box as a fine round, then every `--detail-box`.
+    pub fn options(&self, req: &VectorizeRequest) -> Result<VectorizeOptions> {
         let detail_precision = Precision::parse(&self.detail_round)?;
-        let detail = self
-            .detail_box
-            .iter()
-            .map(|b| Ok(DetailRound { rect: parse_box(b)?, precision: detail_precision.clone() }))
-            .collect::<Result<Vec<_>>>()?;
+        let mut detail = Vec::new();
+        if let Some(b) = req.detail_box {
+            detail.push(DetailRound { rect: b.to_array(), precision: Precision::parse(Round::Fine.name())? });
+        }
+        for b in &self.detail_box {
+            detail.push(DetailRound { rect: parse_box(b)?, precision: detail_precision.clone() });
+        }
+        let rounds = match &self.rounds {
+            Some(spec) => parse_rounds(spec)?,
+            None => req.rounds.iter().map(|r| Precision::parse(r.name())).collect::<Result<_>>()?,
+        };
         Ok(VectorizeOptions {
-            rounds: parse_rounds(&self.rounds)?,
+            rounds,
             detail,
-            refine_steps: self.refine,
+            refine_steps: req.refine_steps,
             long_side: self.size,
-            backend: self.backend,
-            base_dir: Some(self.input.parent().map(Path::to_path_buf).unwrap_or_default()),
+            backend: req.backend.unwrap_or(DEFAULT_BACKEND),
+            base_dir: req.base_dir.clone(),
         })
     }
 }
@@ -88,12 +171,16 @@ fn is_svg(path: &Path) -> Result<bool> {
 
 /// Runs `clipvg vectorize`.
 pub fn run(args: &VectorizeArgs) -> Result<()> {
-    run_with_limits(args, &clipvg_document::Limits::default())
+    run_with_limits(args, &|_| Ok(()))
 }
 
-/// [`run`], reading an SVG input within `limits`.
-pub fn run_with_limits(args: &VectorizeArgs, limits: &clipvg_document::Limits) -> Result<()> {
-    let options = args.options()?;
+/// [`run`] with the command line's `--limit` values applied by `apply_limits` over the request's
+/// limits (the defaults, or those of `--request FILE`); an SVG input is read within them.
+pub fn run_with_limits(args: &VectorizeArgs, apply_limits: &dyn Fn(&mut Limits) -> Result<()>) -> Result<()> {
+    let mut req = args.request()?;
+    apply_limits(&mut req.limits)?;
+    let limits = &req.limits;
+    let options = args.options(&req)?;
     clipvg::util::refuse_overwriting_input(&args.input, &args.output)?;
     let tty = std::io::stderr().is_terminal();
     let bar = tty.then(indicatif::ProgressBar::new_spinner);
@@ -182,4 +269,67 @@ pub fn report_text(name: &str, r: &VectorizeReport) -> String {
     }
     s.push_str(&format!("  total {} paths, PSNR {:.2} dB, {:.1} s\n", r.paths(), r.psnr_db, r.elapsed_s));
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        vectorize: VectorizeArgs,
+    }
+
+    fn args(extra: &[&str]) -> VectorizeArgs {
+        let mut v = vec!["clipvg", "dir/in.png", "-o", "out.svg"];
+        v.extend_from_slice(extra);
+        Cli::try_parse_from(v).expect("arguments parse").vectorize
+    }
+
+    #[test]
+    fn defaults_are_the_tables_and_the_engines() {
+        assert_eq!(fields::ROUNDS.text(), clipvg::vectorize::DEFAULT_ROUNDS);
+        let a = args(&[]);
+        let req = a.request().unwrap();
+        assert_eq!((req.refine_steps, req.backend), (fields::REFINE_STEPS.number() as usize, None));
+        assert_eq!(req.base_dir.as_deref(), Some(Path::new("dir")));
+        let options = a.options(&req).unwrap();
+        assert_eq!(options.rounds, VectorizeOptions::default().rounds);
+        assert_eq!((options.refine_steps, options.backend), (0, BackendChoice::Cpu));
+    }
+
+    #[test]
+    fn a_request_file_is_overridden_only_by_options_given() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v.json");
+        std::fs::write(
+            &path,
+            r#"{"rounds": ["fine"], "refine_steps": 3, "backend": "gpu", "detail_box": [1, 2, 3, 4], "base_dir": "/x"}"#,
+        )
+        .unwrap();
+        let p = path.to_str().unwrap();
+        let a = args(&["--request", p]);
+        let req = a.request().unwrap();
+        assert_eq!(
+            (req.rounds.as_slice(), req.refine_steps, req.backend),
+            (&[Round::Fine][..], 3, Some(BackendChoice::Gpu))
+        );
+        assert_eq!(req.base_dir.as_deref(), Some(Path::new("/x")));
+        let a =
+            args(&["--request", p, "--rounds", "coarse,medium:speckle=2", "--refine", "5", "--detail-box", "0,0,2,2"]);
+        let req = a.request().unwrap();
+        assert_eq!((req.rounds.as_slice(), req.refine_steps), (&[Round::Coarse, Round::Medium][..], 5));
+        let options = a.options(&req).unwrap();
+        assert_eq!(options.rounds[1].filter_speckle, 2, "the knobs of --rounds reach the run");
+        assert_eq!(
+            options.detail.iter().map(|d| d.rect).collect::<Vec<_>>(),
+            [[1.0, 2.0, 3.0, 4.0], [0.0, 0.0, 2.0, 2.0]]
+        );
+        assert_eq!(options.backend, BackendChoice::Gpu);
+        let e = args(&["--refine", "100001"]).request().unwrap_err().to_string();
+        assert!(e.contains("`refine_steps` must be at most 100000"), "{e}");
+    }
 }

@@ -14,15 +14,22 @@
 // would change nothing for C and only hide the checks from review.
 #![allow(clippy::not_unsafe_ptr_arg_deref)]
 
+mod call;
+mod status;
+mod strings;
+#[cfg(test)]
+mod tests;
+
 use std::ffi::{c_char, c_void};
-use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::ptr;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::context::Progress;
 use super::engine::{Engine, RunOutput};
 use super::guard;
-use crate::error::Error;
+use call::ffi_guard;
+pub use status::panic_message;
+use strings::{NulTerminated, null_with_len, str_arg};
 
 /// The ABI version of this header. `clipvg_abi_version()` returns the library's; a host must
 /// refuse a library whose version differs from the one it was compiled against.
@@ -76,42 +83,6 @@ pub enum ClipvgStatus {
     ModelInvalid = 13,
 }
 
-impl ClipvgStatus {
-    /// The status of a clipvg error.
-    pub(crate) fn of(error: &Error) -> ClipvgStatus {
-        use crate::clip::ClipError as C;
-        match error {
-            Error::Io { .. } | Error::Image { .. } => ClipvgStatus::Io,
-            Error::Document(_) | Error::NotSvg(_) => ClipvgStatus::InvalidDocument,
-            Error::UnknownId(_) | Error::EmptySelection(_) => ClipvgStatus::InvalidSelection,
-            Error::InvalidInput(_) | Error::ParamMismatch(_) => ClipvgStatus::InvalidRequest,
-            Error::WriteBack(_) => ClipvgStatus::InvalidDocument,
-            Error::GpuUnavailable(_) | Error::Gpu(_) => ClipvgStatus::Gpu,
-            Error::Cancelled => ClipvgStatus::Cancelled,
-            Error::Busy => ClipvgStatus::Busy,
-            Error::Limit(_) => ClipvgStatus::LimitExceeded,
-            Error::Internal(_) => ClipvgStatus::Panic,
-            Error::Clip(clip) => match clip {
-                C::MissingModelFile { .. } => ClipvgStatus::ModelMissing,
-                C::Download { .. } => ClipvgStatus::ModelDownload,
-                C::Verification { .. }
-                | C::Safetensors { .. }
-                | C::Config { .. }
-                | C::MissingTensor { .. }
-                | C::ShapeMismatch { .. }
-                | C::UnsupportedDtype { .. }
-                | C::Tokenizer { .. } => ClipvgStatus::ModelInvalid,
-                C::Io { .. } | C::Image { .. } => ClipvgStatus::Io,
-                C::UnknownModel { .. } | C::EmptyPrompt { .. } | C::InvalidTokens { .. } => {
-                    ClipvgStatus::InvalidRequest
-                }
-                C::Backend(_) => ClipvgStatus::Gpu,
-                C::Registry(_) => ClipvgStatus::Panic,
-            },
-        }
-    }
-}
-
 /// A string argument: `len` bytes of UTF-8 at `ptr` (no NUL terminator needed). `ptr` may be
 /// NULL only when `len` is 0.
 #[repr(C)]
@@ -159,113 +130,6 @@ pub struct ClipvgResult {
 pub struct ClipvgError {
     status: ClipvgStatus,
     message: NulTerminated,
-}
-
-/// Bytes with a NUL after them, so C can use them as a string or as (pointer, length).
-struct NulTerminated(Vec<u8>);
-
-impl NulTerminated {
-    fn new(text: impl Into<Vec<u8>>) -> Self {
-        let mut bytes = text.into();
-        bytes.push(0);
-        NulTerminated(bytes)
-    }
-
-    /// The bytes without the NUL, as a C string pointer; writes the length to `out_len`.
-    fn as_c(&self, out_len: *mut usize) -> *const c_char {
-        if !out_len.is_null() {
-            // SAFETY: the caller passed a writable `size_t *` (or NULL, checked above).
-            unsafe { *out_len = self.0.len() - 1 };
-        }
-        self.0.as_ptr().cast()
-    }
-}
-
-/// Why an export failed, before it becomes a [`ClipvgError`].
-enum Failure {
-    Null(&'static str),
-    NotUtf8(&'static str, std::str::Utf8Error),
-    Clipvg(Error),
-    Panic(String),
-}
-
-impl Failure {
-    fn into_error(self) -> ClipvgError {
-        let (status, message) = match self {
-            Failure::Null(arg) => (ClipvgStatus::InvalidArgument, format!("argument `{arg}` is NULL")),
-            Failure::NotUtf8(arg, e) => (
-                ClipvgStatus::InvalidArgument,
-                format!("argument `{arg}` is not valid UTF-8 (bad byte at offset {})", e.valid_up_to()),
-            ),
-            Failure::Clipvg(e) => (ClipvgStatus::of(&e), e.to_string()),
-            Failure::Panic(what) => (ClipvgStatus::Panic, guard::internal_message(&what)),
-        };
-        ClipvgError { status, message: NulTerminated::new(guard::host_message(&message)) }
-    }
-}
-
-impl From<Error> for Failure {
-    fn from(e: Error) -> Self {
-        Failure::Clipvg(e)
-    }
-}
-
-/// The text of a panic payload (a `String` or `&str` message, else "a panic").
-pub fn panic_message(payload: Box<dyn std::any::Any + Send>) -> String {
-    match payload.downcast::<String>() {
-        Ok(s) => *s,
-        Err(payload) => payload.downcast_ref::<&str>().map_or_else(|| "a panic".into(), |s| s.to_string()),
-    }
-}
-
-/// Runs an export's body inside `catch_unwind`.
-///
-/// `ffi_guard!(out_error, { ... Ok(()) })` for calls that return a [`ClipvgStatus`]: the body
-/// returns `Result<(), Failure>`; a failure or a panic becomes a status and, when `out_error` is
-/// not NULL, an owned error. `ffi_guard!(fallback = VALUE, { ... })` for the infallible calls
-/// (accessors, frees): a panic returns `VALUE`.
-macro_rules! ffi_guard {
-    (fallback = $fallback:expr, $body:block) => {{
-        let _inside = guard::Inside::enter();
-        catch_unwind(AssertUnwindSafe(|| $body)).unwrap_or($fallback)
-    }};
-    ($out_error:expr, $body:block) => {{
-        let _inside = guard::Inside::enter();
-        let out_error: *mut *mut ClipvgError = $out_error;
-        if !out_error.is_null() {
-            // SAFETY: the caller passed a writable `ClipvgError **` (or NULL, checked above).
-            unsafe { *out_error = ptr::null_mut() };
-        }
-        let result: Result<(), Failure> = match catch_unwind(AssertUnwindSafe(|| -> Result<(), Failure> { $body })) {
-            Ok(result) => result,
-            Err(payload) => Err(Failure::Panic(panic_message(payload))),
-        };
-        match result {
-            Ok(()) => ClipvgStatus::Ok,
-            Err(failure) => {
-                let error = failure.into_error();
-                let status = error.status;
-                if !out_error.is_null() {
-                    // SAFETY: as above; the box is handed to the caller, who frees it.
-                    unsafe { *out_error = Box::into_raw(Box::new(error)) };
-                }
-                status
-            }
-        }
-    }};
-}
-
-/// `len` bytes at `ptr` as UTF-8. NULL with length 0 is the empty string.
-///
-/// # Safety
-/// `ptr` must be NULL or point to `len` readable bytes that outlive `'a`.
-unsafe fn str_arg<'a>(name: &'static str, ptr: *const c_char, len: usize) -> Result<&'a str, Failure> {
-    if ptr.is_null() {
-        return if len == 0 { Ok("") } else { Err(Failure::Null(name)) };
-    }
-    // SAFETY: guaranteed by the caller.
-    let bytes = unsafe { std::slice::from_raw_parts(ptr.cast::<u8>(), len) };
-    std::str::from_utf8(bytes).map_err(|e| Failure::NotUtf8(name, e))
 }
 
 /// The library's ABI version; equal to `CLIPVG_ABI_VERSION` of the header it was built with.
@@ -577,80 +441,4 @@ pub unsafe extern "C" fn clipvg_error_free(error: *mut ClipvgError) {
             drop(unsafe { Box::from_raw(error) });
         }
     })
-}
-
-fn null_with_len(out_len: *mut usize) -> *const c_char {
-    if !out_len.is_null() {
-        // SAFETY: the callers pass a writable `size_t *` or NULL.
-        unsafe { *out_len = 0 };
-    }
-    ptr::null()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn message(e: *mut ClipvgError) -> String {
-        let mut len = 0;
-        let p = unsafe { clipvg_error_message(e, &mut len) };
-        let bytes = unsafe { std::slice::from_raw_parts(p.cast::<u8>(), len) };
-        String::from_utf8(bytes.to_vec()).unwrap()
-    }
-
-    #[test]
-    fn panics_become_errors() {
-        let mut error = ptr::null_mut();
-        let status = ffi_guard!(&mut error, {
-            if true {
-                panic!("boom");
-            }
-            Ok(())
-        });
-        assert_eq!(status, ClipvgStatus::Panic);
-        assert_eq!(unsafe { clipvg_error_status(error) }, ClipvgStatus::Panic);
-        assert_eq!(message(error), "internal error: boom");
-        unsafe { clipvg_error_free(error) };
-        let value: i32 = ffi_guard!(fallback = -1, { panic!("again") });
-        assert_eq!(value, -1);
-    }
-
-    #[test]
-    fn run_checks_arguments() {
-        let mut engine = ptr::null_mut();
-        assert_eq!(unsafe { clipvg_engine_new(ptr::null(), 0, &mut engine, ptr::null_mut()) }, ClipvgStatus::Ok);
-        let (mut result, mut error) = (ptr::null_mut(), ptr::null_mut());
-        let svg = "<svg xmlns='http://www.w3.org/2000/svg' width='4' height='4'/>";
-        let run = |action: &[u8], svg: Option<&str>, result: &mut *mut ClipvgResult, error: &mut *mut ClipvgError| {
-            let (svg_ptr, svg_len) = svg.map_or((ptr::null(), 5), |s| (s.as_ptr().cast(), s.len()));
-            unsafe {
-                clipvg_run(
-                    engine,
-                    action.as_ptr().cast(),
-                    action.len(),
-                    ptr::null(),
-                    0,
-                    svg_ptr,
-                    svg_len,
-                    ptr::null(),
-                    0,
-                    None,
-                    ptr::null_mut(),
-                    result,
-                    error,
-                )
-            }
-        };
-        assert_eq!(run(b"inspect", Some(svg), &mut result, &mut error), ClipvgStatus::Ok);
-        assert!(error.is_null() && !result.is_null());
-        unsafe { clipvg_result_free(result) };
-        assert_eq!(run(b"inspect", None, &mut result, &mut error), ClipvgStatus::InvalidArgument);
-        assert!(result.is_null());
-        assert_eq!(message(error), "argument `svg` is NULL");
-        unsafe { clipvg_error_free(error) };
-        assert_eq!(run(b"insp\xffct", Some(svg), &mut result, &mut error), ClipvgStatus::InvalidArgument);
-        assert_eq!(message(error), "argument `action` is not valid UTF-8 (bad byte at offset 4)");
-        unsafe { clipvg_error_free(error) };
-        unsafe { clipvg_engine_free(engine) };
-    }
 }
