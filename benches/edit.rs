@@ -2,7 +2,7 @@
 //! weights: the cost does not depend on their values) on `examples/horseriding.svg`.
 //!
 //! ```text
-//! cargo bench --bench edit -- [--patches 64] [--size 512] [--iters 2] [--backend cpu|gpu]
+//! cargo bench --bench edit -- [--patches 64] [--size 512] [--iters 2] [--backend cpu|gpu] [--batch N]
 //! ```
 //! Stages: render (rasterizer forward through the burn op), views (whole view + patches, one
 //! fused resampling), CLIP forward and CLIP backward (the edit's own loss, a batch of views at a
@@ -18,7 +18,7 @@ use burn::optim::{AdamConfig, Optimizer};
 use burn::tensor::Tensor;
 use clipvg::clip::ClipConfig;
 use clipvg::compute::{BackendChoice, device_for};
-use clipvg::edit::loss::{CLIP_BATCH, RoiGuide, roi_loss};
+use clipvg::edit::loss::{RoiGuide, clip_batch, roi_loss};
 use clipvg::raster::op::{RasterJob, render_tensor, scene_tensors};
 use clipvg::scene::{BuildOptions, Trainable, build};
 use clipvg::svg::Document;
@@ -33,10 +33,13 @@ fn main() {
     let patches: usize = arg("--patches", 64);
     let size: u32 = arg("--size", 512);
     let iters: usize = arg("--iters", 2);
+    // Views per CLIP batch: the edit's choice for the device unless given.
+    let batch_arg: usize = arg("--batch", 0);
     let backend =
         if arg::<String>("--backend", "cpu".into()) == "gpu" { BackendChoice::Gpu } else { BackendChoice::Cpu };
     let device = device_for(backend).expect("backend");
     let ad = device.clone().autodiff();
+    let batch = if batch_arg > 0 { batch_arg } else { clip_batch(&ad) };
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let doc = Document::open(root.join("examples/horseriding.svg")).unwrap();
     let scene = build(&doc, &BuildOptions { trainable: Trainable::All, ..Default::default() }).unwrap().scene;
@@ -54,7 +57,7 @@ fn main() {
         let f = clipvg::raster::Frame::new(&scene, size, size, [1.0; 4]).unwrap();
         clipvg::raster::memory_estimate(&f.prepared, f.rows.line_ids.len() as u64, true)
     };
-    let views_bytes = clipvg::edit::views::views_and_clip_memory(&clip, patches + 1);
+    let views_bytes = clipvg::edit::views::views_and_clip_memory(&clip, patches + 1, batch);
     println!(
         "memory estimate: raster {:.2} GB + views and CLIP {:.2} GB = {:.2} GB",
         raster_bytes as f64 / 1e9,
@@ -86,7 +89,7 @@ fn main() {
         let t_render = t_start.elapsed().as_secs_f64();
 
         // The edit's own loss: views, then CLIP forward and backward a batch at a time.
-        let roi = roi_loss(&clip, img, std::slice::from_ref(&guide), &mut rng, 0.3);
+        let roi = roi_loss(&clip, img, std::slice::from_ref(&guide), &mut rng, 0.3, batch);
         let _ = roi.parts.into_scalar::<f32>();
 
         let t3 = Instant::now();
@@ -120,7 +123,8 @@ fn main() {
     let [r, v, c, cb, b, st] = totals.map(|x| x / n);
     let total = r + v + c + cb + b + st;
     println!(
-        "ViT-B/32 (random weights), horseriding.svg at {size}², 1 ROI × (1 + {patches}) views, {backend:?}, CLIP batches of {CLIP_BATCH}, mean of {iters} iterations after a warm-up"
+        "ViT-B/32 (random weights), horseriding.svg at {size}², 1 ROI × (1 + {patches}) views, {backend:?}, CLIP batches of {}, mean of {iters} iterations after a warm-up",
+        batch.min(patches + 1)
     );
     println!();
     println!(

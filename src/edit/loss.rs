@@ -29,10 +29,18 @@ pub struct RoiGuide {
     pub crop_ratio: f32,
 }
 
-/// Views CLIP encodes (and differentiates) at once. The activations one batch keeps for its
-/// backward pass bound the edit's memory (ViT-B/32: about 48 MB a view), and larger batches are
-/// not faster on a CPU. Fixed, so that the sums, and the result, do not depend on the machine.
-pub const CLIP_BATCH: usize = 16;
+/// Views CLIP encodes (and differentiates) at once on the CPU. The activations one batch keeps
+/// for its backward pass bound the edit's memory (ViT-B/32: about 48 MB a view), and larger
+/// batches are not faster on a CPU. Fixed, so that the sums, and the result, do not depend on
+/// the machine's memory or thread count.
+pub const CPU_CLIP_BATCH: usize = 16;
+
+/// Views per CLIP batch on `device`: [`CPU_CLIP_BATCH`] on the CPU; on a GPU every view of the
+/// iteration at once (the paper's 65 views of ViT-B/32 keep about 3 GB of activations), as
+/// the GPU is fastest on the largest batch.
+pub fn clip_batch(device: &burn::tensor::Device) -> usize {
+    if crate::compute::is_cpu(device) { CPU_CLIP_BATCH } else { usize::MAX }
+}
 
 /// The ROI loss of one iteration, computed a batch of views at a time.
 pub struct RoiLoss {
@@ -59,10 +67,17 @@ pub struct LossTimings {
 /// The ROI loss of one iteration for all ROIs: `Σ w_roi·L(whole) + w_patch·mean L(patches)`.
 ///
 /// The views are sampled from `render` (`[H, W, 4]`) in the autodiff graph; CLIP runs on them
-/// [`CLIP_BATCH`] views at a time, each batch's forward and backward done before the next, so
+/// `batch` views at a time ([`clip_batch`]), each batch's forward and backward done before the next, so
 /// that only one batch's activations are alive. Every view's loss term is separate (a mean is a
 /// weighted sum), so the batches add up to the loss of all views at once.
-pub fn roi_loss(clip: &Clip, render: Tensor<3>, guides: &[RoiGuide], rng: &mut ChaCha8Rng, distortion: f32) -> RoiLoss {
+pub fn roi_loss(
+    clip: &Clip,
+    render: Tensor<3>,
+    guides: &[RoiGuide],
+    rng: &mut ChaCha8Rng,
+    distortion: f32,
+    batch: usize,
+) -> RoiLoss {
     let s = clip.image_size();
     let mut all_views = Vec::new();
     // Per view: its ROI and the weight of its term.
@@ -83,8 +98,9 @@ pub fn roi_loss(clip: &Clip, render: Tensor<3>, guides: &[RoiGuide], rng: &mut C
     let detached = pixels.clone().detach();
     let mut pixel_grads = Vec::new();
     let mut parts: Vec<Option<Tensor<1>>> = vec![None; guides.len()];
-    for start in (0..all_views.len()).step_by(CLIP_BATCH) {
-        let end = (start + CLIP_BATCH).min(all_views.len());
+    let batch = batch.max(1);
+    for start in (0..all_views.len()).step_by(batch) {
+        let end = start.saturating_add(batch).min(all_views.len());
         let t = std::time::Instant::now();
         let x = detached.clone().slice([start..end]).require_grad();
         let emb = clip.encode_image(x.clone());

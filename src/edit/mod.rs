@@ -126,7 +126,7 @@ pub fn edit_planned(
     // Budgets before the big buffers: the render's pixels, its flattened lines, and the memory
     // of the render, its gradients, the views and the CLIP batch of one iteration.
     let views: usize = plan.rois.iter().map(|r| 1 + r.n_patches).sum();
-    let other = views::views_and_clip_memory(&model.clip, views);
+    let other = views::views_and_clip_memory(&model.clip, views, loss::clip_batch(&model.device));
     drop(crate::raster::Frame::with_budget(scene, rw, rh, job.background, &req.limits, true, other)?);
 
     catch_gpu(&model.device, || {

@@ -146,6 +146,8 @@ struct Inputs<'a> {
     job: RasterJob,
     /// Segments for the Xing loss (empty when its weight is 0).
     segments: Vec<[u32; 4]>,
+    /// Views per CLIP batch ([`super::loss::clip_batch`]).
+    clip_batch: usize,
 }
 
 /// One iteration: render, loss, gradients and the Adam steps (the parameters are not replaced).
@@ -154,7 +156,7 @@ fn iterate(inputs: &Inputs<'_>, params: &mut Params, rng: &mut ChaCha8Rng) -> St
     let pv = Tensor::<2>::from_inner(params.points.clone()).require_grad();
     let cv = Tensor::<2>::from_inner(params.colors.clone()).require_grad();
     let img = render_tensor(pv.clone(), cv.clone(), params.widths.clone(), inputs.job.clone());
-    let roi = roi_loss(inputs.clip, img, inputs.guides, rng, req.distortion);
+    let roi = roi_loss(inputs.clip, img, inputs.guides, rng, req.distortion, inputs.clip_batch);
     let mut loss = roi.surrogate;
     // Every value the iteration reports, read from the device once: the ROI losses, then the
     // Xing term.
@@ -203,7 +205,7 @@ pub fn optimize(
 ) -> Result<Optimized> {
     let mut params = Params::new(scene, trainable_points, req, device);
     let segments = if req.xing_weight > 0.0 { trainable_segments(scene) } else { Vec::new() };
-    let inputs = Inputs { req, clip, guides, job, segments };
+    let inputs = Inputs { req, clip, guides, job, segments, clip_batch: super::loss::clip_batch(device) };
     let mut rng = ChaCha8Rng::seed_from_u64(req.seed);
     let (np, nc) = (scene.points.len(), scene.colors.len());
     let start = Instant::now();

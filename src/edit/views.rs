@@ -248,25 +248,23 @@ pub fn sample_views_grid(render: Tensor<4>, views: &[View], size: usize) -> Tens
     avg_pool2d(views_nchw, AvgPoolOptions::new([SUPERSAMPLE, SUPERSAMPLE]))
 }
 
-/// Estimated peak bytes of one iteration's views and CLIP batch beside the render: the
-/// sampling grid and the bilinear resampling of `views` views (supersampled, with burn's
-/// reference `grid_sample` intermediates kept for the backward pass), and the vision tower's
-/// activations kept for the backward pass (per layer: about 8 hidden-wide and 2 MLP-wide
-/// tensors per token, and the attention scores and probabilities). An estimate, not an
-/// accounting; the model's weights are not counted. Calibrated on ViT-B/32 with 65 views of a
-/// 512² render (`cargo bench --bench edit`): estimate 3.2 GB with the render, measured peak
-/// RSS 3.7 GB of which ~0.6 GB are the weights.
-pub fn views_and_clip_memory(clip: &Clip, views: usize) -> u64 {
+/// Estimated peak bytes of one iteration's views and CLIP beside the render: the views' pixels
+/// (sampled, normalised, a detached copy and their gradients: 4 values per pixel), and the
+/// vision tower's activations kept for the backward pass of one batch of `batch` views (per
+/// layer: about 8 hidden-wide and 2 MLP-wide tensors per token, and the attention scores and
+/// probabilities). An estimate, not an accounting; the model's weights are not counted.
+/// Calibrated on ViT-B/32 with 65 views of a 512² render in batches of 16 (`cargo bench --bench
+/// edit`): estimate 0.8 GB with the render, measured peak RSS 1.3 GB of which ~0.6 GB are the
+/// weights.
+pub fn views_and_clip_memory(clip: &Clip, views: usize, batch: usize) -> u64 {
     let v = &clip.config().vision_config;
-    let views = views as u64;
-    let side = (v.image_size * SUPERSAMPLE) as u64;
-    // Grid (2 floats), the four taps' indices and weights, the sampled pixels (3 channels)
-    // and their gradients: about 16 values per supersampled pixel.
-    let sampling = views * side * side * 16 * 4;
+    let side = v.image_size as u64;
+    let sampling = views as u64 * 3 * side * side * 4 * 4;
+    let in_batch = views.min(batch.max(1)) as u64;
     let tokens = v.num_positions() as u64;
     let (d, i, heads, layers) =
         (v.hidden_size as u64, v.intermediate_size as u64, v.num_attention_heads as u64, v.num_hidden_layers as u64);
-    let per_layer = views * tokens * (8 * d + 2 * i) + 2 * views * heads * tokens * tokens;
+    let per_layer = in_batch * tokens * (8 * d + 2 * i) + 2 * in_batch * heads * tokens * tokens;
     // The kept activations of every layer, and one layer's worth of gradients flowing back.
     let clip = (layers + 1) * per_layer * 4;
     sampling + clip
