@@ -123,7 +123,7 @@ fn main() {
     let [r, v, c, cb, b, st] = totals.map(|x| x / n);
     let total = r + v + c + cb + b + st;
     println!(
-        "ViT-B/32 (random weights), horseriding.svg at {size}², 1 ROI × (1 + {patches}) views, {backend:?}, CLIP batches of {}, mean of {iters} iterations after a warm-up",
+        "ViT-B/32 (random weights), horseriding.svg at {size}², 1 ROI × (1 + {patches}) views, {backend:?}, CLIP batches of at most {}, mean of {iters} iterations after a warm-up",
         batch.min(patches + 1)
     );
     println!();

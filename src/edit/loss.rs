@@ -98,9 +98,12 @@ pub fn roi_loss(
     let detached = pixels.clone().detach();
     let mut pixel_grads = Vec::new();
     let mut parts: Vec<Option<Tensor<1>>> = vec![None; guides.len()];
-    let batch = batch.max(1);
-    for start in (0..all_views.len()).step_by(batch) {
-        let end = start.saturating_add(batch).min(all_views.len());
+    // Batches of equal size (65 views in batches of at most 16: five of 13, not four and a
+    // lone view).
+    let n = all_views.len();
+    let batch = n.div_ceil(n.div_ceil(batch.max(1)).max(1)).max(1);
+    for start in (0..n).step_by(batch) {
+        let end = start.saturating_add(batch).min(n);
         let t = std::time::Instant::now();
         let x = detached.clone().slice([start..end]).require_grad();
         let emb = clip.encode_image(x.clone());
