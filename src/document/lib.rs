@@ -30,6 +30,6 @@ pub mod progress;
 pub mod scene;
 pub mod svg;
 
-pub use error::{Error, Result};
+pub use error::{ElementProblem, Error, Result, WriteBackFault};
 pub use limits::{LimitExceeded, Limits};
 pub use progress::{Observer, Stage, no_progress};

@@ -19,7 +19,7 @@ use std::ops::Range;
 
 use super::document::{Document, ElementId};
 use super::style::parse_declarations;
-use crate::error::{Error, Result};
+use crate::error::{ElementProblem, Error, Result, WriteBackFault};
 use crate::limits::Limits;
 use crate::progress::no_progress;
 
@@ -124,9 +124,7 @@ impl<'a> Editor<'a> {
         let splices = self.splices();
         let (out, overlap) = apply(doc.source(), &splices);
         if let Some(at) = overlap {
-            return Err(Error::WriteBack(format!(
-                "two changes overlap at byte {at} of the document; nothing was written"
-            )));
+            return Err(Error::WriteBack(WriteBackFault::Overlap { at }));
         }
         self.verify(&out, &splices)?;
         Ok(out)
@@ -184,18 +182,13 @@ impl<'a> Editor<'a> {
                 skip_until = doc.subtree_end(id);
                 continue;
             }
-            let fail = |what: &str| {
-                Err(Error::WriteBack(format!(
-                    "checking the edited document: {} {what}; nothing was written",
-                    doc.describe(id)
-                )))
-            };
-            let Some(&nid) = at.get(&map(el.range.start)) else { return fail("is missing") };
+            let fail = |problem| Err(element_fault(doc, id, problem));
+            let Some(&nid) = at.get(&map(el.range.start)) else { return fail(ElementProblem::Missing) };
             let ne = new.element(nid);
             match self.edits.get(&id) {
                 Some(_) => {
                     if el.id().is_some() && ne.id() != el.id() {
-                        return fail("lost its id");
+                        return fail(ElementProblem::LostId);
                     }
                 }
                 None => {
@@ -207,7 +200,7 @@ impl<'a> Editor<'a> {
                             .zip(&ne.attributes)
                             .all(|(a, b)| src[a.range.clone()] == new_src[b.range.clone()]);
                     if !same {
-                        return fail("changed although it was not edited");
+                        return fail(ElementProblem::ChangedUnedited);
                     }
                 }
             }
@@ -288,6 +281,12 @@ impl<'a> Editor<'a> {
         splices.sort_by_key(|(r, _)| (r.start, r.end));
         splices
     }
+}
+
+/// The [`Error::WriteBack`] for `problem` with element `id` of `doc`.
+fn element_fault(doc: &Document, id: ElementId, problem: ElementProblem) -> Error {
+    let (id_attr, described) = (doc.element(id).id().map(str::to_string), doc.describe(id));
+    Error::WriteBack(WriteBackFault::Element { id: id_attr, described, problem })
 }
 
 /// Applies sorted splices to `src`; also returns where the first overlap was, if any (the
