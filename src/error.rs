@@ -34,13 +34,20 @@ pub enum Error {
     #[error("image {path}: {message}")]
     Image { path: PathBuf, message: String },
 
-    /// The GPU backend was asked for and cannot be used.
-    #[error("{0}")]
-    GpuUnavailable(String),
+    /// The GPU backend was asked for and cannot be used: the device choice's error.
+    #[error(transparent)]
+    GpuUnavailable(#[from] crate::compute::ComputeError),
 
-    /// The GPU failed while running (device lost, out of memory, ...).
+    /// The GPU failed while running (device lost, out of memory, ...), caught as a panic of the
+    /// GPU stack or found by the engine; a failure the rasterizer reports is [`Error::Raster`].
     #[error("GPU error: {0}")]
     Gpu(String),
+
+    /// The rasterizer failed on the GPU (device lost, out of memory, a shader error): its
+    /// [`clipvg_raster::RasterError::Gpu`], kept as it is. (Its other errors become
+    /// [`Error::InvalidInput`], [`Error::Limit`] and [`Error::GpuUnavailable`].)
+    #[error(transparent)]
+    Raster(clipvg_raster::RasterError),
 
     /// Loading or running CLIP failed (weights, tokenizer, images).
     #[error(transparent)]
@@ -56,9 +63,10 @@ pub enum Error {
     #[error("{0}")]
     Limit(clipvg_document::LimitExceeded),
 
-    /// The result could not be written back into the document safely (checked, never output).
+    /// The result could not be written back into the document safely (checked, never output):
+    /// what the check found, with the element at fault.
     #[error("cannot write the result back: {0}")]
-    WriteBack(String),
+    WriteBack(clipvg_document::WriteBackFault),
 
     /// The run was cancelled by the caller.
     #[error("cancelled")]
@@ -79,20 +87,14 @@ pub enum Error {
 /// Shorthand used across the crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-impl From<crate::compute::ComputeError> for Error {
-    fn from(e: crate::compute::ComputeError) -> Self {
-        Error::GpuUnavailable(e.to_string())
-    }
-}
-
 impl From<clipvg_raster::RasterError> for Error {
     fn from(e: clipvg_raster::RasterError) -> Self {
         use clipvg_raster::RasterError as R;
         match e {
             R::InvalidInput(m) => Error::InvalidInput(m),
-            R::Gpu(m) => Error::Gpu(m),
+            e @ R::Gpu(_) => Error::Raster(e),
             R::Limit(l) => Error::Limit(l),
-            R::Compute(c) => c.into(),
+            R::Compute(c) => Error::GpuUnavailable(c),
         }
     }
 }
@@ -109,7 +111,7 @@ impl From<clipvg_document::Error> for Error {
             D::ParamMismatch(m) => Error::ParamMismatch(m),
             D::Limit(l) => Error::Limit(l),
             D::Cancelled => Error::Cancelled,
-            D::WriteBack(m) => Error::WriteBack(m),
+            D::WriteBack(fault) => Error::WriteBack(fault),
         }
     }
 }
@@ -118,5 +120,37 @@ impl Error {
     /// An [`Error::Io`] for `path`.
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         Error::Io { path: path.into(), source }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::error::Error as _;
+
+    use super::*;
+    use crate::compute::ComputeError;
+    use clipvg_raster::RasterError;
+
+    #[test]
+    fn typed_causes_are_kept_with_the_same_texts() {
+        let e = Error::from(RasterError::Gpu("device lost".into()));
+        assert!(matches!(&e, Error::Raster(RasterError::Gpu(m)) if m == "device lost"), "{e:?}");
+        assert_eq!(e.to_string(), "GPU error: device lost");
+
+        let e = Error::from(RasterError::Compute(ComputeError::NoGpuAdapter));
+        assert!(matches!(e, Error::GpuUnavailable(ComputeError::NoGpuAdapter)), "{e:?}");
+        assert_eq!(e.to_string(), ComputeError::NoGpuAdapter.to_string());
+        assert!(e.to_string().starts_with("--backend gpu: no GPU adapter found"), "{e}");
+
+        let fault = clipvg_document::WriteBackFault::Overlap { at: 3 };
+        let e = Error::from(clipvg_document::Error::WriteBack(fault.clone()));
+        assert!(matches!(&e, Error::WriteBack(f) if *f == fault), "{e:?}");
+        assert_eq!(
+            e.to_string(),
+            "cannot write the result back: two changes overlap at byte 3 of the document; nothing was written"
+        );
+
+        let e = Error::from(clipvg_document::Error::io("out.svg", std::io::Error::other("disk full")));
+        assert!(matches!(&e, Error::Io { .. }) && e.source().is_some(), "{e:?}");
     }
 }

@@ -343,6 +343,46 @@ fn background_layer_is_trained_and_written_as_the_first_child() {
     for id in ["bg", "c", "pair", "b"] {
         assert_eq!(attrs(&doc, id), attrs(&new, id), "{id} changed");
     }
+    // Written by write-back in its number format: the opacity as the shortest number (not
+    // `1.0000`), and it re-builds into the first shape, a closed path of four cubic segments.
+    let opacity = first.attr("fill-opacity").unwrap();
+    assert!(opacity.parse::<f32>().is_ok_and(|o| (0.0..=1.0).contains(&o)), "{opacity}");
+    assert!(opacity == "0" || !(opacity.ends_with('0') || opacity.ends_with('.')), "{opacity}");
+    let rebuilt = clipvg::scene::build(&new, &Default::default()).unwrap().scene;
+    let sp = rebuilt.subpaths[rebuilt.shapes[0].subpaths.start as usize];
+    assert!(sp.closed && sp.segments == 4, "{sp:?}");
+
+    // Colour mode: the rectangle keeps its points, so its path data is known exactly; shape
+    // mode: the colour is not trained, so the fill is the one asked for.
+    for (mode, attribute, want) in [
+        (EditMode::Colour, "d", "M 0,0 C 32,0 64,0 96,0 C 96,32 96,64 96,96 C 64,96 32,96 0,96 C 0,64 0,32 0,0 Z"),
+        (EditMode::Shape, "fill", "#808080"),
+        (EditMode::Shape, "fill-opacity", "1"),
+    ] {
+        let out = run(&doc, &EditRequest { mode, ..req.clone() }, &m);
+        let new = Document::parse(out.svg).unwrap();
+        let first = new.element(new.element(new.root()).children[0]);
+        assert_eq!(first.attr(attribute), Some(want), "{mode:?}");
+    }
+}
+
+#[test]
+fn the_background_layer_goes_before_a_leading_comment_and_defs() {
+    let m = model();
+    let (head, body) = SVG.split_at(SVG.find('>').unwrap() + 1);
+    let lead = "\n  <!-- a leading comment -->\n  <defs><linearGradient id=\"lg\"/></defs>";
+    let src = format!("{head}{lead}{body}");
+    let doc = Document::parse(src.as_str()).unwrap();
+    let mut req = request(&["a"], 2, 5);
+    req.background_layer = Some(clipvg::edit::request::BackgroundLayer::Colour([0.5, 0.5, 0.5, 1.0]));
+    let out = run(&doc, &req, &m).svg;
+    // The root's start tag, then the layer, then the leading comment and defs byte for byte.
+    let rest = out.strip_prefix(head).unwrap().strip_prefix("<path id=\"clipvg-background\" d=\"M ").unwrap();
+    let after = &rest[rest.find("/>").unwrap() + 2..];
+    assert!(
+        after.starts_with(&format!("{lead}\n  <rect id=\"bg\" width=\"96\" height=\"96\" fill=\"#e0e0ff\"/>")),
+        "{out}"
+    );
 }
 
 #[test]

@@ -289,10 +289,12 @@ pub fn verify_file(model: &str, path: &Path, spec: &FileSpec) -> Result<(u64, St
     Ok((size, digest))
 }
 
+/// clipvg's one atomic writer ([`clipvg_document::fs::write_atomic`]), its I/O error as ours.
 fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), ClipError> {
-    let tmp = path.with_extension("tmp");
-    std::fs::write(&tmp, bytes).map_err(|e| ClipError::io(&tmp, e))?;
-    std::fs::rename(&tmp, path).map_err(|e| ClipError::io(path, e))
+    clipvg_document::fs::write_atomic(path, bytes).map_err(|e| match e {
+        clipvg_document::Error::Io { path, source } => ClipError::Io { path, source },
+        other => ClipError::io(path, std::io::Error::other(other.to_string())),
+    })
 }
 
 /// A model folder for `--model NAME|PATH`: an existing folder is used as is; a registry name is

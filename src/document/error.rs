@@ -67,14 +67,50 @@ pub enum Error {
     EditedUnparsable(#[source] Box<Error>),
 
     /// The result cannot be written back into the document text safely: the new text failed
-    /// its check (changes overlap, an untouched element changed, an edited id lost). Nothing
-    /// was output.
+    /// its check ([`WriteBackFault`]: changes overlap, an untouched element changed, an edited
+    /// id lost). Nothing was output.
     #[error("cannot write the result back: {0}")]
-    WriteBack(String),
+    WriteBack(WriteBackFault),
 
     /// A parameter array handed to write-back does not fit the scene it came from.
     #[error("parameter mismatch: {0}")]
     ParamMismatch(String),
+}
+
+/// What write-back's check of its own result found ([`Error::WriteBack`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum WriteBackFault {
+    /// Two changes overlap at byte `at` of the original text.
+    #[error("two changes overlap at byte {at} of the document; nothing was written")]
+    Overlap { at: usize },
+
+    /// An element of the original document is wrong in the edited text.
+    #[error("checking the edited document: {described} {problem}; nothing was written")]
+    Element {
+        /// The element's `id` attribute, if it has one.
+        id: Option<String>,
+        /// The element as messages name it ([`crate::svg::Document::describe`]).
+        described: String,
+        /// What is wrong with it.
+        problem: ElementProblem,
+    },
+}
+
+/// What is wrong with one element of the edited text ([`WriteBackFault::Element`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum ElementProblem {
+    /// It is not in the edited text any more.
+    #[error("is missing")]
+    Missing,
+    /// It was edited and lost its `id` attribute.
+    #[error("lost its id")]
+    LostId,
+    /// It was not edited, yet its tag name or attributes changed.
+    #[error("changed although it was not edited")]
+    ChangedUnedited,
+    /// A child was to be inserted into it, but it is an empty element (`<g/>`).
+    #[error("has no content to insert a child into")]
+    NoContent,
 }
 
 /// Shorthand used across the crate.

@@ -18,14 +18,18 @@
 //! * write-back refuses what it cannot splice exactly (elements from DTD entities:
 //!   [`Error::FromEntity`]) and re-parses and checks its output before returning it
 //!   ([`Error::EditedUnparsable`], [`Error::WriteBack`]).
+//!
+//! It also holds clipvg's one atomic file writer, [`fs::write_atomic`], shared by the engine
+//! and the CLIP registry (the one crate below both with no heavy dependencies).
 
 pub mod error;
+pub mod fs;
 pub mod limits;
 pub mod message;
 pub mod progress;
 pub mod scene;
 pub mod svg;
 
-pub use error::{Error, Result};
+pub use error::{ElementProblem, Error, Result, WriteBackFault};
 pub use limits::{LimitExceeded, Limits};
 pub use progress::{Observer, Stage, no_progress};

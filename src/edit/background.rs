@@ -1,15 +1,9 @@
 //! The optional background layer (`background_layer`): a trainable canvas rectangle under
-//! every shape during the edit, written into the result as the first child of the root element.
-//!
-//! Why it is spliced in here rather than written by `scene::write_back` / `svg::Editor`: the
-//! document crate's editor changes and replaces existing elements but has no "insert a new
-//! child" edit, and its number format (8 significant digits, trailing zeros trimmed: `0`,
-//! `341.33333`) differs from this layer's (`0.000`, `341.333`, `fill-opacity="1.0000"`), so going
-//! through it would change the bytes of every edit with a background layer. Both would need a
-//! change in the document crate and a deliberate change of output.
+//! every shape during the edit, written into the result by [`write_back_with_layer`] as the
+//! first child of the root element.
 
 use crate::error::{Error, Result};
-use crate::scene::{FillRule, Paint, Scene, Shape, Subpath};
+use crate::scene::{Built, FillRule, NewPath, Paint, Scene, Shape, Subpath, WriteBack, write_back_with_layer};
 use crate::svg::Document;
 
 /// Id of the background path that `background_layer` adds.
@@ -53,34 +47,19 @@ pub(super) fn without_background(base: &Scene, updated: &Scene) -> Scene {
     s
 }
 
-/// Inserts the background path as the first child of the root element.
-pub(super) fn insert_background(
-    svg: &str,
-    points: &[[f32; 2]],
-    rgba: [f32; 4],
-    user_to_canvas: kurbo::Affine,
-) -> Result<String> {
-    let doc = Document::parse(svg)?;
-    let to_user = user_to_canvas.inverse();
-    let pt = |p: [f32; 2]| {
-        let q = to_user * kurbo::Point::new(p[0] as f64, p[1] as f64);
-        format!("{:.3},{:.3}", q.x, q.y)
-    };
-    let mut d = format!("M {}", pt(points[0]));
-    for k in 0..4 {
-        d += &format!(" C {} {} {}", pt(points[3 * k + 1]), pt(points[3 * k + 2]), pt(points[(3 * k + 3) % 12]));
+/// The document text of `updated` (a [`with_background`] scene of `built`): the shapes written
+/// back as usual, and the background path inserted as the first child of the root element.
+pub(super) fn write_with_background(doc: &Document, built: &Built, updated: &Scene) -> Result<String> {
+    if doc.start_tag_end(doc.root()).is_none() {
+        return Err(Error::NotSvg("the root element has no content to add a background to".into()));
     }
-    d += " Z";
-    let b = |v: f32| (v.clamp(0.0, 1.0) * 255.0).round() as u8;
-    let element = format!(
-        "<path id=\"{BACKGROUND_ID}\" d=\"{d}\" fill=\"#{:02x}{:02x}{:02x}\" fill-opacity=\"{:.4}\"/>",
-        b(rgba[0]),
-        b(rgba[1]),
-        b(rgba[2]),
-        rgba[3].clamp(0.0, 1.0)
-    );
-    let at = doc
-        .start_tag_end(doc.root())
-        .ok_or_else(|| Error::NotSvg("the root element has no content to add a background to".into()))?;
-    Ok(format!("{}{}{}", &svg[..at], element, &svg[at..]))
+    let base = &built.scene;
+    let layer = NewPath {
+        id: BACKGROUND_ID,
+        points: &updated.points[base.points.len()..],
+        user_to_canvas: built.canvas.user_to_canvas,
+        fill: updated.colors[base.colors.len()],
+    };
+    let plain = without_background(base, updated);
+    Ok(write_back_with_layer(doc, base, &built.map, &plain, WriteBack::default(), &layer)?)
 }

@@ -40,7 +40,7 @@ use crate::raster::op::{RasterJob, render_tensor};
 use crate::raster::params::{scene_tensors, with_params};
 use crate::scene::{Built, Scene, WriteBack, write_back};
 use crate::svg::Document;
-use background::{insert_background, without_background};
+use background::{without_background, write_with_background};
 use loss::RoiGuide;
 use optimizer::{Optimized, job_for};
 use text::{PromptCache, embed_text};
@@ -252,8 +252,8 @@ fn run_loop(
 }
 
 /// The edited document text and the elements that changed; with a background layer
-/// (`scene` is then the built scene plus the background), the document is written without it
-/// and the background path inserted.
+/// (`scene` is then the built scene plus the background), the shapes are written back without
+/// it and the background path is inserted as the root's first child.
 fn write_result(
     doc: &Document,
     built: &Built,
@@ -266,11 +266,9 @@ fn write_result(
         let svg = write_back(doc, scene, &built.map, &updated, WriteBack::default())?;
         return Ok((svg, changed_elements(doc, scene, &updated, &built.map)));
     }
+    let svg = write_with_background(doc, built, &updated)?;
     let base_scene = &built.scene;
-    let (bg_points, bg_color) = (&updated.points[base_scene.points.len()..], updated.colors[base_scene.colors.len()]);
     let plain = without_background(base_scene, &updated);
-    let svg = write_back(doc, base_scene, &built.map, &plain, WriteBack::default())?;
-    let svg = insert_background(&svg, bg_points, bg_color, built.canvas.user_to_canvas)?;
     let mut changed = changed_elements(doc, base_scene, &plain, &built.map);
     changed.insert(0, BACKGROUND_ID.to_string());
     Ok((svg, changed))

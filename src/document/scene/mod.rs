@@ -10,7 +10,7 @@ mod build;
 mod writeback;
 
 pub use build::{BuildOptions, Built, Diagnostic, Trainable, build, build_with};
-pub use writeback::{WriteBack, write_back, write_back_with};
+pub use writeback::{NewPath, WriteBack, write_back, write_back_with, write_back_with_layer};
 
 use kurbo::{Affine, Rect};
 use serde::Serialize;

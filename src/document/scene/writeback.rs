@@ -40,6 +40,23 @@ pub struct WriteBack {
     pub force: bool,
 }
 
+/// A new filled path that write-back adds as the first child of the root element (the edit's
+/// background layer): one closed subpath of cubic segments, written with the same number and
+/// colour formatting as every other shape.
+#[derive(Clone, Copy, Debug)]
+pub struct NewPath<'a> {
+    /// Its `id` attribute.
+    pub id: &'a str,
+    /// Control points in canvas units, three per segment (a closed [`super::Subpath`]'s: the
+    /// last segment ends at the first point).
+    pub points: &'a [[f32; 2]],
+    /// The root element's user space → canvas (`Built::canvas.user_to_canvas`); the path data
+    /// is written in user space.
+    pub user_to_canvas: kurbo::Affine,
+    /// Its straight RGBA fill: `fill="#rrggbb"` and `fill-opacity`.
+    pub fill: [f32; 4],
+}
+
 /// Returns the document text with the trainable shapes of `original` replaced by their values
 /// in `updated` (same structure, new `points`/`colors`/`stroke_widths`).
 pub fn write_back(
@@ -52,6 +69,20 @@ pub fn write_back(
     write_back_with(doc, original, map, updated, options, &Limits::default(), &mut no_progress())
 }
 
+/// [`write_back`] that also inserts `layer` as the first child of the root element, right after
+/// its start tag (everything before and after it kept byte for byte). An empty root (`<svg/>`)
+/// cannot take it: [`Error::WriteBack`].
+pub fn write_back_with_layer(
+    doc: &Document,
+    original: &Scene,
+    map: &SceneMap,
+    updated: &Scene,
+    options: WriteBack,
+    layer: &NewPath<'_>,
+) -> Result<String> {
+    write(doc, original, map, updated, options, Some(layer), &Limits::default(), &mut no_progress())
+}
+
 /// [`write_back`] with the [`Limits`] the scene was built with (the style cascade is run again
 /// to find where each value lives) and progress reports ([`Stage::WriteBack`]) that may cancel.
 pub fn write_back_with(
@@ -60,6 +91,21 @@ pub fn write_back_with(
     map: &SceneMap,
     updated: &Scene,
     options: WriteBack,
+    limits: &Limits,
+    observer: &mut Observer<'_>,
+) -> Result<String> {
+    write(doc, original, map, updated, options, None, limits, observer)
+}
+
+/// The write-back of the public entry points, with an optional new first child of the root.
+#[allow(clippy::too_many_arguments)] // the entry points' arguments plus the layer, passed straight through
+fn write(
+    doc: &Document,
+    original: &Scene,
+    map: &SceneMap,
+    updated: &Scene,
+    options: WriteBack,
+    layer: Option<&NewPath<'_>>,
     limits: &Limits,
     observer: &mut Observer<'_>,
 ) -> Result<String> {
@@ -105,9 +151,23 @@ pub fn write_back_with(
     if let Some(after) = &after {
         pin_cascade_changes(&mut w.ed, doc, &styles, after, &w.written);
     }
+    if let Some(layer) = layer {
+        insert_layer(&mut w.ed, doc, layer);
+    }
     let text = w.ed.finish_checked()?;
     ticker.report(1.0)?;
     Ok(text)
+}
+
+/// Records `layer` as the new first child of the root element.
+fn insert_layer(ed: &mut Editor<'_>, doc: &Document, layer: &NewPath<'_>) {
+    let mut d = String::new();
+    let segments = layer.points.len() / 3;
+    push_subpath(&mut d, layer.points, segments, true, layer.user_to_canvas.inverse());
+    let opacity = number(layer.fill[3].clamp(0.0, 1.0) as f64);
+    let fill = hex(layer.fill);
+    let attributes = [("id", layer.id), ("d", &d), ("fill", &fill), ("fill-opacity", &opacity)];
+    ed.insert_first_child(doc.root(), "path", &attributes);
 }
 
 /// Whether any point of `shape` differs between the two scenes.
@@ -357,26 +417,34 @@ pub(crate) fn number(v: f64) -> String {
 /// Path data of subpaths, mapped through `to_user` (canvas → element user space).
 fn path_data(scene: &Scene, subpaths: &[super::Subpath], to_user: kurbo::Affine) -> String {
     let mut d = String::new();
+    for sp in subpaths {
+        if !d.is_empty() {
+            d.push(' ');
+        }
+        push_subpath(&mut d, scene.subpath_points(sp), sp.segments as usize, sp.closed, to_user);
+    }
+    d
+}
+
+/// Appends one subpath (`M`, a `C` per segment, `Z` if closed) of the control points `pts`
+/// (canvas units), mapped through `to_user`.
+fn push_subpath(d: &mut String, pts: &[[f32; 2]], segments: usize, closed: bool, to_user: kurbo::Affine) {
     let pt = |p: [f32; 2]| {
         let q = to_user * kurbo::Point::new(p[0] as f64, p[1] as f64);
         format!("{},{}", number(q.x), number(q.y))
     };
-    for sp in subpaths {
-        let pts = scene.subpath_points(sp);
-        if !d.is_empty() {
-            d.push(' ');
-        }
-        d.push_str("M ");
-        d.push_str(&pt(pts[0]));
-        for s in 0..sp.segments as usize {
-            let at = |i: usize| pts[(3 * s + i) % pts.len()];
-            d.push_str(&format!(" C {} {} {}", pt(at(1)), pt(at(2)), pt(at(3))));
-        }
-        if sp.closed {
-            d.push_str(" Z");
-        }
+    if pts.is_empty() {
+        return;
     }
-    d
+    d.push_str("M ");
+    d.push_str(&pt(pts[0]));
+    for s in 0..segments {
+        let at = |i: usize| pts[(3 * s + i) % pts.len()];
+        d.push_str(&format!(" C {} {} {}", pt(at(1)), pt(at(2)), pt(at(3))));
+    }
+    if closed {
+        d.push_str(" Z");
+    }
 }
 
 #[cfg(test)]

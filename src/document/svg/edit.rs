@@ -1,9 +1,9 @@
 //! Write-back as splices into the original text.
 //!
 //! An [`Editor`] collects changes per element (set or remove an attribute, set a property inside
-//! the `style` attribute, rename the tag, replace the whole element) and [`Editor::finish`]
-//! turns them into byte splices. Everything outside the touched attribute values, tag names and
-//! replaced elements is copied byte for byte.
+//! the `style` attribute, rename the tag, replace the whole element, insert a new first child)
+//! and [`Editor::finish`] turns them into byte splices. Everything outside the touched attribute
+//! values, tag names, replaced elements and inserted children is copied byte for byte.
 //!
 //! [`Editor::finish_checked`] is what write-back uses: splices cannot be trusted blindly,
 //! because an element's text may not be its own (an element expanded from a DTD entity has the
@@ -19,7 +19,7 @@ use std::ops::Range;
 
 use super::document::{Document, ElementId};
 use super::style::parse_declarations;
-use crate::error::{Error, Result};
+use crate::error::{ElementProblem, Error, Result, WriteBackFault};
 use crate::limits::Limits;
 use crate::progress::no_progress;
 
@@ -39,17 +39,20 @@ struct ElementEdit {
 pub struct Editor<'a> {
     doc: &'a Document,
     edits: BTreeMap<ElementId, ElementEdit>,
+    /// New empty elements (their markup) to insert before the first child of an element, in
+    /// the order asked for. Kept apart from `edits`: the parent's own tag stays untouched.
+    inserts: Vec<(ElementId, String)>,
 }
 
 impl<'a> Editor<'a> {
     /// An editor with no changes.
     pub fn new(doc: &'a Document) -> Self {
-        Editor { doc, edits: BTreeMap::new() }
+        Editor { doc, edits: BTreeMap::new(), inserts: Vec::new() }
     }
 
     /// Whether any change was recorded.
     pub fn is_empty(&self) -> bool {
-        self.edits.is_empty()
+        self.edits.is_empty() && self.inserts.is_empty()
     }
 
     /// Sets a plain (no-namespace) attribute, replacing its value or adding it.
@@ -103,6 +106,22 @@ impl<'a> Editor<'a> {
         self.edits.entry(el).or_default().replace = Some(markup.into());
     }
 
+    /// Inserts a new empty element `<name a="v" .../>` right after the start tag of `parent`,
+    /// before its first child (and before any whitespace or comment there). The tag gets the
+    /// namespace prefix `parent` was written with (`svg:`); attribute values are escaped here.
+    /// Several inserts into one element appear in the order of the calls. An empty `parent`
+    /// (`<g/>`) cannot take one: [`finish_checked`](Self::finish_checked) refuses it
+    /// ([`ElementProblem::NoContent`]) and [`finish`](Self::finish) leaves it out.
+    pub fn insert_first_child(&mut self, parent: ElementId, name: &str, attributes: &[(&str, &str)]) {
+        let prefix = self.doc.element(parent).tag_prefix(self.doc.source());
+        let mut markup = format!("<{prefix}{name}");
+        for (n, v) in attributes {
+            markup.push_str(&format!(" {n}=\"{}\"", escape_attr(v, '"')));
+        }
+        markup.push_str("/>");
+        self.inserts.push((parent, markup));
+    }
+
     /// Applies every change and returns the new document text, unchecked (overlapping
     /// changes are clamped). Prefer [`finish_checked`](Self::finish_checked).
     pub fn finish(self) -> String {
@@ -116,17 +135,18 @@ impl<'a> Editor<'a> {
     /// [`Error::EditedUnparsable`], [`Error::WriteBack`]).
     pub fn finish_checked(self) -> Result<String> {
         let doc = self.doc;
-        for &id in self.edits.keys() {
-            if doc.element(id).is_from_entity() {
-                return Err(Error::FromEntity { element: doc.describe(id), in_selection: false });
+        for id in self.edits.keys().chain(self.inserts.iter().map(|(p, _)| p)) {
+            if doc.element(*id).is_from_entity() {
+                return Err(Error::FromEntity { element: doc.describe(*id), in_selection: false });
             }
+        }
+        if let Some(&(parent, _)) = self.inserts.iter().find(|(p, _)| doc.start_tag_end(*p).is_none()) {
+            return Err(element_fault(doc, parent, ElementProblem::NoContent));
         }
         let splices = self.splices();
         let (out, overlap) = apply(doc.source(), &splices);
         if let Some(at) = overlap {
-            return Err(Error::WriteBack(format!(
-                "two changes overlap at byte {at} of the document; nothing was written"
-            )));
+            return Err(Error::WriteBack(WriteBackFault::Overlap { at }));
         }
         self.verify(&out, &splices)?;
         Ok(out)
@@ -184,18 +204,13 @@ impl<'a> Editor<'a> {
                 skip_until = doc.subtree_end(id);
                 continue;
             }
-            let fail = |what: &str| {
-                Err(Error::WriteBack(format!(
-                    "checking the edited document: {} {what}; nothing was written",
-                    doc.describe(id)
-                )))
-            };
-            let Some(&nid) = at.get(&map(el.range.start)) else { return fail("is missing") };
+            let fail = |problem| Err(element_fault(doc, id, problem));
+            let Some(&nid) = at.get(&map(el.range.start)) else { return fail(ElementProblem::Missing) };
             let ne = new.element(nid);
             match self.edits.get(&id) {
                 Some(_) => {
                     if el.id().is_some() && ne.id() != el.id() {
-                        return fail("lost its id");
+                        return fail(ElementProblem::LostId);
                     }
                 }
                 None => {
@@ -207,7 +222,7 @@ impl<'a> Editor<'a> {
                             .zip(&ne.attributes)
                             .all(|(a, b)| src[a.range.clone()] == new_src[b.range.clone()]);
                     if !same {
-                        return fail("changed although it was not edited");
+                        return fail(ElementProblem::ChangedUnedited);
                     }
                 }
             }
@@ -285,9 +300,23 @@ impl<'a> Editor<'a> {
                 }
             }
         }
+        for (parent, markup) in &self.inserts {
+            if let Some(at) = self.doc.start_tag_end(*parent)
+                && !inside(&self.doc.element(*parent).range, true)
+            {
+                splices.push((at..at, markup.clone()));
+            }
+        }
+        // Stable: inserts at one place stay in the order they were asked for.
         splices.sort_by_key(|(r, _)| (r.start, r.end));
         splices
     }
+}
+
+/// The [`Error::WriteBack`] for `problem` with element `id` of `doc`.
+fn element_fault(doc: &Document, id: ElementId, problem: ElementProblem) -> Error {
+    let (id_attr, described) = (doc.element(id).id().map(str::to_string), doc.describe(id));
+    Error::WriteBack(WriteBackFault::Element { id: id_attr, described, problem })
 }
 
 /// Applies sorted splices to `src`; also returns where the first overlap was, if any (the
@@ -403,6 +432,36 @@ mod tests {
         ed.replace_element(doc.by_id("i").unwrap(), "<rect/>");
         ed.replace_element(doc.by_id("g").unwrap(), "<circle/>");
         assert_eq!(ed.finish(), "<svg xmlns=\"http://www.w3.org/2000/svg\"><circle/></svg>");
+    }
+
+    #[test]
+    fn a_first_child_is_inserted_right_after_the_start_tag() {
+        let doc = Document::parse(SRC).unwrap();
+        let mut ed = Editor::new(&doc);
+        ed.insert_first_child(doc.root(), "path", &[("id", "new"), ("d", "M0 0H1Z"), ("data-q", "a\"<&")]);
+        ed.insert_first_child(doc.root(), "g", &[]);
+        ed.set_attribute(doc.by_id("c").unwrap(), "r", "2");
+        let out = ed.finish_checked().unwrap();
+        assert_eq!(
+            out,
+            "<svg xmlns=\"http://www.w3.org/2000/svg\"><path id=\"new\" d=\"M0 0H1Z\" data-q=\"a&quot;&lt;&amp;\"/><g/>\n  <!-- keep me -->\n  <rect id=\"r\" x='1' y=\"2\" width=\"3\" height=\"4\" style=\"fill:red;stroke : blue\"></rect>\n  <circle id=\"c\" r=\"2\"/>\n</svg>\n"
+        );
+        let re = Document::parse(out).unwrap();
+        assert_eq!(re.element(re.by_id("new").unwrap()).attr("data-q"), Some("a\"<&"));
+        // The parent's namespace prefix is kept.
+        let doc = Document::parse("<svg:svg xmlns:svg=\"http://www.w3.org/2000/svg\"><svg:g/></svg:svg>").unwrap();
+        let mut ed = Editor::new(&doc);
+        ed.insert_first_child(doc.root(), "path", &[("id", "p")]);
+        let re = Document::parse(ed.finish_checked().unwrap()).unwrap();
+        assert_eq!(re.element(re.by_id("p").unwrap()).namespace.as_deref(), Some("http://www.w3.org/2000/svg"));
+        // An empty element has no content to insert into.
+        let doc = Document::parse("<svg xmlns=\"http://www.w3.org/2000/svg\"/>").unwrap();
+        let mut ed = Editor::new(&doc);
+        ed.insert_first_child(doc.root(), "path", &[]);
+        match ed.finish_checked() {
+            Err(Error::WriteBack(WriteBackFault::Element { problem: ElementProblem::NoContent, .. })) => {}
+            other => panic!("expected a refusal, got {other:?}"),
+        }
     }
 
     #[test]

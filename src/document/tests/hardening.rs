@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use clipvg_document::scene::{BuildOptions, Trainable, WriteBack, build, build_with, write_back, write_back_with};
 use clipvg_document::svg::{Document, Editor};
-use clipvg_document::{Error, Limits, Stage, no_progress};
+use clipvg_document::{ElementProblem, Error, Limits, Stage, WriteBackFault, no_progress};
 
 struct Counting;
 
@@ -376,7 +376,14 @@ fn writeback_check_catches_bad_output() {
     let mut ed = Editor::new(&doc);
     ed.remove_attribute(b, "id");
     match ed.finish_checked() {
-        Err(Error::WriteBack(m)) => assert!(m.contains("id"), "{m}"),
+        Err(e @ Error::WriteBack(WriteBackFault::Element { problem: ElementProblem::LostId, .. })) => {
+            let Error::WriteBack(WriteBackFault::Element { id, .. }) = &e else { unreachable!() };
+            assert_eq!(id.as_deref(), Some("b"));
+            assert_eq!(
+                e.to_string(),
+                "cannot write the result back: checking the edited document: <circle id=\"b\"> lost its id; nothing was written"
+            );
+        }
         other => panic!("expected a failed check, got {other:?}"),
     }
     // A replacement that swallows the next element's start changes an untouched element.

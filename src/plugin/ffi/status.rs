@@ -17,7 +17,7 @@ impl ClipvgStatus {
             Error::UnknownId(_) | Error::EmptySelection(_) => ClipvgStatus::InvalidSelection,
             Error::InvalidInput(_) | Error::ParamMismatch(_) => ClipvgStatus::InvalidRequest,
             Error::WriteBack(_) => ClipvgStatus::InvalidDocument,
-            Error::GpuUnavailable(_) | Error::Gpu(_) => ClipvgStatus::Gpu,
+            Error::GpuUnavailable(_) | Error::Gpu(_) | Error::Raster(_) => ClipvgStatus::Gpu,
             Error::Cancelled => ClipvgStatus::Cancelled,
             Error::Busy => ClipvgStatus::Busy,
             Error::Limit(_) => ClipvgStatus::LimitExceeded,
