@@ -338,7 +338,11 @@ fn the_inkscape_shims_request_is_accepted_by_edit_request() {
         assert_eq!(invocation.ids, ["p"]);
         let json = clipvg_inkscape::request_json(&invocation, None);
         for p in entry["params"].as_array().unwrap() {
-            assert!(json.contains(&format!("\"{}\":", p["name"].as_str().unwrap())), "{action}: {json}");
+            // A param at its "from Quality" value is left out for the preset to fill.
+            let sent = json.contains(&format!("\"{}\":", p["name"].as_str().unwrap()));
+            let unset = p.get("unset").is_some_and(|u| u.as_f64() == p["default"].as_f64())
+                && !["iterations", "n_patches"].contains(&p["name"].as_str().unwrap());
+            assert_eq!(sent, !unset, "{action}: {}: {json}", p["name"]);
         }
         let file = dir.path().join(format!("{action}.json"));
         std::fs::write(&file, &json).unwrap();
@@ -509,7 +513,68 @@ fn help_shows_the_tables_defaults() {
     assert!(vectorize.contains(&fields::REFINE_STEPS.help_with_default()), "{vectorize}");
     assert!(vectorize.contains("--request <FILE>"), "{vectorize}");
     let edit = help("edit");
-    for f in [&fields::ITERATIONS, &fields::N_PATCHES, &fields::RENDER_SIZE, &fields::SHAPE_LR, &fields::SEED] {
-        assert!(edit.contains(&f.help_with_default()), "{}: {edit}", f.name);
+    assert!(edit.contains(&fields::SEED.help_with_default()), "{edit}");
+    // The settings a preset fills show the presets' values.
+    let (paper, fast) = (clipvg_request::Preset::Paper.settings(), clipvg_request::Preset::Fast.settings());
+    for (f, p, q) in [
+        (&fields::ITERATIONS, paper.iterations.to_string(), fast.iterations.to_string()),
+        (&fields::N_PATCHES, paper.n_patches.to_string(), fast.n_patches.to_string()),
+        (&fields::RENDER_SIZE, paper.render_size.to_string(), fast.render_size.to_string()),
+        (&fields::SHAPE_LR, paper.shape_lr.to_string(), fast.shape_lr.to_string()),
+    ] {
+        let want = format!("{} [default: the preset's: {p} paper, {q} fast]", f.help);
+        assert!(edit.contains(&want), "{want}: {edit}");
     }
+    assert!(edit.contains("[default: auto; with --request, the file's preset and values]"), "{edit}");
+}
+
+/// The Inkscape dialog's defaults (every param of the edit dialog at its manifest default: the
+/// Quality choice `auto`, the raw settings at "from Quality") give the auto preset: on the CPU,
+/// fast's 40 iterations.
+#[test]
+fn the_inkscape_dialogs_defaults_run_the_auto_preset() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = tiny_svg(dir.path());
+    let manifest_json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(manifest("plugin-manifest/clipvg.json")).unwrap()).unwrap();
+    let entry = manifest_json["actions"].as_array().unwrap().iter().find(|a| a["action"] == "edit").unwrap();
+    let mut args = vec!["--id=p".to_string(), "--action=edit".into()];
+    for p in entry["params"].as_array().unwrap() {
+        let value = match (p["name"].as_str().unwrap(), &p["default"]) {
+            ("prompt", _) => "a cat".to_string(),
+            (_, serde_json::Value::String(s)) => s.clone(),
+            (_, v) => v.to_string(),
+        };
+        args.push(format!("--{}={value}", p["name"].as_str().unwrap()));
+    }
+    args.push(input.clone());
+    let json = clipvg_inkscape::request_json(&clipvg_inkscape::args::parse(&args).unwrap(), None);
+    let request: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(request["preset"], "auto", "{json}");
+    for name in ["iterations", "n_patches", "shape_lr", "colour_lr"] {
+        assert!(request.get(name).is_none(), "{name} is the preset's: {json}");
+    }
+    let file = write(dir.path(), "dialog.json", &json);
+    let out = dir.path().join("out.svg");
+    let model = manifest("tests/fixtures/clip/A");
+    let o = clipvg(&[
+        "edit",
+        &input,
+        "-o",
+        out.to_str().unwrap(),
+        "--request",
+        &file,
+        "--select",
+        "p",
+        "--model",
+        &model,
+        "--backend",
+        "cpu",
+        "--size",
+        "64",
+    ]);
+    let e = stderr(&o);
+    assert!(o.status.success(), "{json}\n{e}");
+    assert!(e.contains("finished: 40 iterations in"), "{e}");
+    assert!(e.contains("for 40 iterations"), "the first iteration tells the expected duration: {e}");
 }

@@ -484,3 +484,52 @@ fn element_rois_are_the_same_with_a_background_layer() {
     assert_eq!(want[0], [10.0, 70.0, 30.0, 20.0]);
     assert_eq!(rects(&layered), want);
 }
+
+/// The fast preset moves as far as the paper's: an image-guided recolour of a solid blue square
+/// towards a red picture ends about as far from blue after fast's 40 iterations (learning rate
+/// × 150/40) as after the paper's 150, while 40 iterations at the paper's rate fall short.
+/// Patches and render size are overridden alike, so only iterations and learning rates differ.
+#[test]
+fn the_fast_preset_moves_as_far_as_the_paper() {
+    use clipvg::edit::Preset;
+    let square = |fill: &str| {
+        format!(
+            r##"<svg xmlns="http://www.w3.org/2000/svg" width="64" height="64"><rect width="64" height="64" fill="#ffffff"/><rect id="s" x="8" y="8" width="48" height="48" fill="{fill}"/></svg>"##
+        )
+    };
+    let m = model();
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("red.png");
+    let red = clipvg::scene::build(&Document::parse(square("#ff0000")).unwrap(), &Default::default()).unwrap().scene;
+    clipvg::raster::render(&red, 64, 64, [1.0; 4]).unwrap().to_rgba8().save(&target).unwrap();
+    let doc = Document::parse(square("#0000ff")).unwrap();
+    // Distance of the square's fill from blue after an edit with `preset`'s settings (and `lr`
+    // for the colour, if given).
+    let moved = |preset: Preset, colour_lr: Option<f32>| -> f64 {
+        let mut req = EditRequest {
+            rois: vec![Roi::element("s")],
+            target_image: Some(target.clone()),
+            mode: EditMode::Colour,
+            seed: 3,
+            ..Default::default()
+        };
+        req.apply_preset(preset);
+        req.n_patches = 2;
+        req.render_size = 64;
+        if let Some(lr) = colour_lr {
+            req.colour_lr = lr;
+        }
+        let out = run(&doc, &req, &m);
+        let new = Document::parse(out.svg).unwrap();
+        let fill = new.element(new.require_id("s").unwrap()).attr("fill").unwrap().to_string();
+        let rgb = clipvg::svg::paint::parse_color(&fill).unwrap_or_else(|| panic!("fill {fill}"));
+        (rgb[0].powi(2) + rgb[1].powi(2) + (rgb[2] - 1.0).powi(2)).sqrt()
+    };
+    let paper = moved(Preset::Paper, None);
+    let fast = moved(Preset::Fast, None);
+    let unscaled = moved(Preset::Fast, Some(Preset::Paper.settings().colour_lr));
+    eprintln!("distance from blue: paper {paper:.3}, fast {fast:.3}, fast at the paper's rate {unscaled:.3}");
+    assert!(paper > 0.2, "the paper's edit moved the colour: {paper}");
+    assert!((fast - paper).abs() <= 0.3 * paper, "fast {fast} vs paper {paper}");
+    assert!(unscaled < 0.7 * paper, "40 steps at the paper's rate should fall short: {unscaled} vs {paper}");
+}

@@ -19,9 +19,9 @@ for p in tests/fixtures/vectorize/photos/*.png; do
     "$bin" vectorize "$p" -o "$out/$b.vecr.svg" --refine 5 --backend cpu >"$out/$b.vecr.txt" 2>&1
 done
 "$bin" edit examples/horseriding.svg -o "$out/horse-edit.svg" --roi-box "20,175,480,325=a metal horse" \
-    --iters 3 --patches 2 --size 224 --model tests/fixtures/clip/A --backend cpu --seed 7 >"$out/edit.txt" 2>&1
+    --preset paper --iters 3 --patches 2 --size 224 --model tests/fixtures/clip/A --backend cpu --seed 7 >"$out/edit.txt" 2>&1
 "$bin" edit examples/tajmahal.svg -o "$out/taj-edit.svg" --prompt "gold" --whole-canvas --mode colour \
-    --iters 3 --patches 2 --size 224 --model tests/fixtures/clip/A --backend cpu --seed 3 >"$out/edit2.txt" 2>&1
+    --preset paper --iters 3 --patches 2 --size 224 --model tests/fixtures/clip/A --backend cpu --seed 3 >"$out/edit2.txt" 2>&1
 # A whole request as JSON (the engine's field names; the request crate keeps them as aliases).
 cat >"$out/request.json" <<'JSON'
 {"prompt": "a metal horse", "rois": [{"rect": [20, 175, 460, 150], "n_patches": 2, "w_roi": 20}],

@@ -8,7 +8,7 @@ use std::path::Path;
 
 use clipvg::plugin::manifest::{INKSCAPE_INX, Manifest, ManifestParam, ParamKind};
 use clipvg::request::fields::{self, Field, FieldDefault};
-use clipvg::request::{BackendChoice, EditMode, Named, Round};
+use clipvg::request::{BackendChoice, EditMode, Named, Preset, Round};
 
 /// One param as an `.inx` file declares it, in the manifest's terms.
 #[derive(Debug, PartialEq)]
@@ -175,9 +175,10 @@ fn every_inx_file_is_installed_and_the_stable_names_hold() {
     }
 }
 
-/// A table default as the `.inx` files write it.
+/// A table default (the dialog's: the "from the preset" marker where there is one) as the `.inx`
+/// files write it.
 fn inx_default(f: &Field) -> String {
-    match f.default {
+    match f.dialog_default() {
         FieldDefault::Number(v) if v.fract() == 0.0 => format!("{}", v as i64),
         FieldDefault::Number(v) => format!("{v}"),
         FieldDefault::Bool(b) => b.to_string(),
@@ -185,17 +186,10 @@ fn inx_default(f: &Field) -> String {
     }
 }
 
-/// The range a dialog offers for `f`: its dialog range, else its accepted range.
-fn dialog_range(f: &Field) -> (Option<f64>, Option<f64>) {
-    match f.dialog {
-        Some((lo, hi)) => (Some(lo), Some(hi)),
-        None => (f.min(), f.max()),
-    }
-}
-
 /// Every param of every manifest (clipvg.json and each `.inx`) is a field of the one table
 /// (`clipvg_request::fields`), with the table's default and the table's dialog range, and every
-/// enum offers only names its type knows.
+/// enum offers only names its type knows. A field a preset sets defaults to the table's "from
+/// the preset" marker, which clipvg.json declares as its `unset`; the dialog range reaches it.
 #[test]
 fn manifest_params_match_the_table_field_by_field() {
     let manifest = Manifest::embedded().unwrap();
@@ -206,7 +200,7 @@ fn manifest_params_match_the_table_field_by_field() {
         for (p, inx) in action.params.iter().zip(&effect.params) {
             let f =
                 fields::by_name(&p.name).unwrap_or_else(|| panic!("{}: `{}` is not in the table", action.id, p.name));
-            let want_default = match f.default {
+            let want_default = match f.dialog_default() {
                 FieldDefault::Number(v) => serde_json::json!(v),
                 FieldDefault::Bool(b) => serde_json::json!(b),
                 FieldDefault::Text(t) => serde_json::json!(t),
@@ -216,16 +210,20 @@ fn manifest_params_match_the_table_field_by_field() {
                 v => v.clone(),
             };
             assert_eq!(have_default, want_default, "{}: default of `{}` (clipvg.json)", action.id, p.name);
+            assert_eq!(p.unset, f.unset, "{}: `unset` of `{}` (clipvg.json)", action.id, p.name);
             assert_eq!(inx.name, p.name, "{}", action.id);
             assert_eq!(inx.default, inx_default(f), "{}: default of `{}` (.inx)", action.id, p.name);
             if matches!(p.kind, ParamKind::Int | ParamKind::Float) {
-                assert_eq!((p.min, p.max), dialog_range(f), "{}: range of `{}` (clipvg.json)", action.id, p.name);
-                assert_eq!((inx.min, inx.max), dialog_range(f), "{}: range of `{}` (.inx)", action.id, p.name);
+                assert_eq!((p.min, p.max), f.dialog_range(), "{}: range of `{}` (clipvg.json)", action.id, p.name);
+                assert_eq!((inx.min, inx.max), f.dialog_range(), "{}: range of `{}` (.inx)", action.id, p.name);
             }
             let names: Option<Vec<&str>> = match p.name.as_str() {
                 "mode" => Some(EditMode::VALUES.iter().map(|v| v.name).collect()),
                 "backend" => Some(BackendChoice::VALUES.iter().map(|v| v.name).collect()),
                 "rounds" => Some(Round::VALUES.iter().map(|v| v.name).collect()),
+                "preset" => Some(
+                    Preset::VALUES.iter().flat_map(|v| std::iter::once(&v.name).chain(v.aliases)).copied().collect(),
+                ),
                 _ => None,
             };
             if let Some(names) = names {
@@ -240,4 +238,26 @@ fn manifest_params_match_the_table_field_by_field() {
         assert_eq!(action.params.len(), effect.params.len(), "{}", action.id);
     }
     assert!(checked >= 20, "{checked} params checked");
+}
+
+/// The edit dialogs offer the Quality choice on their first page, `auto` by default, and the
+/// raw settings a preset fills sit on the Advanced page at "from Quality", so the dialog's
+/// defaults are the preset's.
+#[test]
+fn the_dialogs_default_to_the_auto_preset() {
+    let manifest = Manifest::embedded().unwrap();
+    for action in manifest.actions.iter().filter(|a| ["edit", "recolor"].contains(&a.action.as_str())) {
+        let param = |name: &str| action.params.iter().find(|p| p.name == name);
+        let quality = param("preset").unwrap_or_else(|| panic!("{}: no Quality choice", action.id));
+        assert_eq!((quality.group.as_deref(), quality.label.as_str()), (Some("prompt"), "Quality"), "{}", action.id);
+        assert_eq!(quality.default, serde_json::json!("auto"), "{}", action.id);
+        assert_eq!(Preset::from_name(quality.default.as_str().unwrap()), Some(Preset::Auto));
+        let offered: Vec<&str> = quality.options.iter().map(|o| o.value.as_str()).collect();
+        assert_eq!(offered, ["auto", "draft", "paper"], "{}", action.id);
+        for (name, _) in clipvg::request::PRESET_FIELDS {
+            let Some(p) = param(name) else { continue };
+            assert_eq!(p.group.as_deref(), Some("advanced"), "{}: `{name}` is advanced", action.id);
+            assert_eq!(p.unset, p.default.as_f64(), "{}: `{name}` defaults to \"from Quality\"", action.id);
+        }
+    }
 }

@@ -6,13 +6,22 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clipvg::compute::BackendChoice;
-use clipvg::edit::request::{BackgroundLayer, invalid};
-use clipvg::edit::{
-    CanvasBox, EditMode, EditRequest, Hooks, Model, Preset, Roi, edit, format_duration, parse_edit_request,
-};
+use clipvg::edit::request::{BackgroundLayer, PresetFill, invalid, parse_edit_request_unfilled, resolve_preset};
+use clipvg::edit::{CanvasBox, EditMode, EditRequest, Hooks, Model, Preset, Roi, edit, format_duration};
 use clipvg::error::{Error, Result};
 use clipvg::svg::Document;
-use clipvg_request::fields;
+use clipvg_request::fields::{self, Field};
+
+/// The help of a flag whose default comes from `--preset`: `Iterations (Adam steps) [default:
+/// the preset's: 150 paper, 40 fast]`.
+fn preset_help(f: &Field, value: impl Fn(clipvg_request::PresetSettings) -> String) -> String {
+    format!(
+        "{} [default: the preset's: {} paper, {} fast]",
+        f.help,
+        value(Preset::Paper.settings()),
+        value(Preset::Fast.settings())
+    )
+}
 
 /// The CLIP model of an edit when neither `--model` nor the request file names one.
 pub const DEFAULT_MODEL: &str = "clip-vit-base-patch32";
@@ -44,24 +53,26 @@ pub struct EditArgs {
     /// What may change: all, shape (points only) or colour (colours only) [default: all].
     #[arg(long, value_parser = crate::named::named::<EditMode>())]
     pub mode: Option<EditMode>,
-    /// Defaults for iterations, patches and render size: paper (150, 64, 512) or fast (40, 8,
-    /// 384) [default: paper, or the --request file's values].
+    /// Defaults for iterations, patches, render size and learning rates: auto (paper on a
+    /// hardware GPU, fast elsewhere), paper (150, 64, 512 px, 0.2, 0.01) or fast, also draft (40,
+    /// 8, 384 px, 0.75, 0.0375: the paper's learning rates × 150/40, so the edit moves as far)
+    /// [default: auto; with --request, the file's preset and values].
     #[arg(long, value_parser = crate::named::named::<Preset>())]
     pub preset: Option<Preset>,
     /// Iterations (overrides the preset).
-    #[arg(long = "iters", help = fields::ITERATIONS.help_with_default())]
+    #[arg(long = "iters", help = preset_help(&fields::ITERATIONS, |s| s.iterations.to_string()))]
     pub iterations: Option<usize>,
     /// Random patches per ROI per iteration (overrides the preset).
-    #[arg(long, help = fields::N_PATCHES.help_with_default())]
+    #[arg(long, help = preset_help(&fields::N_PATCHES, |s| s.n_patches.to_string()))]
     pub patches: Option<usize>,
     /// Long side of the render the loss sees (overrides the preset).
-    #[arg(long, help = fields::RENDER_SIZE.help_with_default())]
+    #[arg(long, help = preset_help(&fields::RENDER_SIZE, |s| s.render_size.to_string()))]
     pub size: Option<u32>,
-    /// Adam learning rate of the control points; 0 freezes shapes.
-    #[arg(long, help = fields::SHAPE_LR.help_with_default())]
+    /// Adam learning rate of the control points; 0 freezes shapes (overrides the preset).
+    #[arg(long, help = preset_help(&fields::SHAPE_LR, |s| s.shape_lr.to_string()))]
     pub shape_lr: Option<f32>,
-    /// Adam learning rate of the colours; 0 freezes colours.
-    #[arg(long, alias = "colour-lr", help = fields::COLOUR_LR.help_with_default())]
+    /// Adam learning rate of the colours; 0 freezes colours (overrides the preset).
+    #[arg(long, alias = "colour-lr", help = preset_help(&fields::COLOUR_LR, |s| s.colour_lr.to_string()))]
     pub color_lr: Option<f32>,
     /// CLIP model: a registry name (fetched on first use) or a HuggingFace CLIP folder
     /// [default: the request file's `model`, else clip-vit-base-patch32].
@@ -107,13 +118,21 @@ impl EditArgs {
     /// The request these arguments describe.
     // Over 80 lines: one `if let` per flag, each overriding the request file's value in turn.
     pub fn request(&self) -> Result<EditRequest> {
-        let mut req = match &self.request {
-            Some(p) => parse_edit_request(&std::fs::read_to_string(p).map_err(|e| Error::io(p, e))?)?,
-            None => EditRequest::default(),
+        let (mut req, fill) = match &self.request {
+            Some(p) => parse_edit_request_unfilled(&std::fs::read_to_string(p).map_err(|e| Error::io(p, e))?)?,
+            None => (EditRequest::default(), PresetFill::default()),
         };
-        let preset = self.preset.or(self.request.is_none().then_some(Preset::Paper));
-        if let Some(p) = preset {
-            req.apply_preset(p);
+        // The preset: `--preset` over everything the file says, else the file's over what it
+        // left out; `auto` (the default without a file) resolved for the backend of the run.
+        if self.backend.is_some() {
+            req.backend = self.backend;
+        }
+        let backend = req.backend.unwrap_or_default();
+        match self.preset.or(self.request.is_none().then_some(Preset::Auto)) {
+            Some(p) => req.apply_preset(resolve_preset(p, backend)),
+            None => {
+                fill.apply(&mut req, backend);
+            }
         }
         // ROIs added here take `--patches`, else the preset's or the file's whole-canvas count.
         let patches = self.patches.unwrap_or(req.whole_canvas_patches());
@@ -182,9 +201,6 @@ impl EditArgs {
         if self.model.is_some() {
             req.model = self.model.clone();
         }
-        if self.backend.is_some() {
-            req.backend = self.backend;
-        }
         req.validate_edit().map_err(invalid)?;
         Ok(req)
     }
@@ -233,25 +249,7 @@ fn run_request(args: &EditArgs, req: EditRequest) -> Result<()> {
     });
     let mut last_log = std::time::Instant::now();
     let mut progress = |p: &clipvg::edit::Progress| {
-        match &bar {
-            Some(b) => {
-                b.set_position(p.iteration as u64);
-                b.set_message(format!("{:.4}", p.loss));
-            }
-            None => {
-                if p.iteration == 1 || p.iteration == p.iterations || last_log.elapsed() > Duration::from_secs(30) {
-                    eprintln!(
-                        "iteration {}/{}  loss {:.4}  elapsed {}  eta {}",
-                        p.iteration,
-                        p.iterations,
-                        p.loss,
-                        format_duration(p.elapsed),
-                        format_duration(p.eta)
-                    );
-                    last_log = std::time::Instant::now();
-                }
-            }
-        }
+        show_progress(bar.as_ref(), &mut last_log, p);
         true
     };
     let mut frames: Vec<image::RgbaImage> = Vec::new();
@@ -301,6 +299,46 @@ fn run_request(args: &EditArgs, req: EditRequest) -> Result<()> {
     Ok(())
 }
 
+/// One iteration's progress: the bar on a terminal, else a line now and then; after the first
+/// iteration, the expected duration of the run.
+fn show_progress(bar: Option<&indicatif::ProgressBar>, last_log: &mut std::time::Instant, p: &clipvg::edit::Progress) {
+    if p.iteration == 1 && p.iterations > 1 {
+        let line = expected_duration(p.elapsed, p.iterations);
+        match bar {
+            Some(b) => b.println(line),
+            None => eprintln!("{line}"),
+        }
+    }
+    match bar {
+        Some(b) => {
+            b.set_position(p.iteration as u64);
+            b.set_message(format!("{:.4}", p.loss));
+        }
+        None => {
+            if p.iteration == 1 || p.iteration == p.iterations || last_log.elapsed() > Duration::from_secs(30) {
+                eprintln!(
+                    "iteration {}/{}  loss {:.4}  elapsed {}  eta {}",
+                    p.iteration,
+                    p.iterations,
+                    p.loss,
+                    format_duration(p.elapsed),
+                    format_duration(p.eta)
+                );
+                *last_log = std::time::Instant::now();
+            }
+        }
+    }
+}
+
+/// What the first iteration's time says about the whole run: `first iteration 1.2 s: about 48 s
+/// for 40 iterations` (the first one also warms up, so the guess errs long).
+fn expected_duration(first: Duration, iterations: usize) -> String {
+    let total = first.mul_f64(iterations as f64);
+    let about =
+        if total.as_secs() < 90 { format!("{} s", total.as_secs_f64().round()) } else { format_duration(total) };
+    format!("first iteration {:.1} s: about {about} for {iterations} iterations", first.as_secs_f64())
+}
+
 /// A small preview render of an SVG text.
 pub fn preview(svg: &str, long_side: u32) -> Result<image::RgbaImage> {
     let doc = Document::parse(svg)?;
@@ -347,11 +385,41 @@ mod tests {
     fn presets_reach_every_roi_including_the_whole_canvas() {
         let r = request(&["--whole-canvas", "--prompt", "x", "--preset", "fast"]).unwrap();
         assert_eq!((r.iterations, r.render_size, r.whole_canvas_patches()), (40, 384, 8));
-        let r = request(&["--whole-canvas", "--prompt", "x", "--roi-box", "0,0,5,5=y", "--patches", "3"]).unwrap();
+        assert_eq!((r.shape_lr, r.colour_lr), (0.75, 0.0375));
+        let r = request(&[
+            "--whole-canvas",
+            "--prompt",
+            "x",
+            "--roi-box",
+            "0,0,5,5=y",
+            "--patches",
+            "3",
+            "--preset",
+            "paper",
+        ])
+        .unwrap();
         assert_eq!((r.iterations, r.whole_canvas_patches(), r.rois[0].n_patches.unwrap_or(r.n_patches)), (150, 3, 3));
-        let r = request(&["--whole-canvas", "--prompt", "x"]).unwrap();
+        let r = request(&["--whole-canvas", "--prompt", "x", "--preset", "paper"]).unwrap();
         assert_eq!((r.whole_canvas_patches(), r.mode, r.seed), (64, EditMode::All, 0));
         assert_eq!((r.model(), r.backend), (None, None));
+        // The default is auto: fast on the CPU, flags over it.
+        let r = request(&["--whole-canvas", "--prompt", "x", "--backend", "cpu", "--iters", "9"]).unwrap();
+        assert_eq!((r.iterations, r.whole_canvas_patches(), r.render_size, r.colour_lr), (9, 8, 384, 0.0375));
+        let r = request(&["--whole-canvas", "--prompt", "x", "--preset", "draft", "--color-lr", "0.5"]).unwrap();
+        assert_eq!((r.iterations, r.colour_lr), (40, 0.5));
+        let r = request(&["--whole-canvas", "--prompt", "x"]).unwrap();
+        let auto = resolve_preset(Preset::Auto, BackendChoice::Auto).settings();
+        assert_eq!((r.iterations, r.n_patches, r.render_size), (auto.iterations, auto.n_patches, auto.render_size));
+    }
+
+    #[test]
+    fn the_first_iteration_tells_the_expected_duration() {
+        let d = Duration::from_millis(1200);
+        assert_eq!(expected_duration(d, 40), "first iteration 1.2 s: about 48 s for 40 iterations");
+        assert_eq!(
+            expected_duration(Duration::from_secs(14), 150),
+            "first iteration 14.0 s: about 35m00s for 150 iterations"
+        );
     }
 
     #[test]
@@ -374,6 +442,13 @@ mod tests {
         assert_eq!(r.backend, Some(BackendChoice::Cpu));
         let r = request(&["--request", p, "--preset", "fast"]).unwrap();
         assert_eq!((r.iterations, r.whole_canvas_patches(), r.rois[0].n_patches.unwrap_or(r.n_patches)), (40, 8, 8));
+        // The file's preset fills what the file left out, for the backend of the run.
+        std::fs::write(&path, r#"{"prompt": "a cat", "whole_canvas": true, "quality": "auto", "iterations": 7}"#)
+            .unwrap();
+        let r = request(&["--request", p, "--backend", "cpu"]).unwrap();
+        assert_eq!((r.iterations, r.n_patches, r.render_size, r.shape_lr), (7, 8, 384, 0.75));
+        let r = request(&["--request", p, "--backend", "cpu", "--size", "64", "--preset", "paper"]).unwrap();
+        assert_eq!((r.iterations, r.n_patches, r.render_size, r.shape_lr), (150, 64, 64, 0.2));
         std::fs::write(&path, r#"{"prompt": "a cat", "whole_canvas": true, "iteratons": 3}"#).unwrap();
         assert!(request(&["--request", p]).unwrap_err().to_string().contains("iteratons"));
     }

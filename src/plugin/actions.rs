@@ -118,9 +118,12 @@ fn run_edit(
 
 /// The edit request of a host's run: the selected objects become element ROIs (after the whole
 /// canvas, before the request's own ROIs) with the request-wide prompt and weights, and they and
-/// the request's element ROIs the trainable set; `mode` is the action's.
+/// the request's element ROIs the trainable set; `mode` is the action's; the request's `preset`
+/// fills the fields it left out, `auto` resolved for the run's backend.
 pub fn edit_request_for(cx: &Context<'_>, request: &Request, mode: EditMode) -> Result<EditRequest> {
     let mut edit = request.edit.clone();
+    let backend = backend_of(cx, edit.backend);
+    request.edit_preset.apply(&mut edit, backend);
     edit.mode = mode;
     let mut rois: Vec<clipvg_request::Roi> = cx.selection.iter().map(clipvg_request::Roi::element).collect();
     rois.append(&mut edit.rois);
@@ -395,5 +398,21 @@ mod tests {
         let doc = Document::parse(out.svg).unwrap();
         let mark = |id: &str| doc.element(doc.by_id(id).unwrap()).attr("data-clipvg-test-mark").map(str::to_string);
         assert_eq!((mark("b"), mark("a"), mark("g")), (Some("1".into()), Some("2".into()), None));
+    }
+
+    /// A request's preset fills what it left out, `auto` resolved for the request's backend,
+    /// else the engine's; without a preset the table's values stay.
+    #[test]
+    fn the_preset_fills_the_fields_left_out_for_the_runs_backend() {
+        let cpu = EngineOptions { backend: BackendChoice::Cpu, ..Default::default() };
+        let sel = ids(&["a"]);
+        let r = req(r#"{"prompt":"x","preset":"auto","n_patches":3}"#);
+        let e = edit_request_for(&cx(&cpu, &sel), &r, EditMode::All).unwrap();
+        assert_eq!((e.iterations, e.n_patches, e.render_size, e.shape_lr, e.colour_lr), (40, 3, 384, 0.75, 0.0375));
+        let r = req(r#"{"prompt":"x","quality":"paper","backend":"cpu","iterations":5}"#);
+        let e = edit_request_for(&cx(&cpu, &sel), &r, EditMode::Colour).unwrap();
+        assert_eq!((e.iterations, e.n_patches, e.colour_lr), (5, 64, 0.01));
+        let e = edit_request_for(&cx(&cpu, &sel), &req(r#"{"prompt":"x"}"#), EditMode::All).unwrap();
+        assert_eq!((e.iterations, e.n_patches, e.render_size), (150, 64, 512));
     }
 }

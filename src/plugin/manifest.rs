@@ -70,6 +70,8 @@ pub struct ManifestParam {
     pub options: Vec<ParamOption>,
     /// The value is split at this separator into a JSON array of strings.
     pub list_separator: Option<String>,
+    /// The value that leaves the field out of the request ("from the Quality preset").
+    pub unset: Option<f64>,
 }
 
 /// The type of a param's value.
@@ -111,7 +113,7 @@ mod tests {
         for action in &manifest.actions {
             Action::from_name(&action.action).unwrap();
             let mut request = serde_json::Map::new();
-            for p in &action.params {
+            for p in action.params.iter().filter(|p| p.unset.is_none_or(|u| p.default.as_f64() != Some(u))) {
                 let value = match (&p.list_separator, &p.default) {
                     (Some(sep), serde_json::Value::String(s)) => {
                         s.split(sep.as_str()).map(serde_json::Value::from).collect()

@@ -29,8 +29,11 @@ pub type VectorizeRequest = clipvg_request::VectorizeRequest<clipvg_document::Li
 /// One run's request as a host sent it: the fields of each action's type.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Request {
-    /// `edit` and `recolor` (and `inspect`'s budgets).
+    /// `edit` and `recolor` (and `inspect`'s budgets), its `preset` not applied yet: that needs
+    /// the run's backend ([`crate::plugin::actions::edit_request_for`] applies `edit_preset`).
     pub edit: EditRequest,
+    /// The preset fields the request gave, for filling the others from `edit.preset`.
+    pub edit_preset: crate::edit::request::PresetFill,
     pub render: RenderRequest,
     pub vectorize: VectorizeRequest,
 }
@@ -91,8 +94,12 @@ impl Request {
                 map.iter().filter(|(k, _)| fields.contains(&k.as_str())).map(|(k, v)| (k.clone(), v.clone())).collect();
             serde_json::from_value(Value::Object(fields)).map_err(|e| invalid_json("request", &e.to_string()))
         }
-        let request =
-            Request { edit: part(&map, TYPES[0])?, render: part(&map, TYPES[1])?, vectorize: part(&map, TYPES[2])? };
+        let request = Request {
+            edit: part(&map, TYPES[0])?,
+            edit_preset: crate::edit::request::PresetFill::of_keys(map.keys().map(String::as_str)),
+            render: part(&map, TYPES[1])?,
+            vectorize: part(&map, TYPES[2])?,
+        };
         request.validate()?;
         Ok(request)
     }

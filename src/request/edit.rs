@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 use crate::fields::{self, Field};
-use crate::{BackendChoice, CanvasBox, EditMode, Preset, RequestError};
+use crate::{BackendChoice, CanvasBox, EditMode, Preset, PresetSettings, RequestError};
 
 /// One region of interest: an element's canvas bounding box or an explicit box, each with
 /// optional overrides of the request-wide prompt and weights.
@@ -70,6 +70,8 @@ pub const EDIT_FIELDS: &[&str] = &[
     "templates",
     "target_image",
     "mode",
+    "preset",
+    "quality",
     "iterations",
     "shape_lr",
     "colour_lr",
@@ -87,6 +89,15 @@ pub const EDIT_FIELDS: &[&str] = &[
     "model",
     "backend",
     "limits",
+];
+
+/// The fields a [`Preset`] sets: each canonical wire name with its aliases.
+pub const PRESET_FIELDS: &[(&str, &[&str])] = &[
+    ("iterations", &[]),
+    ("n_patches", &[]),
+    ("render_size", &["size"]),
+    ("shape_lr", &[]),
+    ("colour_lr", &["color_lr"]),
 ];
 
 /// A CLIPVG edit (`edit` and `recolor`).
@@ -129,6 +140,14 @@ pub struct EditRequest<L> {
     pub mode: EditMode,
 
     // ---- optimisation (defaults: the paper's, `fields`) ----
+    /// Named defaults (`auto`, `paper`, `fast` or `draft`; `quality` is accepted too) for the
+    /// fields of [`PRESET_FIELDS`] the request leaves out; the fields given win. Default: none,
+    /// every field at the table's value (the paper's). Applied where the request is read from
+    /// JSON (the engine's `parse_edit_request` and the plugin, which see the keys given), with
+    /// `auto` resolved for the run's backend; a request built in code calls
+    /// [`EditRequest::apply_preset`] or [`EditRequest::fill_preset`] itself.
+    #[serde(alias = "quality")]
+    pub preset: Option<Preset>,
     pub iterations: usize,
     /// In canvas pixels per step.
     pub shape_lr: f32,
@@ -179,6 +198,7 @@ impl<L: Default> Default for EditRequest<L> {
             prompt_templates: fields::PROMPT_TEMPLATES.flag(),
             target_image: None,
             mode: EditMode::default(),
+            preset: None,
             iterations: fields::ITERATIONS.number() as usize,
             shape_lr: f32_of(&fields::SHAPE_LR),
             colour_lr: f32_of(&fields::COLOUR_LR),
@@ -214,13 +234,38 @@ pub fn non_blank(s: &Option<String>) -> Option<&str> {
 }
 
 impl<L> EditRequest<L> {
-    /// Applies a preset's iterations, patch count (request-wide: every ROI takes it) and render
-    /// size.
+    /// Applies a preset's settings over the request's: iterations, patch count (request-wide:
+    /// every ROI takes it), render size and learning rates. `auto` should be resolved first
+    /// ([`Preset::resolve`]).
     pub fn apply_preset(&mut self, preset: Preset) {
-        let (iterations, patches, size) = preset.settings();
-        self.iterations = iterations;
-        self.render_size = size;
-        self.set_patches(patches);
+        let s = preset.settings();
+        self.iterations = s.iterations;
+        self.render_size = s.render_size;
+        self.shape_lr = s.shape_lr;
+        self.colour_lr = s.colour_lr;
+        self.set_patches(s.n_patches);
+    }
+
+    /// Sets each field of [`PRESET_FIELDS`] for which `given` (called with the canonical name)
+    /// is false to the preset's value. An ROI's own `n_patches` and `whole_canvas_patches` were
+    /// given and stay.
+    pub fn fill_preset(&mut self, s: PresetSettings, given: impl Fn(&str) -> bool) {
+        let fill = |name: &str| !given(name);
+        if fill("iterations") {
+            self.iterations = s.iterations;
+        }
+        if fill("n_patches") {
+            self.n_patches = s.n_patches;
+        }
+        if fill("render_size") {
+            self.render_size = s.render_size;
+        }
+        if fill("shape_lr") {
+            self.shape_lr = s.shape_lr;
+        }
+        if fill("colour_lr") {
+            self.colour_lr = s.colour_lr;
+        }
     }
 
     /// Sets the patch count of every ROI, the whole canvas included.

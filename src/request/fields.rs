@@ -42,6 +42,10 @@ pub struct Field {
     pub range: Range,
     /// The range a dialog's spin box offers (`min`, `max` of the manifests), within `range`.
     pub dialog: Option<(f64, f64)>,
+    /// For a field a [`crate::Preset`] sets: the dialog value that means "from the preset"
+    /// (the manifests' `unset`; a host leaves the field out of the request). The dialogs
+    /// default to it and their range reaches it.
+    pub unset: Option<f64>,
     /// One line of help.
     pub help: &'static str,
 }
@@ -124,7 +128,7 @@ impl Field {
 }
 
 const fn field(name: &'static str, default: FieldDefault, range: Range, help: &'static str) -> Field {
-    Field { name, default, range, dialog: None, help }
+    Field { name, default, range, dialog: None, unset: None, help }
 }
 
 const fn int(min: f64, max: f64) -> Range {
@@ -134,6 +138,32 @@ const fn int(min: f64, max: f64) -> Range {
 impl Field {
     const fn dialog(self, min: f64, max: f64) -> Field {
         Field { dialog: Some((min, max)), ..self }
+    }
+
+    const fn unset(self, marker: f64) -> Field {
+        Field { unset: Some(marker), ..self }
+    }
+
+    /// The default a dialog shows: the "from the preset" marker if the field has one, else the
+    /// default.
+    pub fn dialog_default(&self) -> FieldDefault {
+        match self.unset {
+            Some(v) => FieldDefault::Number(v),
+            None => self.default,
+        }
+    }
+
+    /// The range a dialog offers: the dialog range (else the accepted one), widened to reach
+    /// the "from the preset" marker.
+    pub fn dialog_range(&self) -> (Option<f64>, Option<f64>) {
+        let (lo, hi) = match self.dialog {
+            Some((lo, hi)) => (Some(lo), Some(hi)),
+            None => (self.min(), self.max()),
+        };
+        match self.unset {
+            Some(u) => (Some(lo.map_or(u, |lo| lo.min(u))), hi.map(|hi| hi.max(u))),
+            None => (lo, hi),
+        }
     }
 }
 
@@ -165,22 +195,34 @@ pub const PROMPT_TEMPLATES: Field =
 /// What the optimizer may change (`all`, `shape`, `colour`).
 pub const MODE: Field =
     field("mode", Text("all"), Range::Any, "What may change: all, shape (points only) or colour (colours only)");
+/// The named defaults of iterations, patches, render size and learning rates (`clipvg_request::Preset`).
+/// `auto` is the front ends' default (the command line, the dialogs); a JSON request without a
+/// preset keeps the table's values, the paper's.
+pub const PRESET: Field = field(
+    "preset",
+    Text("auto"),
+    Range::Any,
+    "Quality: auto (the paper's settings on a hardware GPU, fast elsewhere), paper, or fast (also draft)",
+);
 
 // ---- optimisation (defaults: the paper's) ----
 /// Adam steps.
 pub const ITERATIONS: Field =
-    field("iterations", Number(150.0), int(1.0, 100_000.0), "Iterations (Adam steps)").dialog(1.0, 2000.0);
+    field("iterations", Number(150.0), int(1.0, 100_000.0), "Iterations (Adam steps)").dialog(1.0, 2000.0).unset(0.0);
 /// Adam learning rate of the points, in canvas pixels.
 pub const SHAPE_LR: Field =
     field("shape_lr", Number(0.2), Range::NonNegative, "Adam learning rate of the control points; 0 freezes shapes")
-        .dialog(0.0, 10.0);
+        .dialog(0.0, 10.0)
+        .unset(0.0);
 /// Adam learning rate of the colours (channels in [0, 1]).
 pub const COLOUR_LR: Field =
     field("colour_lr", Number(0.01), Range::NonNegative, "Adam learning rate of the colours; 0 freezes colours")
-        .dialog(0.0, 1.0);
+        .dialog(0.0, 1.0)
+        .unset(0.0);
 /// Random patches per ROI and iteration.
-pub const N_PATCHES: Field =
-    field("n_patches", Number(64.0), int(0.0, 512.0), "Random patches per ROI per iteration").dialog(0.0, 256.0);
+pub const N_PATCHES: Field = field("n_patches", Number(64.0), int(0.0, 512.0), "Random patches per ROI per iteration")
+    .dialog(0.0, 256.0)
+    .unset(-1.0);
 /// Patch side as a fraction of the ROI's longer side.
 pub const CROP_RATIO: Field =
     field("crop_ratio", Number(0.8), Range::OpenUnit, "Patch side as a fraction of the ROI's longer side");
@@ -242,6 +284,7 @@ pub const FIELDS: &[&Field] = &[
     &REFERENCE_TEXT,
     &PROMPT_TEMPLATES,
     &MODE,
+    &PRESET,
     &ITERATIONS,
     &SHAPE_LR,
     &COLOUR_LR,
@@ -287,5 +330,16 @@ mod tests {
         assert_eq!(N_PATCHES.rule(), "at most 512");
         assert!(!CROP_RATIO.accepts(0.0) && CROP_RATIO.accepts(1.0));
         assert_eq!(SHAPE_LR.help_with_default(), format!("{} [default: 0.2]", SHAPE_LR.help));
+        // The "from the preset" markers: a preset field's dialog defaults to it and reaches it.
+        for f in FIELDS {
+            let preset_field = crate::PRESET_FIELDS.iter().any(|(name, _)| *name == f.name);
+            assert_eq!(f.unset.is_some(), preset_field && f.dialog.is_some(), "{}", f.name);
+        }
+        assert_eq!(ITERATIONS.dialog_default(), Number(0.0));
+        assert_eq!(ITERATIONS.dialog_range(), (Some(0.0), Some(2000.0)));
+        assert_eq!(N_PATCHES.dialog_range(), (Some(-1.0), Some(256.0)));
+        assert_eq!(CROP_RATIO.dialog_range(), (Some(0.0), Some(1.0)));
+        assert_eq!(SEED.dialog_default(), Number(0.0));
+        assert!(!ITERATIONS.accepts(0.0) && !N_PATCHES.accepts(-1.0), "markers no request can mean otherwise");
     }
 }

@@ -33,6 +33,7 @@ fn field_lists_match_the_types() {
         ("templates", "prompt_templates"),
         ("color_lr", "colour_lr"),
         ("size", "render_size"),
+        ("quality", "preset"),
     ];
     fields_match::<EditRequest<Limits>>(EDIT_FIELDS, &aliases);
     fields_match::<RenderRequest<Limits>>(RENDER_FIELDS, &[]);
@@ -46,7 +47,10 @@ fn defaults_are_the_table_and_the_paper() {
     assert_eq!((r.crop_ratio, r.w_roi, r.w_patch, r.render_size), (0.8, 30.0, 80.0, 512));
     assert_eq!((r.distortion, r.xing_weight, r.seed, r.reference_text.as_str()), (0.3, 0.0, 0, "A photo"));
     assert!(r.prompt_templates && !r.whole_canvas_roi && !r.prompts_from_labels);
-    assert_eq!(Preset::Paper.settings(), (150, 64, 512));
+    let paper = Preset::Paper.settings();
+    assert_eq!((paper.iterations, paper.n_patches, paper.render_size), (150, 64, 512));
+    assert_eq!((paper.shape_lr, paper.colour_lr), (r.shape_lr, r.colour_lr));
+    assert_eq!(r.preset, None, "a request without a preset keeps the table's values");
     let v = VectorizeRequest::<Limits>::default();
     assert_eq!(v.rounds, [Round::Coarse, Round::Medium, Round::Fine]);
     assert_eq!(RenderRequest::<Limits>::default().render_size, 512);
@@ -117,5 +121,42 @@ fn presets_set_the_request_wide_patch_count() {
     assert_eq!(r.whole_canvas_patches(), 5);
     r.apply_preset(Preset::Fast);
     assert_eq!((r.iterations, r.render_size, r.n_patches, r.whole_canvas_patches()), (40, 384, 8, 8));
+    assert_eq!((r.shape_lr, r.colour_lr), (0.75, 0.0375));
     assert_eq!(r.rois[0].n_patches, None);
+}
+
+/// Fewer iterations take proportionally larger steps: iterations × learning rate, the distance
+/// Adam covers, is the paper's for every preset.
+#[test]
+fn every_preset_moves_as_far_as_the_papers() {
+    let paper = Preset::Paper.settings();
+    for p in [Preset::Paper, Preset::Fast, Preset::Auto.resolve(false), Preset::Auto.resolve(true)] {
+        let s = p.settings();
+        let reach = |lr: f32, n: usize| lr as f64 * n as f64;
+        assert!((reach(s.shape_lr, s.iterations) - reach(paper.shape_lr, paper.iterations)).abs() < 1e-5, "{p:?}");
+        assert!((reach(s.colour_lr, s.iterations) - reach(paper.colour_lr, paper.iterations)).abs() < 1e-6, "{p:?}");
+    }
+    let fast = Preset::Fast.settings();
+    assert_eq!((fast.iterations, fast.n_patches, fast.render_size), (40, 8, 384));
+    assert_eq!((fast.shape_lr, fast.colour_lr), (0.75, 0.0375));
+    assert_eq!((Preset::Auto.resolve(true), Preset::Auto.resolve(false)), (Preset::Paper, Preset::Fast));
+    assert_eq!(Preset::Paper.resolve(false), Preset::Paper);
+    assert_eq!(Preset::default(), Preset::Auto);
+}
+
+/// `fill_preset` sets only what was not given; ROIs' own patch counts stay.
+#[test]
+fn a_preset_fills_only_the_fields_not_given() {
+    let mut r: EditRequest<Limits> = serde_json::from_str(
+        r#"{"quality": "draft", "iterations": 7, "color_lr": 0.5, "rois": [{"id": "a", "n_patches": 3}]}"#,
+    )
+    .unwrap();
+    assert_eq!(r.preset, Some(Preset::Fast));
+    r.fill_preset(Preset::Fast.settings(), |name| ["iterations", "colour_lr"].contains(&name));
+    assert_eq!((r.iterations, r.colour_lr, r.shape_lr), (7, 0.5, 0.75));
+    assert_eq!((r.n_patches, r.render_size, r.rois[0].n_patches), (8, 384, Some(3)));
+    let names: Vec<&str> =
+        PRESET_FIELDS.iter().flat_map(|(n, a)| std::iter::once(n).chain(a.iter())).copied().collect();
+    assert!(names.iter().all(|n| EDIT_FIELDS.contains(n)), "{names:?}");
+    assert_eq!(PRESET_FIELDS.len(), 5);
 }

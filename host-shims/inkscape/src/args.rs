@@ -4,7 +4,8 @@
 //! object in selection order, one `--name=value` per param of the `.inx` (notebooks as `--tab=`,
 //! booleans as `true`/`false`), and last the path of a temporary copy of the document. The
 //! hidden param `action` names the clipvg action. Every other param is the request field of the
-//! same name, typed by `plugin-manifest/clipvg.json` (embedded at build time).
+//! same name, typed by `plugin-manifest/clipvg.json` (embedded at build time), and left out at
+//! its `unset` value (the dialog's "from Quality": the request's `preset` fills it).
 
 use serde_json::{Map, Value};
 
@@ -100,6 +101,9 @@ fn request_of(action: &str, params: &[(&str, &str)]) -> Result<Map<String, Value
                 .ok_or_else(|| format!("parameter {name} must be a number, not \"{raw}\""))?,
             _ => Value::from(raw),
         };
+        if spec["unset"].as_f64().is_some_and(|unset| value.as_f64() == Some(unset)) {
+            continue;
+        }
         request.insert(name.to_string(), value);
     }
     Ok(request)
@@ -135,6 +139,18 @@ mod tests {
             "prompt": "a=b, \"quoted\"", "prompts_from_labels": true, "iterations": 12, "shape_lr": 0.5, "model": ""
         });
         assert_eq!(Value::Object(inv.request), expected);
+        // At their "from Quality" values the preset's params are left out for the preset to fill.
+        let inv = parse(&args(&[
+            "--action=edit",
+            "--preset=draft",
+            "--iterations=0",
+            "--shape_lr=0.000",
+            "--colour_lr=0,0375",
+            "--n_patches=-1",
+            "x.svg",
+        ]))
+        .unwrap();
+        assert_eq!(Value::Object(inv.request), serde_json::json!({"preset": "draft", "colour_lr": 0.0375}));
         let inv = parse(&args(&["--action=vectorize", "--rounds=coarse,fine", "in.svg"])).unwrap();
         assert_eq!(inv.request["rounds"], serde_json::json!(["coarse", "fine"]));
     }
