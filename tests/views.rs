@@ -86,7 +86,7 @@ fn fused_views_backward_matches_finite_differences() {
     let img = render(w, h);
     let roi = [2.0, 1.0, 15.0, 13.0];
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(11);
-    let vs = vec![whole_view(roi, 8, Some(&mut rng)), patch_view(roi, 0.8, 0.3, 8, &mut rng)];
+    let vs = [whole_view(roi, 8, Some(&mut rng)), patch_view(roi, 0.8, 0.3, 8, &mut rng)];
     let records: Vec<_> = vs.iter().map(View::record).collect();
     let info = ViewSampleInfo { width: w as u32, height: h as u32, size: 8, ss: 2, n_views: 2, ..Default::default() };
     let wts = weights(2 * 3 * 64);

@@ -100,7 +100,7 @@ pub fn run_with_limits(args: &RenderArgs, apply_limits: &dyn Fn(&mut Limits) -> 
     let built = clipvg::scene::build_with(&doc, &options, &mut clipvg_document::no_progress())?;
     let canvas = (built.canvas.width, built.canvas.height);
     let (w, h) = if args.sized_by_request() {
-        long_side_size(canvas, req.render_size, &limits)?
+        clipvg::raster::long_side_size(canvas.0, canvas.1, req.render_size, &limits)?
     } else {
         render_size(canvas, args.width, args.height, &limits, &mut std::io::stderr())?
     };
@@ -111,19 +111,6 @@ pub fn run_with_limits(args: &RenderArgs, apply_limits: &dyn Fn(&mut Limits) -> 
         .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
         .map_err(|e| Error::Image { path: args.output.clone(), message: e.to_string() })?;
     clipvg::util::write_atomic(&args.output, &png)
-}
-
-/// The size of a render whose long side is `long_side`, as the plugin's `render` computes it
-/// (src/plugin/actions.rs), so that one request gives the same PNG in both; within the
-/// `render_pixels` limit.
-fn long_side_size(canvas: (f64, f64), long_side: u32, limits: &Limits) -> Result<(u32, u32)> {
-    let (cw, ch) = canvas;
-    let scale = long_side as f64 / cw.max(ch);
-    let side = |v: f64| ((v * scale).round() as u32).max(1);
-    let (w, h) = clipvg::raster::output_size(cw, ch, Some(side(cw)), Some(side(ch)))?;
-    Limits::check("render_pixels", "pixels in the render", w as u64 * h as u64, limits.render_pixels)
-        .map_err(Error::Limit)?;
-    Ok((w, h))
 }
 
 /// The most pixels `render` renders when no size is given (4096 × 4096): a larger canvas is
@@ -201,14 +188,5 @@ mod tests {
         std::fs::write(&path, r#"{"render_sise": 100}"#).unwrap();
         let e = args(&["--request", p]).request().unwrap_err().to_string();
         assert!(e.starts_with("invalid render request: unknown field `render_sise`"), "{e}");
-    }
-
-    #[test]
-    fn long_sides_scale_like_the_plugin() {
-        let limits = Limits::default();
-        assert_eq!(long_side_size((200.0, 100.0), 50, &limits).unwrap(), (50, 25));
-        assert_eq!(long_side_size((100.0, 300.0), 64, &limits).unwrap(), (21, 64));
-        let tight = Limits { render_pixels: 100, ..Limits::default() };
-        assert!(long_side_size((100.0, 100.0), 64, &tight).is_err());
     }
 }

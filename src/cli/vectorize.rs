@@ -130,26 +130,17 @@ impl VectorizeArgs {
     /// The options of a run of `req` (from [`VectorizeArgs::request`]): its rounds, or those of
     /// `--rounds` with their knobs; its detail box as a fine round, then every `--detail-box`.
     pub fn options(&self, req: &VectorizeRequest) -> Result<VectorizeOptions> {
+        // The request's part (the plugin's conversion), then what only the command line has.
+        let mut options = VectorizeOptions::from_request(req, DEFAULT_BACKEND)?;
+        if let Some(spec) = &self.rounds {
+            options.rounds = parse_rounds(spec)?;
+        }
         let detail_precision = Precision::parse(&self.detail_round)?;
-        let mut detail = Vec::new();
-        if let Some(b) = req.detail_box {
-            detail.push(DetailRound { rect: b.to_array(), precision: Precision::parse(Round::Fine.name())? });
-        }
         for b in &self.detail_box {
-            detail.push(DetailRound { rect: parse_box(b)?, precision: detail_precision.clone() });
+            options.detail.push(DetailRound { rect: parse_box(b)?, precision: detail_precision.clone() });
         }
-        let rounds = match &self.rounds {
-            Some(spec) => parse_rounds(spec)?,
-            None => req.rounds.iter().map(|r| Precision::parse(r.name())).collect::<Result<_>>()?,
-        };
-        Ok(VectorizeOptions {
-            rounds,
-            detail,
-            refine_steps: req.refine_steps,
-            long_side: self.size,
-            backend: req.backend.unwrap_or(DEFAULT_BACKEND),
-            base_dir: req.base_dir.clone(),
-        })
+        options.long_side = self.size;
+        Ok(options)
     }
 }
 

@@ -40,16 +40,8 @@ pub fn render(cx: &Context<'_>, request: &Request, progress: &mut Progress<'_>) 
     let request = &request.render;
     let options = BuildOptions { limits: request.limits, ..Default::default() };
     let built = build_with(&doc, &options, &mut progress.document_observer(0.0))?;
-    let scale = request.render_size as f64 / built.canvas.width.max(built.canvas.height);
-    let (w, h) = crate::raster::output_size(
-        built.canvas.width,
-        built.canvas.height,
-        Some(((built.canvas.width * scale).round() as u32).max(1)),
-        Some(((built.canvas.height * scale).round() as u32).max(1)),
-    )?;
-    let pixels = w as u64 * h as u64;
-    clipvg_document::Limits::check("render_pixels", "pixels in the render", pixels, request.limits.render_pixels)
-        .map_err(Error::Limit)?;
+    let (w, h) =
+        crate::raster::long_side_size(built.canvas.width, built.canvas.height, request.render_size, &request.limits)?;
     progress.check(0.1, "rendering")?;
     let backend = backend_of(cx, request.backend);
     let img = crate::raster::render_with_limits(&built.scene, w, h, [1.0; 4], backend, &request.limits)?;
@@ -185,21 +177,9 @@ pub fn vectorize(cx: &Context<'_>, request: &Request, progress: &mut Progress<'_
             doc.describe(other)
         )));
     }
-    use crate::vectorize::{DetailRound, Precision, VectorizeOptions, vectorize_images};
-    use clipvg_request::Named;
+    use crate::vectorize::{VectorizeOptions, vectorize_images};
     let request = &request.vectorize;
-    let preset =
-        |name: &str| Precision::preset(name).ok_or_else(|| Error::InvalidInput(format!("unknown round \"{name}\"")));
-    let mut options = VectorizeOptions::default();
-    if !request.rounds.is_empty() {
-        options.rounds = request.rounds.iter().map(|r| preset(r.name())).collect::<Result<_>>()?;
-    }
-    if let Some(rect) = request.detail_box {
-        options.detail.push(DetailRound { rect: rect.to_array(), precision: preset("fine")? });
-    }
-    options.refine_steps = request.refine_steps;
-    options.backend = backend_of(cx, request.backend);
-    options.base_dir = request.base_dir.clone();
+    let options = VectorizeOptions::from_request(request, backend_of(cx, None))?;
     let mut on_progress = |p: crate::vectorize::Progress<'_>| {
         let (fraction, message) = match p {
             crate::vectorize::Progress::Trace { round, rounds, label } => {

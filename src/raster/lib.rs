@@ -240,6 +240,18 @@ pub fn render_limited(scene: &Scene, width: u32, height: u32, background: [f32; 
     Ok(Frame::with_limits(scene, width, height, background, limits)?.render_cpu(scene))
 }
 
+/// The render size whose long side is `long_side` (aspect of the canvas kept, each side at
+/// least one pixel, at most [`MAX_SIDE`]), within the `render_pixels` budget of `limits`: the
+/// `render_size` of a render request.
+pub fn long_side_size(canvas_w: f64, canvas_h: f64, long_side: u32, limits: &Limits) -> Result<(u32, u32)> {
+    let scale = long_side as f64 / canvas_w.max(canvas_h);
+    let side = |v: f64| ((v * scale).round() as u32).max(1);
+    let (w, h) = output_size(canvas_w, canvas_h, Some(side(canvas_w)), Some(side(canvas_h)))?;
+    Limits::check("render_pixels", "pixels in the render", w as u64 * h as u64, limits.render_pixels)
+        .map_err(Error::Limit)?;
+    Ok((w, h))
+}
+
 /// Output size of a render: both sides, one side (the other from the canvas aspect), or the
 /// canvas size itself — scaled down, aspect kept, to at most [`MAX_SIDE`] pixels per side when
 /// the canvas is larger (see [`canvas_exceeds_max`]). A side derived from the aspect that
@@ -339,6 +351,15 @@ pub fn panic_message(e: &Box<dyn std::any::Any + Send>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn long_sides_scale_the_canvas_within_the_pixel_budget() {
+        let limits = Limits::default();
+        assert_eq!(long_side_size(200.0, 100.0, 50, &limits).unwrap(), (50, 25));
+        assert_eq!(long_side_size(100.0, 300.0, 64, &limits).unwrap(), (21, 64));
+        let tight = Limits { render_pixels: 100, ..Limits::default() };
+        assert!(matches!(long_side_size(100.0, 100.0, 64, &tight), Err(Error::Limit(_))));
+    }
 
     #[test]
     fn sizes_and_backgrounds() {

@@ -85,6 +85,30 @@ impl Default for VectorizeOptions {
     }
 }
 
+impl VectorizeOptions {
+    /// The options a [`clipvg_request::VectorizeRequest`] asks for (the C ABI JSON and
+    /// `clipvg vectorize --request`): its rounds (none: the default rounds), its detail box as a
+    /// fine round on top, its refinement steps and base folder; `backend` is where refinement
+    /// runs (the request's, else the caller's default). The working size is the picture's own.
+    pub fn from_request<L>(req: &clipvg_request::VectorizeRequest<L>, backend: BackendChoice) -> Result<Self> {
+        use clipvg_request::Named;
+        let preset = |name: &str| {
+            Precision::preset(name).ok_or_else(|| Error::InvalidInput(format!("unknown round \"{name}\"")))
+        };
+        let mut options = VectorizeOptions::default();
+        if !req.rounds.is_empty() {
+            options.rounds = req.rounds.iter().map(|r| preset(r.name())).collect::<Result<_>>()?;
+        }
+        if let Some(rect) = req.detail_box {
+            options.detail.push(DetailRound { rect: rect.to_array(), precision: preset("fine")? });
+        }
+        options.refine_steps = req.refine_steps;
+        options.backend = req.backend.unwrap_or(backend);
+        options.base_dir = req.base_dir.clone();
+        Ok(options)
+    }
+}
+
 /// What a long vectorization reports as it goes; the callback returns `false` to cancel.
 #[derive(Clone, Copy, Debug)]
 pub enum Progress<'a> {
