@@ -18,7 +18,7 @@ use burn::optim::{AdamConfig, Optimizer};
 use burn::tensor::Tensor;
 use clipvg::clip::ClipConfig;
 use clipvg::compute::{BackendChoice, device_for};
-use clipvg::edit::loss::{RoiGuide, clip_batch, roi_loss};
+use clipvg::edit::loss::{Batching, RoiGuide, clip_batch, roi_loss};
 use clipvg::raster::op::{RasterJob, render_tensor, scene_tensors};
 use clipvg::scene::{BuildOptions, Trainable, build};
 use clipvg::svg::Document;
@@ -89,7 +89,8 @@ fn main() {
         let t_render = t_start.elapsed().as_secs_f64();
 
         // The edit's own loss: views, then CLIP forward and backward a batch at a time.
-        let roi = roi_loss(&clip, img, std::slice::from_ref(&guide), &mut rng, 0.3, batch);
+        let roi =
+            roi_loss(&clip, img, std::slice::from_ref(&guide), &mut rng, 0.3, Batching { views: batch, timed: true });
         let _ = roi.parts.into_scalar::<f32>();
 
         let t3 = Instant::now();

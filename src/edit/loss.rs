@@ -49,8 +49,18 @@ pub struct RoiLoss {
     pub surrogate: Tensor<1>,
     /// The loss of every ROI, `[n_rois]`, outside the graph.
     pub parts: Tensor<1>,
-    /// Wall time of the stages (exact on the CPU; on a GPU the device may still be running).
+    /// Wall time of the stages (exact on the CPU; on a GPU only with [`Batching::timed`]).
     pub timings: LossTimings,
+}
+
+/// How [`roi_loss`] runs CLIP.
+#[derive(Clone, Copy, Debug)]
+pub struct Batching {
+    /// Views per CLIP batch ([`clip_batch`]).
+    pub views: usize,
+    /// Wait for the device at each stage boundary so that [`RoiLoss::timings`] are exact on a
+    /// GPU too (benchmarks; the edit does not wait).
+    pub timed: bool,
 }
 
 /// Where one [`roi_loss`] spent its time.
@@ -67,8 +77,8 @@ pub struct LossTimings {
 /// The ROI loss of one iteration for all ROIs: `Σ w_roi·L(whole) + w_patch·mean L(patches)`.
 ///
 /// The views are sampled from `render` (`[H, W, 4]`) in the autodiff graph; CLIP runs on them
-/// `batch` views at a time ([`clip_batch`]), each batch's forward and backward done before the next, so
-/// that only one batch's activations are alive. Every view's loss term is separate (a mean is a
+/// `batching.views` views at a time ([`clip_batch`]), each batch's forward and backward done
+/// before the next, so that only one batch's activations are alive. Every view's loss term is separate (a mean is a
 /// weighted sum), so the batches add up to the loss of all views at once.
 pub fn roi_loss(
     clip: &Clip,
@@ -76,7 +86,7 @@ pub fn roi_loss(
     guides: &[RoiGuide],
     rng: &mut ChaCha8Rng,
     distortion: f32,
-    batch: usize,
+    batching: Batching,
 ) -> RoiLoss {
     let s = clip.image_size();
     let mut all_views = Vec::new();
@@ -90,18 +100,25 @@ pub fn roi_loss(
             owner.push((r, g.w_patch / g.n_patches as f32));
         }
     }
+    let device = render.device();
+    // The time since `t`, once the device has finished (when timed).
+    let lap = |t: std::time::Instant| {
+        if batching.timed {
+            let _ = device.sync();
+        }
+        t.elapsed()
+    };
     let mut timings = LossTimings::default();
     let t = std::time::Instant::now();
     let pixels = normalize(sample_views(render, &all_views, s));
-    timings.views = t.elapsed();
-    let device = pixels.device();
+    timings.views = lap(t);
     let detached = pixels.clone().detach();
     let mut pixel_grads = Vec::new();
     let mut parts: Vec<Option<Tensor<1>>> = vec![None; guides.len()];
     // Batches of equal size (65 views in batches of at most 16: five of 13, not four and a
     // lone view).
     let n = all_views.len();
-    let batch = n.div_ceil(n.div_ceil(batch.max(1)).max(1)).max(1);
+    let batch = n.div_ceil(n.div_ceil(batching.views.max(1)).max(1)).max(1);
     for start in (0..n).step_by(batch) {
         let end = start.saturating_add(batch).min(n);
         let t = std::time::Instant::now();
@@ -130,11 +147,11 @@ pub fn roi_loss(
             a = b;
         }
         let batch_loss = batch_loss.expect("a batch has views");
-        timings.clip_forward += t.elapsed();
+        timings.clip_forward += lap(t);
         let t = std::time::Instant::now();
         let grads = batch_loss.backward();
         pixel_grads.push(x.grad(&grads).expect("the pixels are tracked"));
-        timings.clip_backward += t.elapsed();
+        timings.clip_backward += lap(t);
     }
     let grad = Tensor::<4>::from_inner(Tensor::cat(pixel_grads, 0));
     let surrogate = (pixels * grad).sum();

@@ -10,7 +10,7 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
 
-use super::loss::{RoiGuide, roi_loss, trainable_segments, xing_loss};
+use super::loss::{Batching, RoiGuide, roi_loss, trainable_segments, xing_loss};
 use super::request::{EditMode, EditRequest};
 use crate::clip::Clip;
 use crate::error::Result;
@@ -156,7 +156,14 @@ fn iterate(inputs: &Inputs<'_>, params: &mut Params, rng: &mut ChaCha8Rng) -> St
     let pv = Tensor::<2>::from_inner(params.points.clone()).require_grad();
     let cv = Tensor::<2>::from_inner(params.colors.clone()).require_grad();
     let img = render_tensor(pv.clone(), cv.clone(), params.widths.clone(), inputs.job.clone());
-    let roi = roi_loss(inputs.clip, img, inputs.guides, rng, req.distortion, inputs.clip_batch);
+    let roi = roi_loss(
+        inputs.clip,
+        img,
+        inputs.guides,
+        rng,
+        req.distortion,
+        Batching { views: inputs.clip_batch, timed: false },
+    );
     let mut loss = roi.surrogate;
     // Every value the iteration reports, read from the device once: the ROI losses, then the
     // Xing term.
