@@ -47,3 +47,24 @@ fn view_point(v: ViewRecord, u: f32, w: f32) -> vec3<f32> {
 fn sub_centre(i: u32, k: u32, ss: u32) -> f32 {
     return f32(i) + (f32(k) + 0.5) / f32(ss);
 }
+
+// The bilinear footprint of render point p (pixel centres at i + 0.5): its top-left tap and the
+// fractions towards the next column and row, (x0, y0, fx, fy). The taps are (x0 + dx, y0 + dy)
+// with weights (dx ? fx : 1 − fx) · (dy ? fy : 1 − fy).
+fn bilinear_base(p: vec2<f32>) -> vec4<f32> {
+    let c = p - vec2<f32>(0.5);
+    let base = floor(c);
+    return vec4<f32>(base, c - base);
+}
+
+// The weight along one axis of the tap at pixel `at` for a footprint starting at `base` with
+// fraction `frac` (0 when the tap is not there).
+fn tap_weight(base: f32, frac: f32, at: i32) -> f32 {
+    if (i32(base) == at) {
+        return 1.0 - frac;
+    }
+    if (i32(base) + 1 == at) {
+        return frac;
+    }
+    return 0.0;
+}

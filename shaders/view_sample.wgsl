@@ -27,22 +27,17 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
             if (p.z == 0.0) {
                 continue;
             }
-            let xc = p.x - 0.5;
-            let yc = p.y - 0.5;
-            let fx0 = floor(xc);
-            let fy0 = floor(yc);
-            let fx = xc - fx0;
-            let fy = yc - fy0;
+            let f = bilinear_base(p.xy);
             for (var t = 0u; t < 4u; t++) {
                 let dx = t & 1u;
                 let dy = t >> 1u;
-                let x = i32(fx0) + i32(dx);
-                let y = i32(fy0) + i32(dy);
+                let x = i32(f.x) + i32(dx);
+                let y = i32(f.y) + i32(dy);
                 if (x < 0 || y < 0 || x >= i32(info.width) || y >= i32(info.height)) {
                     continue;
                 }
-                let wx = select(1.0 - fx, fx, dx == 1u);
-                let wy = select(1.0 - fy, fy, dy == 1u);
+                let wx = select(1.0 - f.z, f.z, dx == 1u);
+                let wy = select(1.0 - f.w, f.w, dy == 1u);
                 let k = (u32(y) * info.width + u32(x)) * 4u;
                 acc += (wx * wy) * (vec3<f32>(render[k], render[k + 1u], render[k + 2u]) - vec3<f32>(1.0));
             }

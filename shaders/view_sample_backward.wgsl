@@ -77,30 +77,13 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
                     continue;
                 }
                 // The same taps and weights as the forward pass.
-                let xc = p.x - 0.5;
-                let yc = p.y - 0.5;
-                let fx0 = floor(xc);
-                let fy0 = floor(yc);
-                let fx = xc - fx0;
-                let fy = yc - fy0;
-                var wx = 0.0;
-                if (i32(fx0) == px) {
-                    wx = 1.0 - fx;
-                } else if (i32(fx0) + 1 == px) {
-                    wx = fx;
-                } else {
-                    continue;
-                }
-                var wy = 0.0;
-                if (i32(fy0) == py) {
-                    wy = 1.0 - fy;
-                } else if (i32(fy0) + 1 == py) {
-                    wy = fy;
-                } else {
+                let f = bilinear_base(p.xy);
+                let w = tap_weight(f.x, f.z, px) * tap_weight(f.y, f.w, py);
+                if (w == 0.0) {
                     continue;
                 }
                 let o = b * 3u * plane + j * s + i;
-                acc += (wx * wy) * vec3<f32>(grad[o], grad[o + plane], grad[o + 2u * plane]) * norm;
+                acc += w * vec3<f32>(grad[o], grad[o + plane], grad[o + 2u * plane]) * norm;
             }
         }
     }

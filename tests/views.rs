@@ -58,6 +58,18 @@ fn value_and_grad(
     (values, to_vec(r.grad(&grads).unwrap()))
 }
 
+/// The sizes of `n` views of a `w × h` render at [`SIZE`], 2×2 samples a pixel.
+fn info_for((w, h): (usize, usize), n: usize) -> ViewSampleInfo {
+    ViewSampleInfo {
+        width: w as u32,
+        height: h as u32,
+        size: SIZE as u32,
+        ss: 2,
+        n_views: n as u32,
+        ..Default::default()
+    }
+}
+
 fn weights(n: usize) -> Vec<f32> {
     (0..n).map(|i| ((i * 7919 % 1009) as f32) / 1009.0 - 0.5).collect()
 }
@@ -112,14 +124,7 @@ fn fused_views_give_the_same_bytes_on_every_run_and_thread_count() {
     let (w, h) = (48, 40);
     let img = render(w, h);
     let records: Vec<_> = views(5).iter().map(View::record).collect();
-    let info = ViewSampleInfo {
-        width: w as u32,
-        height: h as u32,
-        size: SIZE as u32,
-        ss: 2,
-        n_views: records.len() as u32,
-        ..Default::default()
-    };
+    let info = info_for((w, h), records.len());
     let g = weights(records.len() * 3 * SIZE * SIZE);
     let run = |threads: usize| {
         let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
@@ -147,14 +152,7 @@ fn stage_view_sample_equals_its_cpu_twin() {
     let (w, h) = (48, 40);
     let img = render(w, h);
     let records: Vec<_> = views(7).iter().map(View::record).collect();
-    let info = ViewSampleInfo {
-        width: w as u32,
-        height: h as u32,
-        size: SIZE as u32,
-        ss: 2,
-        n_views: records.len() as u32,
-        ..Default::default()
-    };
+    let info = info_for((w, h), records.len());
     let cpu = view_sample(&info, &records, &img);
     let gpu = clipvg::raster::gpu::view_stage_on_host(false, &info, &records, &img).unwrap();
     let d = max_abs_diff(&cpu, &gpu);
@@ -166,14 +164,7 @@ fn stage_view_sample_backward_equals_its_cpu_twin_and_repeats() {
     let _ = gpu_device();
     let (w, h) = (48, 40);
     let records: Vec<_> = views(9).iter().map(View::record).collect();
-    let info = ViewSampleInfo {
-        width: w as u32,
-        height: h as u32,
-        size: SIZE as u32,
-        ss: 2,
-        n_views: records.len() as u32,
-        ..Default::default()
-    };
+    let info = info_for((w, h), records.len());
     let g = weights(records.len() * 3 * SIZE * SIZE);
     let cpu = view_sample_backward(&info, &records, &g);
     let gpu = clipvg::raster::gpu::view_stage_on_host(true, &info, &records, &g).unwrap();
