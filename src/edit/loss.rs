@@ -89,17 +89,7 @@ pub fn roi_loss(
     batching: Batching,
 ) -> RoiLoss {
     let s = clip.image_size();
-    let mut all_views = Vec::new();
-    // Per view: its ROI and the weight of its term.
-    let mut owner: Vec<(usize, f32)> = Vec::new();
-    for (r, g) in guides.iter().enumerate() {
-        all_views.push(whole_view(g.rect, s, Some(&mut *rng)));
-        owner.push((r, g.w_roi));
-        for _ in 0..g.n_patches {
-            all_views.push(patch_view(g.rect, g.crop_ratio as f64, distortion as f64, s, rng));
-            owner.push((r, g.w_patch / g.n_patches as f32));
-        }
-    }
+    let (all_views, owner) = iteration_views(guides, s, rng, distortion);
     let device = render.device();
     // The time since `t`, once the device has finished (when timed).
     let lap = |t: std::time::Instant| {
@@ -124,29 +114,7 @@ pub fn roi_loss(
         let t = std::time::Instant::now();
         let x = detached.clone().slice([start..end]).require_grad();
         let emb = clip.encode_image(x.clone());
-        let mut batch_loss: Option<Tensor<1>> = None;
-        // Runs of views of one ROI within the batch.
-        let mut a = start;
-        while a < end {
-            let r = owner[a].0;
-            let b = (a..end).find(|&k| owner[k].0 != r).unwrap_or(end);
-            let g = &guides[r];
-            let weights: Vec<f32> = owner[a..b].iter().map(|o| o.1).collect();
-            let weights = Tensor::<1>::from_data(TensorData::new(weights, [b - a]), &device);
-            let rows = emb.clone().slice([a - start..b - start]);
-            let terms = directional_terms(rows, g.original.clone(), g.target.clone(), g.reference.clone()) * weights;
-            let l = terms.sum();
-            parts[r] = Some(match parts[r].take() {
-                Some(p) => p + l.clone().detach(),
-                None => l.clone().detach(),
-            });
-            batch_loss = Some(match batch_loss {
-                Some(t) => t + l,
-                None => l,
-            });
-            a = b;
-        }
-        let batch_loss = batch_loss.expect("a batch has views");
+        let batch_loss = batch_loss(emb, guides, &owner, start..end, &mut parts);
         timings.clip_forward += lap(t);
         let t = std::time::Instant::now();
         let grads = batch_loss.backward();
@@ -157,6 +125,61 @@ pub fn roi_loss(
     let surrogate = (pixels * grad).sum();
     let parts = Tensor::cat(parts.into_iter().map(|p| p.expect("every ROI has a whole view")).collect(), 0);
     RoiLoss { surrogate, parts, timings }
+}
+
+/// One iteration's views of every ROI, in loss order (each ROI's whole view, then its patches),
+/// and per view its ROI and the weight of its term (`w_roi`, or `w_patch / n_patches`).
+fn iteration_views(
+    guides: &[RoiGuide],
+    s: usize,
+    rng: &mut ChaCha8Rng,
+    distortion: f32,
+) -> (Vec<super::views::View>, Vec<(usize, f32)>) {
+    let mut views = Vec::new();
+    let mut owner = Vec::new();
+    for (r, g) in guides.iter().enumerate() {
+        views.push(whole_view(g.rect, s, Some(&mut *rng)));
+        owner.push((r, g.w_roi));
+        for _ in 0..g.n_patches {
+            views.push(patch_view(g.rect, g.crop_ratio as f64, distortion as f64, s, rng));
+            owner.push((r, g.w_patch / g.n_patches as f32));
+        }
+    }
+    (views, owner)
+}
+
+/// The weighted loss terms of the views `range` (their embeddings `emb`, one row each), summed:
+/// the batch's loss, in the graph. Each ROI's share is added to `parts` (outside the graph).
+fn batch_loss(
+    emb: Tensor<2>,
+    guides: &[RoiGuide],
+    owner: &[(usize, f32)],
+    range: std::ops::Range<usize>,
+    parts: &mut [Option<Tensor<1>>],
+) -> Tensor<1> {
+    let device = emb.device();
+    let mut total: Option<Tensor<1>> = None;
+    // Runs of views of one ROI within the batch.
+    let mut a = range.start;
+    while a < range.end {
+        let r = owner[a].0;
+        let b = (a..range.end).find(|&k| owner[k].0 != r).unwrap_or(range.end);
+        let g = &guides[r];
+        let weights: Vec<f32> = owner[a..b].iter().map(|o| o.1).collect();
+        let weights = Tensor::<1>::from_data(TensorData::new(weights, [b - a]), &device);
+        let rows = emb.clone().slice([a - range.start..b - range.start]);
+        let l = (directional_terms(rows, g.original.clone(), g.target.clone(), g.reference.clone()) * weights).sum();
+        parts[r] = Some(match parts[r].take() {
+            Some(p) => p + l.clone().detach(),
+            None => l.clone().detach(),
+        });
+        total = Some(match total {
+            Some(t) => t + l,
+            None => l,
+        });
+        a = b;
+    }
+    total.expect("a batch has views")
 }
 
 /// Indices `[S, 4]` of the control points (A, B, C, D) of every cubic segment of the

@@ -28,7 +28,7 @@ pub fn invalid(e: RequestError) -> Error {
 pub fn on_hardware_gpu(backend: BackendChoice) -> bool {
     match backend {
         BackendChoice::Cpu => false,
-        BackendChoice::Auto | BackendChoice::Gpu => crate::compute::adapters().iter().any(|a| a.is_hardware),
+        BackendChoice::Auto | BackendChoice::Gpu => crate::compute::has_hardware_gpu(),
     }
 }
 

@@ -68,6 +68,12 @@ pub fn adapters() -> Vec<AdapterSummary> {
         .clone()
 }
 
+/// Whether wgpu sees a hardware GPU (not a software rasterizer such as lavapipe): where `auto`
+/// runs on the GPU.
+pub fn has_hardware_gpu() -> bool {
+    adapters().iter().any(|a| a.is_hardware)
+}
+
 /// Whether `device` is the CPU backend (autodiff or not).
 pub fn is_cpu(device: &Device) -> bool {
     *device == cpu_device()
@@ -85,7 +91,7 @@ pub fn device_for(choice: BackendChoice) -> Result<Device, ComputeError> {
             }
         }
         BackendChoice::Auto => {
-            if adapters().iter().any(|a| a.is_hardware) {
+            if has_hardware_gpu() {
                 Ok(gpu_device())
             } else {
                 Ok(cpu_device())

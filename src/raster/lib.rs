@@ -308,11 +308,11 @@ pub fn render_with_limits(
     backend: crate::compute::BackendChoice,
     limits: &Limits,
 ) -> Result<Image> {
-    use crate::compute::{BackendChoice, adapters};
+    use crate::compute::{BackendChoice, has_hardware_gpu};
     let use_gpu = match backend {
         BackendChoice::Cpu => false,
         BackendChoice::Gpu => true,
-        BackendChoice::Auto => adapters().iter().any(|a| a.is_hardware),
+        BackendChoice::Auto => has_hardware_gpu(),
     };
     if !use_gpu {
         return render_limited(scene, width, height, background, limits);

@@ -82,7 +82,9 @@ fn frame(job: &RasterJob, scene: &Scene) -> Frame {
     }
 }
 
-fn host<B: Backend>(t: FloatTensor<B>) -> Vec<f32> {
+/// A tensor's values on the host (the CPU implementations and the GPU's host-side stages read
+/// their inputs this way).
+pub(crate) fn host<B: Backend>(t: FloatTensor<B>) -> Vec<f32> {
     let data = pollster::block_on(B::float_into_data(t)).expect("reading a tensor from its device");
     data.convert::<f32>().try_into_vec::<f32>().expect("f32 data")
 }
@@ -242,12 +244,18 @@ impl<B: RasterBackend, C: CheckpointStrategy> RasterBackend for Autodiff<B, C> {
         let (g, _) = grad.into_parts();
         let device = p.device();
         let (gp, gc, gw) = B::raster_backward(p, c, w, g, job);
-        let lift = |t: FloatTensor<B>| {
-            let data = pollster::block_on(B::float_into_data(t)).expect("reading a gradient");
-            Self::float_from_data(data, &device)
-        };
-        (lift(gp), lift(gc), lift(gw))
+        (lift::<B, Self>(gp, &device), lift::<B, Self>(gc, &device), lift::<B, Self>(gw, &device))
     }
+}
+
+/// A gradient computed on the inner backend `B`, as a constant of the autodiff backend `A` over
+/// it (what a backward of a backward returns: the operations are not differentiated twice).
+pub(crate) fn lift<B: Backend, A: Backend<Device = B::Device>>(
+    t: FloatTensor<B>,
+    device: &B::Device,
+) -> FloatTensor<A> {
+    let data = pollster::block_on(B::float_into_data(t)).expect("reading a gradient");
+    A::float_from_data(data, device)
 }
 
 /// Renders through burn: `points [P', 2]`, `colors [C', 4]`, `widths [W']` (see

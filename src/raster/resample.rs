@@ -103,6 +103,23 @@ fn sub(i: usize, k: usize, ss: usize) -> f32 {
     i as f32 + (k as f32 + 0.5) / ss as f32
 }
 
+/// Calls `f(render pixel index, weight)` for every bilinear tap of every sample of output pixel
+/// `(i, j)` of `view`, in a fixed order (sample rows, sample columns, taps): the walk the forward
+/// pass reads along and the backward pass scatters along. Weights are not yet divided by `ss²`.
+#[inline]
+fn for_each_tap(info: &ViewSampleInfo, view: &ViewRecord, i: usize, j: usize, mut f: impl FnMut(usize, f32)) {
+    let ss = info.ss as usize;
+    for kj in 0..ss {
+        for ki in 0..ss {
+            if let Some(p) = view.sample_point(sub(i, ki, ss), sub(j, kj, ss)) {
+                for (idx, w) in taps(p, info.width, info.height) {
+                    f(idx, w);
+                }
+            }
+        }
+    }
+}
+
 /// Stage `view_sample`: the views of `render` (`[H, W, 4]` straight RGBA, alpha ignored) as
 /// `[B, 3, S, S]` values (`B = views.len()`, `S = info.size`).
 pub fn view_sample(info: &ViewSampleInfo, views: &[ViewRecord], render: &[f32]) -> Vec<f32> {
@@ -116,18 +133,11 @@ pub fn view_sample(info: &ViewSampleInfo, views: &[ViewRecord], render: &[f32]) 
         for j in 0..s {
             for i in 0..s {
                 let mut acc = [0.0f32; 3];
-                for kj in 0..ss {
-                    for ki in 0..ss {
-                        let Some(p) = view.sample_point(sub(i, ki, ss), sub(j, kj, ss)) else {
-                            continue;
-                        };
-                        for (idx, w) in taps(p, info.width, info.height) {
-                            for c in 0..3 {
-                                acc[c] += w * (render[4 * idx + c] - 1.0);
-                            }
-                        }
+                for_each_tap(info, view, i, j, |idx, w| {
+                    for c in 0..3 {
+                        acc[c] += w * (render[4 * idx + c] - 1.0);
                     }
-                }
+                });
                 for c in 0..3 {
                     block[c * s * s + j * s + i] = 1.0 + acc[c] * norm;
                 }
@@ -153,18 +163,11 @@ pub fn view_sample_backward(info: &ViewSampleInfo, views: &[ViewRecord], grad: &
             for j in 0..s {
                 for i in 0..s {
                     let gp = [g[j * s + i] * norm, g[s * s + j * s + i] * norm, g[2 * s * s + j * s + i] * norm];
-                    for kj in 0..ss {
-                        for ki in 0..ss {
-                            let Some(p) = view.sample_point(sub(i, ki, ss), sub(j, kj, ss)) else {
-                                continue;
-                            };
-                            for (idx, wt) in taps(p, info.width, info.height) {
-                                for c in 0..3 {
-                                    buf[3 * idx + c] += wt * gp[c];
-                                }
-                            }
+                    for_each_tap(info, view, i, j, |idx, wt| {
+                        for c in 0..3 {
+                            buf[3 * idx + c] += wt * gp[c];
                         }
-                    }
+                    });
                 }
             }
         }

@@ -23,6 +23,7 @@ use burn::backend::wgpu::{CubeBackend, CubeTensor};
 use burn::backend::{Autodiff, Backend, Dispatch, Flex, TensorMetadata, backend_extension};
 use burn::tensor::{DType, Shape, Tensor, TensorData};
 
+use crate::op::{host, lift};
 use crate::resample::{ViewRecord, ViewSampleInfo, view_sample, view_sample_backward};
 
 /// The views of one resampling and the sizes around them.
@@ -66,11 +67,6 @@ pub trait ViewBackend: Backend {
 
     /// dL/d views `[B, 3, S, S]` → dL/d render `[H, W, 4]`.
     fn view_sample_backward(grad: FloatTensor<Self>, job: ViewJob) -> FloatTensor<Self>;
-}
-
-fn host<B: Backend>(t: FloatTensor<B>) -> Vec<f32> {
-    let data = pollster::block_on(B::float_into_data(t)).expect("reading a tensor from its device");
-    data.convert::<f32>().try_into_vec::<f32>().expect("f32 data")
 }
 
 /// The CPU backends run [`crate::resample`] on the host.
@@ -143,9 +139,7 @@ impl<B: ViewBackend, C: CheckpointStrategy> ViewBackend for Autodiff<B, C> {
         // Not differentiated again: computed on the inner backend as a constant.
         let (g, _) = grad.into_parts();
         let device = g.device();
-        let out = B::view_sample_backward(g, job);
-        let data = pollster::block_on(B::float_into_data(out)).expect("reading a gradient");
-        Self::float_from_data(data, &device)
+        lift::<B, Self>(B::view_sample_backward(g, job), &device)
     }
 }
 
