@@ -1,5 +1,6 @@
 """A ViT-B/32-shaped CLIP with random weights, in the HuggingFace layout clipvg loads
-(config.json + model.safetensors + tokenizer.json), for timing whole edits where the real
+(config.json + model.safetensors; without a tokenizer.json clipvg uses its embedded copy of
+CLIP's), for timing whole edits where the real
 checkpoint cannot be downloaded (the cost does not depend on the weights' values).
 
     pip install torch transformers
@@ -7,7 +8,7 @@ checkpoint cannot be downloaded (the cost does not depend on the weights' values
     /usr/bin/time -v clipvg edit examples/horseriding.svg -o /tmp/o.svg \\
         --roi-box "20,175,480,325=a metal horse" --preset fast --model OUT_DIR
 """
-import shutil, sys
+import sys
 from pathlib import Path
 
 import torch
@@ -17,5 +18,4 @@ out = Path(sys.argv[1])
 torch.manual_seed(0)
 model = CLIPModel(CLIPConfig())  # the defaults are openai/clip-vit-base-patch32's shapes
 model.save_pretrained(out, safe_serialization=True)
-shutil.copy(Path(__file__).resolve().parent.parent / "weights/tokenizer.json", out / "tokenizer.json")
 print(out)
