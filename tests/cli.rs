@@ -479,7 +479,7 @@ fn a_bad_render_or_vectorize_request_names_the_field() {
         ("vectorize", r#"{"refine": 3}"#, "invalid vectorize request: unknown field `refine`"),
         ("vectorize", r#"{"rounds": ["ultra"]}"#, "unknown variant `ultra`"),
         ("vectorize", r#"{"rounds": []}"#, "request field `rounds` must name at least one round"),
-        ("vectorize", r#"{"refine_steps": 100001}"#, "request field `refine_steps` must be at most 100000"),
+        ("vectorize", r#"{"refine_steps": 100001}"#, "request field `refine_steps` must be between -1 and 100000"),
     ] {
         let file = write(dir.path(), "bad.json", json);
         let run = clipvg(&[action, &input, "-o", o, "--request", &file]);

@@ -14,7 +14,7 @@ use clipvg::scene::build;
 use clipvg::svg::Document;
 use clipvg::vectorize::metrics::{Entry, WHITE, compare_rounds, psnr};
 use clipvg::vectorize::{
-    VectorizeOptions, bitmap, parse_rounds, vectorize_bitmap, vectorize_file, vectorize_image_element,
+    RefineBudget, VectorizeOptions, bitmap, parse_rounds, vectorize_bitmap, vectorize_file, vectorize_image_element,
 };
 use clipvg_cli::vectorize::{VectorizeArgs, run};
 use image::{Rgba, RgbaImage};
@@ -33,6 +33,11 @@ fn fixtures() -> PathBuf {
 
 fn photo(name: &str) -> PathBuf {
     fixtures().join("photos").join(format!("{name}.png"))
+}
+
+/// The default options without refinement: what the tests of tracing measure.
+fn traced() -> VectorizeOptions {
+    VectorizeOptions { refine: RefineBudget::Steps(0), ..VectorizeOptions::default() }
 }
 
 fn never_cancel() -> impl FnMut(clipvg::vectorize::Progress<'_>) -> bool {
@@ -98,7 +103,7 @@ fn multi_round_hides_cracks_on_the_fixture_photos() {
     for name in PHOTOS {
         let path = photo(name);
         let img = bitmap::open(&path).unwrap();
-        assert_claim(name, &img, &path, &VectorizeOptions::default());
+        assert_claim(name, &img, &path, &traced());
     }
 }
 
@@ -108,7 +113,7 @@ fn multi_round_hides_cracks_on_the_full_photos() {
         eprintln!("CLIPVG_PHOTOS not set: the full-size photos are measured by `cargo bench --bench vectorize`");
         return;
     };
-    let options = VectorizeOptions { long_side: Some(512), ..Default::default() };
+    let options = VectorizeOptions { long_side: Some(512), ..traced() };
     for name in PHOTOS {
         let path = Path::new(&dir).join(format!("{name}.png"));
         let img = bitmap::open(&path).unwrap_or_else(|e| panic!("{e}"));
@@ -131,7 +136,7 @@ fn paths_by_group(doc: &Document) -> Vec<(String, String)> {
 #[test]
 fn output_loads_renders_to_the_reported_psnr_and_is_addressable() {
     let path = photo("coffee");
-    let v = vectorize_file(&path, &VectorizeOptions::default(), &mut never_cancel()).unwrap();
+    let v = vectorize_file(&path, &traced(), &mut never_cancel()).unwrap();
     let [w, h] = v.report.size;
     assert_eq!([w, h], [128, 85]);
     let doc = Document::parse(v.svg.as_str()).unwrap();
@@ -176,9 +181,9 @@ fn output_loads_renders_to_the_reported_psnr_and_is_addressable() {
 #[test]
 fn refinement_raises_psnr_and_writes_back_into_the_same_paths() {
     let img = bitmap::resize(&bitmap::open(&photo("chelsea")).unwrap(), 64, 43);
-    let plain = VectorizeOptions::default();
+    let plain = traced();
     let traced = vectorize_bitmap(&img, Path::new("chelsea"), &plain, &mut never_cancel()).unwrap();
-    let options = VectorizeOptions { refine_steps: 15, ..plain };
+    let options = VectorizeOptions { refine: RefineBudget::Steps(15), ..plain };
     let mut steps = 0;
     let v = vectorize_bitmap(&img, Path::new("chelsea"), &options, &mut |p| {
         if let clipvg::vectorize::Progress::Refine { step, .. } = p {
@@ -202,6 +207,54 @@ fn refinement_raises_psnr_and_writes_back_into_the_same_paths() {
 }
 
 #[test]
+fn refinement_runs_by_default_for_the_steps_its_budget_buys() {
+    let img = bitmap::resize(&bitmap::open(&photo("coffee")).unwrap(), 48, 32);
+    let default = VectorizeOptions::default();
+    assert_eq!(default.refine, RefineBudget::Seconds(30.0));
+    let a = vectorize_bitmap(&img, Path::new("coffee"), &default, &mut never_cancel()).unwrap();
+    let r = a.report.refine.as_ref().expect("the default refines");
+    let segments = a.report.rounds.iter().map(|r| r.segments).sum();
+    assert_eq!(r.steps, default.refine.steps((48, 32), segments));
+    assert!(r.steps > 0 && r.budget_seconds == Some(30.0));
+    assert!(r.psnr_after_db > r.psnr_before_db + 0.5, "{:.2} → {:.2} dB", r.psnr_before_db, r.psnr_after_db);
+    // The steps are counted before the run, not timed: the same bytes again.
+    let b = vectorize_bitmap(&img, Path::new("coffee"), &default, &mut never_cancel()).unwrap();
+    assert_eq!(a.svg, b.svg);
+    // A budget buys more steps on a smaller picture and with more seconds, never more than
+    // the cap, and none for 0 s.
+    let budget = |s: f64, size: (u32, u32)| RefineBudget::Seconds(s).steps(size, 40_000);
+    assert!(budget(30.0, (512, 512)) > budget(30.0, (1024, 1024)));
+    assert!(budget(30.0, (512, 512)) > budget(10.0, (512, 512)));
+    assert!(budget(30.0, (512, 512)) >= 100, "{}", budget(30.0, (512, 512)));
+    assert_eq!(budget(1e6, (16, 16)), clipvg::vectorize::refine::MAX_BUDGET_STEPS);
+    assert_eq!(budget(0.0, (512, 512)), 0);
+    assert_eq!(RefineBudget::Steps(7).steps((512, 512), 40_000), 7);
+}
+
+#[test]
+fn max_paths_keeps_the_budget_and_the_bottom_round() {
+    let img = bitmap::open(&photo("astronaut")).unwrap();
+    let all = vectorize_bitmap(&img, Path::new("astronaut"), &traced(), &mut never_cancel()).unwrap();
+    let n = all.report.paths();
+    let bottom = all.report.rounds[0].paths;
+    let max = n - (n - bottom) / 4;
+    let options = VectorizeOptions { max_paths: max, ..traced() };
+    let some = vectorize_bitmap(&img, Path::new("astronaut"), &options, &mut never_cancel()).unwrap();
+    assert_eq!(some.report.paths(), max);
+    assert_eq!(some.report.rounds[0].paths, bottom, "the bottom round keeps every shape");
+    assert!(some.report.notes.iter().any(|n| n.contains("max_paths")), "{:?}", some.report.notes);
+    // Graceful: the smallest shapes go first, so dropping a quarter of the upper rounds' shapes
+    // (this 128 px picture has few, each carrying detail) costs less than dropping half, and
+    // neither costs more than a few dB.
+    let half = VectorizeOptions { max_paths: bottom + (n - bottom) / 2, ..traced() };
+    let fewer = vectorize_bitmap(&img, Path::new("astronaut"), &half, &mut never_cancel()).unwrap();
+    let (p0, p1, p2) = (all.report.psnr_db, some.report.psnr_db, fewer.report.psnr_db);
+    assert!(p0 > p1 && p1 > p2 && p0 - p2 < 3.0, "{p0:.2} → {p1:.2} → {p2:.2} dB");
+    let doc = Document::parse(some.svg.as_str()).unwrap();
+    assert_eq!(paths_by_group(&doc).len(), max);
+}
+
+#[test]
 fn detail_round_traces_only_its_box() {
     let path = photo("astronaut");
     let img = bitmap::open(&path).unwrap();
@@ -212,7 +265,7 @@ fn detail_round_traces_only_its_box() {
             precision: clipvg::vectorize::Precision::parse("fine").unwrap(),
         }],
         long_side: Some(256),
-        ..Default::default()
+        ..traced()
     };
     let v = vectorize_bitmap(&img, &path, &options, &mut never_cancel()).unwrap();
     let detail = v.report.rounds.last().unwrap();
@@ -271,7 +324,7 @@ fn embedded_data_uri_image_is_replaced_in_place() {
     let uri = format!("data:image/png;base64,{}", bitmap::base64_encode(&png_bytes(&img)));
     let src = HOST.replace("@HREF@", &uri);
     let doc = Document::parse(src.as_str()).unwrap();
-    let out = vectorize_image_element(&doc, "photo", &VectorizeOptions::default()).unwrap();
+    let out = vectorize_image_element(&doc, "photo", &traced()).unwrap();
 
     // Bytes outside the <image> element are untouched.
     let range = doc.element(doc.require_id("photo").unwrap()).source_range();
@@ -318,7 +371,7 @@ fn embedded_file_image_with_slice_traces_the_visible_part() {
         )
         .replace("xlink:href", "href");
     let doc = Document::parse(src.as_str()).unwrap();
-    let options = VectorizeOptions { base_dir: Some(dir.path().into()), ..Default::default() };
+    let options = VectorizeOptions { base_dir: Some(dir.path().into()), ..traced() };
     let out = vectorize_image_element(&doc, "photo", &options).unwrap();
     let new = Document::parse(out.as_str()).unwrap();
     assert_same_elements(&doc, &new, "photo");
@@ -342,7 +395,7 @@ fn embedded_file_image_with_slice_traces_the_visible_part() {
     }
     assert!(shapes > 50, "{shapes} shapes");
     // Without a base folder the relative link cannot be resolved: one sentence, no panic.
-    let e = vectorize_image_element(&doc, "photo", &VectorizeOptions::default()).unwrap_err().to_string();
+    let e = vectorize_image_element(&doc, "photo", &traced()).unwrap_err().to_string();
     assert!(e.contains("cup.png") && e.contains("relative"), "{e}");
     let missing = Document::parse(src.replace("cup.png", "gone.png")).unwrap();
     let e = vectorize_image_element(&missing, "photo", &options).unwrap_err().to_string();
@@ -352,7 +405,11 @@ fn embedded_file_image_with_slice_traces_the_visible_part() {
 }
 
 fn args(input: &Path, output: &Path) -> VectorizeArgs {
-    VectorizeArgs { backend: Some(clipvg::compute::BackendChoice::Cpu), ..VectorizeArgs::new(input, output) }
+    VectorizeArgs {
+        backend: Some(clipvg::compute::BackendChoice::Cpu),
+        refine: Some(0),
+        ..VectorizeArgs::new(input, output)
+    }
 }
 
 #[test]
@@ -483,14 +540,13 @@ fn odd_but_valid_bitmaps_vectorize() {
     RgbaImage::from_pixel(1, 1, Rgba([200, 10, 10, 255])).save(dir.path().join("dot.png")).unwrap();
     RgbaImage::from_fn(7, 1, |x, _| Rgba([(x * 30) as u8, 0, 0, 255])).save(dir.path().join("strip.png")).unwrap();
     for name in ["dot.png", "strip.png"] {
-        let v = vectorize_file(&dir.path().join(name), &VectorizeOptions::default(), &mut never_cancel());
+        let v = vectorize_file(&dir.path().join(name), &traced(), &mut never_cancel());
         let v = v.unwrap_or_else(|e| panic!("{name}: {e}"));
         Document::parse(v.svg.as_str()).unwrap();
     }
     for name in ["gray.png", "deep.png", "flat.png", "cutout.png"] {
         let path = dir.path().join(name);
-        let v = vectorize_file(&path, &VectorizeOptions::default(), &mut never_cancel())
-            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        let v = vectorize_file(&path, &traced(), &mut never_cancel()).unwrap_or_else(|e| panic!("{name}: {e}"));
         let doc = Document::parse(v.svg.as_str()).unwrap();
         let scene = build(&doc, &Default::default()).unwrap().scene;
         assert!(!scene.shapes.is_empty(), "{name}");
@@ -526,7 +582,7 @@ fn transparent_pictures_trace_deterministically_and_never_in_the_key_colour() {
         }
     });
     for rounds in ["coarse,medium,fine", "fine:hierarchical=stacked", "medium:hierarchical=cutout"] {
-        let options = VectorizeOptions { rounds: parse_rounds(rounds).unwrap(), ..Default::default() };
+        let options = VectorizeOptions { rounds: parse_rounds(rounds).unwrap(), ..traced() };
         let first = vectorize_bitmap(&img, Path::new("t.png"), &options, &mut never_cancel()).unwrap();
         let again = vectorize_bitmap(&img, Path::new("t.png"), &options, &mut never_cancel()).unwrap();
         assert_eq!(first.svg, again.svg, "{rounds}");
@@ -546,7 +602,7 @@ fn transparent_pictures_trace_deterministically_and_never_in_the_key_colour() {
 #[test]
 fn huge_pictures_are_capped_and_said_so() {
     let img = RgbaImage::from_fn(2400, 1200, |x, y| Rgba([(x / 10) as u8, (y / 6) as u8, 128, 255]));
-    let options = VectorizeOptions { rounds: parse_rounds("coarse").unwrap(), ..Default::default() };
+    let options = VectorizeOptions { rounds: parse_rounds("coarse").unwrap(), ..traced() };
     let v = vectorize_bitmap(&img, Path::new("big.png"), &options, &mut never_cancel()).unwrap();
     assert_eq!(v.report.size, [1024, 512]);
     assert_eq!(v.report.source_size, [2400, 1200]);
@@ -555,7 +611,7 @@ fn huge_pictures_are_capped_and_said_so() {
 
 #[test]
 fn cancelling_stops_with_an_error() {
-    let e = vectorize_file(&photo("coffee"), &VectorizeOptions::default(), &mut |_| false).unwrap_err();
+    let e = vectorize_file(&photo("coffee"), &traced(), &mut |_| false).unwrap_err();
     assert!(matches!(e, clipvg::Error::Cancelled));
 }
 
@@ -585,7 +641,7 @@ fn several_images_of_a_prefixed_document_in_one_pass() {
     let doc = Document::parse(src.as_str()).unwrap();
     let images = clipvg::vectorize::image_elements(&doc);
     assert_eq!(images.len(), 2);
-    let options = VectorizeOptions { rounds: parse_rounds("coarse,fine").unwrap(), ..Default::default() };
+    let options = VectorizeOptions { rounds: parse_rounds("coarse,fine").unwrap(), ..traced() };
     let out = clipvg::vectorize::vectorize_images(&doc, &images, &options, &mut never_cancel()).unwrap();
     assert_eq!(out.images.iter().map(|i| i.id_prefix.as_str()).collect::<Vec<_>>(), ["clipvg-a", "clipvg-image2"]);
     assert!(out.svg.contains("<svg:g id=\"a\" transform=\"matrix(1 0 0 1 0 0)\">"), "{}", &out.svg[..300]);

@@ -2,7 +2,8 @@
 //! per-round report of path counts and PSNR, progress on stderr, and an atomic output.
 //!
 //! The flags that the plugin's `vectorize` also has become a [`VectorizeRequest`] (`--rounds` is
-//! `rounds`, `--refine` is `refine_steps`, `--backend` is `backend`, `--limit` goes over
+//! `rounds`, `--refine` is `refine_steps`, `--refine-seconds` is `refine_seconds`, `--max-paths`
+//! is `max_paths`, `--backend` is `backend`, `--limit` goes over
 //! `limits`; a request's `detail_box` is a fine round), which `--request FILE` gives in the
 //! plugin's JSON. The rest are the command line's own: the vtracer knobs a `--rounds` item may
 //! carry, any number of `--detail-box` rounds of any precision, the working `--size`, `--select`
@@ -42,8 +43,14 @@ pub struct VectorizeArgs {
     #[arg(long = "detail-round", value_name = "ROUND", default_value = "fine")]
     pub detail_round: String,
     /// Adam steps fitting points and colours to the picture with the differentiable rasterizer.
-    #[arg(long, alias = "refine-steps", value_name = "N", help = fields::REFINE_STEPS.help_with_default())]
-    pub refine: Option<usize>,
+    #[arg(long, alias = "refine-steps", value_name = "N", allow_negative_numbers = true, help = refine_help())]
+    pub refine: Option<i64>,
+    /// The refinement's time budget when --refine is not given.
+    #[arg(long, value_name = "SECONDS", help = fields::REFINE_SECONDS.help_with_default())]
+    pub refine_seconds: Option<f64>,
+    /// The most paths over all rounds.
+    #[arg(long, value_name = "N", help = fields::MAX_PATHS.help_with_default())]
+    pub max_paths: Option<usize>,
     /// Long side of the working image and output canvas in pixels (default: the picture's, at
     /// most 1024).
     #[arg(long, value_name = "LONG_SIDE")]
@@ -58,7 +65,8 @@ pub struct VectorizeArgs {
     #[arg(long)]
     pub json: bool,
     /// A vectorize request as JSON: the fields of the plugin's `vectorize` (`rounds`,
-    /// `refine_steps`, `detail_box`, `base_dir`, `backend`, `limits`); options given on the
+    /// `refine_steps`, `refine_seconds`, `max_paths`, `detail_box`, `base_dir`, `backend`,
+    /// `limits`); options given on the
     /// command line override its values, and detail boxes given here are added to its own.
     #[arg(long, value_name = "FILE")]
     pub request: Option<PathBuf>,
@@ -74,6 +82,11 @@ fn rounds_help() -> String {
     )
 }
 
+/// `--refine`'s help: steps, 0 for none, and the budget by default.
+fn refine_help() -> String {
+    "Adam steps fitting points and colours to the picture after tracing; 0 = none [default: as many as --refine-seconds allows]".into()
+}
+
 /// Where refinement runs when neither `--backend` nor the request file says.
 pub const DEFAULT_BACKEND: BackendChoice = BackendChoice::Cpu;
 
@@ -87,6 +100,8 @@ impl VectorizeArgs {
             detail_box: Vec::new(),
             detail_round: "fine".into(),
             refine: None,
+            refine_seconds: None,
+            max_paths: None,
             size: None,
             select: Vec::new(),
             backend: None,
@@ -116,6 +131,12 @@ impl VectorizeArgs {
         }
         if let Some(n) = self.refine {
             req.refine_steps = n;
+        }
+        if let Some(s) = self.refine_seconds {
+            req.refine_seconds = s;
+        }
+        if let Some(n) = self.max_paths {
+            req.max_paths = n;
         }
         if self.backend.is_some() {
             req.backend = self.backend;
@@ -253,8 +274,9 @@ pub fn report_text(name: &str, r: &VectorizeReport) -> String {
         ));
     }
     if let Some(f) = &r.refine {
+        let budget = f.budget_seconds.map(|b| format!(" (budget {b} s of 2 CPU cores)")).unwrap_or_default();
         s.push_str(&format!(
-            "  refine {} steps: PSNR {:.2} → {:.2} dB in {:.1} s\n",
+            "  refine {} steps{budget}: PSNR {:.2} → {:.2} dB in {:.1} s\n",
             f.steps, f.psnr_before_db, f.psnr_after_db, f.seconds
         ));
     }
@@ -267,6 +289,7 @@ mod tests {
     use clap::Parser;
 
     use super::*;
+    use clipvg::vectorize::RefineBudget;
 
     #[derive(Parser)]
     struct Cli {
@@ -285,11 +308,18 @@ mod tests {
         assert_eq!(fields::ROUNDS.text(), clipvg::vectorize::DEFAULT_ROUNDS);
         let a = args(&[]);
         let req = a.request().unwrap();
-        assert_eq!((req.refine_steps, req.backend), (fields::REFINE_STEPS.number() as usize, None));
+        assert_eq!((req.refine_steps, req.backend), (fields::REFINE_STEPS.number() as i64, None));
+        assert_eq!((req.refine_seconds, req.max_paths), (30.0, 6000));
         assert_eq!(req.base_dir.as_deref(), Some(Path::new("dir")));
         let options = a.options(&req).unwrap();
         assert_eq!(options.rounds, VectorizeOptions::default().rounds);
-        assert_eq!((options.refine_steps, options.backend), (0, BackendChoice::Cpu));
+        assert_eq!((options.refine, options.backend), (RefineBudget::Seconds(30.0), BackendChoice::Cpu));
+        assert_eq!(options.max_paths, 6000);
+        let a = args(&["--refine", "0", "--max-paths", "10"]);
+        let options = a.options(&a.request().unwrap()).unwrap();
+        assert_eq!((options.refine, options.max_paths), (RefineBudget::Steps(0), 10));
+        let a = args(&["--refine-seconds", "2.5"]);
+        assert_eq!(a.options(&a.request().unwrap()).unwrap().refine, RefineBudget::Seconds(2.5));
     }
 
     #[test]
@@ -321,6 +351,8 @@ mod tests {
         );
         assert_eq!(options.backend, BackendChoice::Gpu);
         let e = args(&["--refine", "100001"]).request().unwrap_err().to_string();
-        assert!(e.contains("`refine_steps` must be at most 100000"), "{e}");
+        assert!(e.contains("`refine_steps` must be between -1 and 100000"), "{e}");
+        let e = args(&["--refine", "-2"]).request().unwrap_err().to_string();
+        assert!(e.contains("`refine_steps` must be between -1 and 100000, not -2"), "{e}");
     }
 }

@@ -261,14 +261,33 @@ pub const BACKGROUND_LAYER: Field =
 // ---- vectorize ----
 /// Tracing rounds, coarse first.
 pub const ROUNDS: Field = field("rounds", Text("coarse,medium,fine"), Range::Any, "Tracing rounds, coarse first");
-/// Adam steps fitting the traced paths to the bitmap after tracing; 0 = none.
+/// Adam steps fitting the traced paths to the bitmap after tracing; 0 = none, -1 = as many as
+/// [`REFINE_SECONDS`] allows.
 pub const REFINE_STEPS: Field = field(
     "refine_steps",
-    Number(0.0),
-    int(0.0, 100_000.0),
-    "Adam steps fitting points and colours to the picture after tracing; 0 = none",
+    Number(-1.0),
+    int(-1.0, 100_000.0),
+    "Adam steps fitting points and colours to the picture after tracing; 0 = none, -1 = as many as refine_seconds allows",
 )
-.dialog(0.0, 1000.0);
+.dialog(-1.0, 2000.0);
+/// The time refinement may take when `refine_steps` is -1: seconds of a 2-core CPU, turned
+/// into a step count before the run by a fixed cost model (so a run does not depend on the
+/// machine's load).
+pub const REFINE_SECONDS: Field = field(
+    "refine_seconds",
+    Number(30.0),
+    Range::NonNegative,
+    "Time budget of the refinement in seconds of a 2-core CPU, turned into steps before the run; 0 = none",
+)
+.dialog(0.0, 600.0);
+/// The most paths a vectorization keeps over all rounds.
+pub const MAX_PATHS: Field = field(
+    "max_paths",
+    Number(6000.0),
+    int(1.0, 1_000_000.0),
+    "Most paths over all rounds; beyond it the smallest shapes of the upper rounds are dropped",
+)
+.dialog(1.0, 100_000.0);
 
 // ---- engine overrides ----
 /// The CLIP model for this run: a folder or a registry name; empty: the engine's.
@@ -299,6 +318,8 @@ pub const FIELDS: &[&Field] = &[
     &BACKGROUND_LAYER,
     &ROUNDS,
     &REFINE_STEPS,
+    &REFINE_SECONDS,
+    &MAX_PATHS,
     &MODEL,
     &BACKEND,
 ];

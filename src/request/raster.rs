@@ -54,7 +54,8 @@ impl Named for Round {
 }
 
 /// The wire names of [`VectorizeRequest`]'s fields.
-pub const VECTORIZE_FIELDS: &[&str] = &["rounds", "refine_steps", "detail_box", "base_dir", "backend", "limits"];
+pub const VECTORIZE_FIELDS: &[&str] =
+    &["rounds", "refine_steps", "refine_seconds", "max_paths", "detail_box", "base_dir", "backend", "limits"];
 
 /// `vectorize`: selected bitmaps replaced by stacked traced paths.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -62,8 +63,14 @@ pub const VECTORIZE_FIELDS: &[&str] = &["rounds", "refine_steps", "detail_box", 
 pub struct VectorizeRequest<L> {
     /// Tracing rounds, coarse first; each becomes one `<g>` stacked above the previous.
     pub rounds: Vec<Round>,
-    /// Adam steps fitting the traced paths to the bitmap (L2 loss) after tracing; 0 = none.
-    pub refine_steps: usize,
+    /// Adam steps fitting the traced paths to the bitmap (L2 loss) after tracing; 0 = none,
+    /// -1 (the default) = as many as `refine_seconds` allows.
+    pub refine_steps: i64,
+    /// The refinement's time budget when `refine_steps` is -1, in seconds of a 2-core CPU,
+    /// turned into a step count before the run.
+    pub refine_seconds: f64,
+    /// The most paths kept over all rounds (the smallest shapes of the upper rounds go first).
+    pub max_paths: usize,
     /// An extra fine round restricted to this box of the bitmap (the paper's face round).
     pub detail_box: Option<PixelBox>,
     /// The folder that relative `<image href>` file names resolve against (the document's own
@@ -80,7 +87,9 @@ impl<L: Default> Default for VectorizeRequest<L> {
         let rounds = fields::ROUNDS.text().split(',').map(|n| Round::from_name(n).expect("a round name")).collect();
         VectorizeRequest {
             rounds,
-            refine_steps: fields::REFINE_STEPS.number() as usize,
+            refine_steps: fields::REFINE_STEPS.number() as i64,
+            refine_seconds: fields::REFINE_SECONDS.number(),
+            max_paths: fields::MAX_PATHS.number() as usize,
             detail_box: None,
             base_dir: None,
             backend: None,
@@ -90,9 +99,11 @@ impl<L: Default> Default for VectorizeRequest<L> {
 }
 
 impl<L> VectorizeRequest<L> {
-    /// Checks the step count, the rounds and the detail box.
+    /// Checks the refinement's steps and budget, the path budget, the rounds and the detail box.
     pub fn validate(&self) -> Result<(), RequestError> {
         check(&fields::REFINE_STEPS, "refine_steps", self.refine_steps as f64)?;
+        check(&fields::REFINE_SECONDS, "refine_seconds", self.refine_seconds)?;
+        check(&fields::MAX_PATHS, "max_paths", self.max_paths as f64)?;
         if self.rounds.is_empty() {
             return Err(RequestError("request field `rounds` must name at least one round".into()));
         }

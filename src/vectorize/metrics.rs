@@ -12,7 +12,7 @@ use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
 
 use super::bitmap::to_float_over;
-use super::{Precision, VectorizeOptions, Vectorized};
+use super::{Precision, RefineBudget, VectorizeOptions, Vectorized};
 use crate::error::Result;
 use crate::raster;
 use crate::scene::Scene;
@@ -164,7 +164,12 @@ pub fn compare_rounds(
         .ok_or_else(|| crate::Error::InvalidInput("no rounds to compare".into()))?
         .at_position(n - 1);
     let run = |label: String, rounds: Vec<Precision>| -> Result<(Entry, Vectorized)> {
-        let opts = VectorizeOptions { rounds: rounds.clone(), detail: Vec::new(), refine_steps: 0, ..options.clone() };
+        let opts = VectorizeOptions {
+            rounds: rounds.clone(),
+            detail: Vec::new(),
+            refine: RefineBudget::Steps(0),
+            ..options.clone()
+        };
         let v = super::vectorize_bitmap(img, source, &opts, &mut |_| true)?;
         let spec = v.report.rounds.iter().map(|r| format!("{}:{}", r.label, r.knobs)).collect::<Vec<_>>().join(",");
         let entry =

@@ -24,6 +24,7 @@
 //! [`vectorize_images`] for `<image>` elements of an SVG document.
 
 pub mod bitmap;
+pub mod budget;
 pub mod embed;
 pub mod metrics;
 pub mod precision;
@@ -40,7 +41,7 @@ use serde::{Deserialize, Serialize};
 
 pub use embed::{EmbeddedOutcome, image_elements, vectorize_image_element, vectorize_images};
 pub use precision::{DEFAULT_ROUNDS, DetailRound, Precision, parse_box, parse_rounds};
-pub use refine::RefineReport;
+pub use refine::{RefineBudget, RefineReport};
 pub use trace::{Ids, Round, TracedPath};
 
 use crate::compute::BackendChoice;
@@ -60,8 +61,10 @@ pub struct VectorizeOptions {
     pub rounds: Vec<Precision>,
     /// Extra rounds on boxes of the picture, stacked on top.
     pub detail: Vec<DetailRound>,
-    /// Adam steps of refinement against the bitmap (0: none).
-    pub refine_steps: usize,
+    /// How long refinement against the bitmap runs.
+    pub refine: RefineBudget,
+    /// The most paths kept over all rounds ([`budget::limit_paths`]).
+    pub max_paths: usize,
     /// Long side of the working image in pixels; `None`: the picture's own, capped at
     /// [`bitmap::DEFAULT_MAX_LONG_SIDE`].
     pub long_side: Option<u32>,
@@ -77,7 +80,8 @@ impl Default for VectorizeOptions {
         VectorizeOptions {
             rounds: parse_rounds(DEFAULT_ROUNDS).expect("the default rounds parse"),
             detail: Vec::new(),
-            refine_steps: 0,
+            refine: RefineBudget::default(),
+            max_paths: clipvg_request::fields::MAX_PATHS.number() as usize,
             long_side: None,
             backend: BackendChoice::Cpu,
             base_dir: None,
@@ -102,7 +106,8 @@ impl VectorizeOptions {
         if let Some(rect) = req.detail_box {
             options.detail.push(DetailRound { rect: rect.to_array(), precision: preset("fine")? });
         }
-        options.refine_steps = req.refine_steps;
+        options.refine = RefineBudget::from_request(req.refine_steps, req.refine_seconds);
+        options.max_paths = req.max_paths;
         options.backend = req.backend.unwrap_or(backend);
         options.base_dir = req.base_dir.clone();
         Ok(options)
@@ -211,7 +216,14 @@ pub(crate) fn vectorize_with(
     let working = bitmap::resize(img, w, h);
     let scale = w as f64 / sw as f64;
 
-    let (rounds, seconds) = trace_rounds(img, &working, options, scale, source, progress)?;
+    let (mut rounds, seconds) = trace_rounds(img, &working, options, scale, source, progress)?;
+    let dropped = budget::limit_paths(&mut rounds, options.max_paths);
+    if dropped > 0 {
+        notes.push(format!(
+            "{dropped} of the smallest shapes of the upper rounds were dropped to keep {} paths (max_paths)",
+            options.max_paths
+        ));
+    }
     let comment = format!(
         "clipvg vectorize: {} round(s) on {w}×{h} px: {}",
         rounds.len(),
@@ -223,8 +235,13 @@ pub(crate) fn vectorize_with(
     let reports = round_reports(&svg, &rounds, seconds, &target, (w, h))?;
     let mut psnr_db = reports.last().map_or(f64::NAN, |r| r.psnr_db);
     let mut refine_report = None;
-    if options.refine_steps > 0 {
-        let (text, rep) = refine::refine(&svg, &target, (w, h), options.refine_steps, options.backend, progress)?;
+    let segments = reports.iter().map(|r| r.segments).sum();
+    let steps = options.refine.steps((w, h), segments);
+    if steps > 0 {
+        let (text, mut rep) = refine::refine(&svg, &target, (w, h), steps, options.backend, progress)?;
+        if let RefineBudget::Seconds(s) = options.refine {
+            rep.budget_seconds = Some(s);
+        }
         svg = text;
         psnr_db = rep.psnr_after_db;
         refine_report = Some(rep);
