@@ -33,11 +33,6 @@ impl MaskedAdam {
         MaskedAdam { adam, lr, mask, frozen, origin, unit_range, state: None }
     }
 
-    /// Sets the step size of the next steps (a schedule's decay).
-    pub fn set_lr(&mut self, lr: f64) {
-        self.lr = lr;
-    }
-
     /// The default epsilon of burn's Adam (what vectorize refinement uses).
     pub const DEFAULT_EPSILON: f32 = 1e-5;
 
