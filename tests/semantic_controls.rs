@@ -137,3 +137,32 @@ fn with_the_snap_every_edited_fill_is_a_palette_colour() {
     eprintln!("p1 soft {soft:.3?} (gap {:.4}), free {free:.3?} (gap {:.4})", gap(soft), gap(free));
     assert!(gap(soft) < gap(free), "the palette term pulls towards the palette");
 }
+
+/// Mean displacement of the scene's control points between two documents (canvas pixels).
+fn mean_move(a: &str, b: &str) -> f64 {
+    let scene = |svg: &str| clipvg::scene::build(&Document::parse(svg).unwrap(), &Default::default()).unwrap().scene;
+    let (a, b) = (scene(a), scene(b));
+    assert_eq!(a.points.len(), b.points.len());
+    let sum: f64 =
+        a.points.iter().zip(&b.points).map(|(p, q)| ((p[0] - q[0]) as f64).hypot((p[1] - q[1]) as f64)).sum();
+    sum / a.points.len() as f64
+}
+
+#[test]
+fn in_shape_mode_a_lower_strength_moves_the_points_less() {
+    let m = model();
+    let shape = |s: f32| EditRequest {
+        rois: vec![Roi { prompt: Some("a blue triangle".into()), ..Roi::element("c") }],
+        mode: EditMode::Shape,
+        iterations: 15,
+        n_patches: 4,
+        render_size: 96,
+        seed: 1,
+        strength: s,
+        ..Default::default()
+    };
+    let moves: Vec<f64> = [0.25, 1.0].iter().map(|&s| mean_move(SVG, &run(&shape(s), &m).svg)).collect();
+    eprintln!("mean point move at strength 0.25, 1: {moves:.3?}");
+    assert!(moves[1] > 0.2, "strength 1 moves the points: {moves:?}");
+    assert!(moves[0] < 0.7 * moves[1], "strength 0.25 moves them clearly less: {moves:?}");
+}

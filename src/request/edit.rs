@@ -175,8 +175,9 @@ pub struct EditRequest<L> {
     /// the reference's `add_bg_layer`; written back as `<path id="clipvg-background">`.
     pub background_layer: Option<BackgroundLayer>,
     /// How far the selection may move, in [0, 1]: 1 is the paper's edit; below 1 a preservation
-    /// term pulls the trained points and colours back towards their originals; 0 leaves the
-    /// document as it is (the optimisation is skipped).
+    /// term pulls the trained points and colours back towards their originals; 0 skips the
+    /// optimisation: the selection stays as it is, byte for byte (a background layer, if asked
+    /// for, is still added, at its starting colour).
     pub strength: f32,
     /// Colours (`#rrggbb` or `#rgb`; blank entries skipped) the trained colours are pulled
     /// towards, each to its nearest, by a soft term. Default: none.
