@@ -95,6 +95,15 @@ pub struct EditArgs {
     /// Guide towards this image instead of a text prompt.
     #[arg(long)]
     pub target_image: Option<PathBuf>,
+    /// How far the selection may move: 1 the paper's edit, 0 unchanged (a preservation term).
+    #[arg(long, help = fields::STRENGTH.help_with_default())]
+    pub strength: Option<f32>,
+    /// Colours the fills are pulled towards: #hex,#hex,… or a GIMP .gpl file.
+    #[arg(long, value_name = "COLOURS|FILE.gpl", help = fields::PALETTE.help)]
+    pub palette: Option<String>,
+    /// Snap every trained colour to its nearest palette colour at the end.
+    #[arg(long)]
+    pub snap: bool,
     /// Write SVG and PNG snapshots (and an animated preview.gif at the end) into this folder.
     #[arg(long)]
     pub snapshots: Option<PathBuf>,
@@ -198,6 +207,13 @@ impl EditArgs {
         if self.target_image.is_some() {
             req.target_image = self.target_image.clone();
         }
+        if let Some(s) = self.strength {
+            req.strength = s;
+        }
+        if let Some(p) = &self.palette {
+            req.palette = crate::palette::parse_palette(p)?;
+        }
+        req.snap |= self.snap;
         if self.model.is_some() {
             req.model = self.model.clone();
         }

@@ -9,6 +9,7 @@ pub mod inspect;
 pub mod install;
 pub mod limits;
 pub mod named;
+pub mod palette;
 pub mod render;
 pub mod request;
 pub mod vectorize;

@@ -16,7 +16,9 @@
 mod background;
 pub mod loss;
 pub mod optimizer;
+pub mod palette;
 pub mod plan;
+pub mod preserve;
 pub mod request;
 pub mod text;
 pub mod views;
@@ -131,7 +133,8 @@ pub fn edit_planned(
 
     catch_gpu(&model.device, || {
         let guides = roi_guides(model, req, scene, &job, &plan.rois, plan.scale)?;
-        let result = run_loop(doc, built, scene, req, model, &guides, job.clone(), hooks)?;
+        let mut result = run_loop(doc, built, scene, req, model, &guides, job.clone(), hooks)?;
+        palette::snap(req, scene, &mut result);
         let (svg, changed) = write_result(doc, built, scene, plan.with_background.is_some(), &result)?;
         Ok(EditOutcome {
             svg,

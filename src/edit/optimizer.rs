@@ -148,6 +148,8 @@ struct Inputs<'a> {
     segments: Vec<[u32; 4]>,
     /// Views per CLIP batch ([`super::loss::clip_batch`]).
     clip_batch: usize,
+    /// Strength and palette terms ([`super::preserve`]); `None`: CLIP's loss alone.
+    anchors: Option<super::preserve::Anchors>,
 }
 
 /// One iteration: render, loss, gradients and the Adam steps (the parameters are not replaced).
@@ -173,7 +175,11 @@ fn iterate(inputs: &Inputs<'_>, params: &mut Params, rng: &mut ChaCha8Rng) -> St
         values.push(xing.clone().detach());
         loss = loss + xing;
     }
-    let n_values = inputs.guides.len() + usize::from(!inputs.segments.is_empty());
+    if let Some(terms) = super::preserve::regularisers(&pv, &cv, inputs.anchors.as_ref()) {
+        values.push(terms.clone().detach());
+        loss = loss + terms;
+    }
+    let n_values = inputs.guides.len() + values.len() - 1;
     // A value that cannot be read counts as non-finite: the loop stops with the last good step.
     let values: Vec<f32> = Tensor::cat(values, 0)
         .into_data()
@@ -210,9 +216,13 @@ pub fn optimize(
     snapshot: &mut dyn FnMut(usize, &[[f32; 2]], &[[f32; 4]]),
     snapshot_every: Option<usize>,
 ) -> Result<Optimized> {
+    if super::preserve::untouched(req) {
+        return Ok(super::preserve::unchanged(scene));
+    }
     let mut params = Params::new(scene, trainable_points, req, device);
     let segments = if req.xing_weight > 0.0 { trainable_segments(scene) } else { Vec::new() };
-    let inputs = Inputs { req, clip, guides, job, segments, clip_batch: super::loss::clip_batch(device) };
+    let anchors = super::preserve::anchors(scene, trainable_points, req, guides, device);
+    let inputs = Inputs { req, clip, guides, job, segments, clip_batch: super::loss::clip_batch(device), anchors };
     let mut rng = ChaCha8Rng::seed_from_u64(req.seed);
     let (np, nc) = (scene.points.len(), scene.colors.len());
     let start = Instant::now();

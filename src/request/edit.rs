@@ -86,6 +86,9 @@ pub const EDIT_FIELDS: &[&str] = &[
     "distortion",
     "xing_weight",
     "background_layer",
+    "strength",
+    "palette",
+    "snap",
     "model",
     "backend",
     "limits",
@@ -171,6 +174,16 @@ pub struct EditRequest<L> {
     /// A trainable background path (the canvas rectangle as four cubics) under everything, as
     /// the reference's `add_bg_layer`; written back as `<path id="clipvg-background">`.
     pub background_layer: Option<BackgroundLayer>,
+    /// How far the selection may move, in [0, 1]: 1 is the paper's edit; below 1 a preservation
+    /// term pulls the trained points and colours back towards their originals; 0 skips the
+    /// optimisation: the selection stays as it is, byte for byte (a background layer, if asked
+    /// for, is still added, at its starting colour).
+    pub strength: f32,
+    /// Colours (`#rrggbb` or `#rgb`; blank entries skipped) the trained colours are pulled
+    /// towards, each to its nearest, by a soft term. Default: none.
+    pub palette: Vec<String>,
+    /// Snap every trained colour to its nearest palette colour (RGB; alpha kept) at the end.
+    pub snap: bool,
 
     // ---- per-run engine choices ----
     /// The CLIP model: a folder or a registry name. Default (also blank): the front end's.
@@ -211,6 +224,9 @@ impl<L: Default> Default for EditRequest<L> {
             distortion: f32_of(&fields::DISTORTION),
             xing_weight: f32_of(&fields::XING_WEIGHT),
             background_layer: None,
+            strength: f32_of(&fields::STRENGTH),
+            palette: Vec::new(),
+            snap: fields::SNAP.flag(),
             model: None,
             backend: None,
             limits: L::default(),
@@ -314,6 +330,8 @@ impl<L> EditRequest<L> {
         check(&fields::RENDER_SIZE, "render_size", self.render_size as f64)?;
         check(&fields::DISTORTION, "distortion", self.distortion as f64)?;
         check(&fields::XING_WEIGHT, "xing_weight", self.xing_weight as f64)?;
+        check(&fields::STRENGTH, "strength", self.strength as f64)?;
+        crate::palette_rgb(&self.palette)?;
         if let Some(n) = self.whole_canvas_patches {
             check(&fields::N_PATCHES, "whole_canvas_patches", n as f64)?;
         }
@@ -369,6 +387,11 @@ impl<L> EditRequest<L> {
             if r.prompt.as_deref().is_some_and(|p| p.trim().is_empty()) {
                 return Err(RequestError(format!("ROI {i} has an empty prompt")));
             }
+        }
+        if self.snap && crate::palette_rgb(&self.palette)?.is_empty() {
+            return Err(RequestError(
+                "snap to palette is on but the palette is empty: give the colours to snap to".into(),
+            ));
         }
         if self.rois.is_empty() && !self.whole_canvas_roi {
             return Err(RequestError("nothing to edit: give a selection (--select ID), an ROI (--roi ID=TEXT, --roi-box X,Y,W,H=TEXT) or the whole canvas (--whole-canvas)".into()));

@@ -257,6 +257,19 @@ pub const XING_WEIGHT: Field = field(
 /// Put a trainable grey background path under everything (the paper's `add_bg_layer`).
 pub const BACKGROUND_LAYER: Field =
     field("background_layer", Bool(false), Range::Any, "Add a trainable background path under everything");
+/// How far the edit may move the selection from its original: 1 = the paper's edit, 0 = unchanged.
+pub const STRENGTH: Field = field(
+    "strength",
+    Number(1.0),
+    Range::Unit,
+    "How far the selection may move from its original: 1 the paper's edit, 0 unchanged",
+);
+/// Colours the recoloured fills are pulled towards (hex, comma-separated on a command line).
+pub const PALETTE: Field =
+    field("palette", Text(""), Range::Any, "Colours the fills are pulled towards: #hex,#hex,… or a GIMP .gpl file");
+/// Snap every trained colour to its nearest palette colour at the end.
+pub const SNAP: Field =
+    field("snap", Bool(false), Range::Any, "Snap every trained colour to its nearest palette colour at the end");
 
 // ---- vectorize ----
 /// Tracing rounds, coarse first.
@@ -316,6 +329,9 @@ pub const FIELDS: &[&Field] = &[
     &DISTORTION,
     &XING_WEIGHT,
     &BACKGROUND_LAYER,
+    &STRENGTH,
+    &PALETTE,
+    &SNAP,
     &ROUNDS,
     &REFINE_STEPS,
     &REFINE_SECONDS,

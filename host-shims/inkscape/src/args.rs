@@ -153,6 +153,15 @@ mod tests {
         assert_eq!(Value::Object(inv.request), serde_json::json!({"preset": "draft", "colour_lr": 0.0375}));
         let inv = parse(&args(&["--action=vectorize", "--rounds=coarse,fine", "in.svg"])).unwrap();
         assert_eq!(inv.request["rounds"], serde_json::json!(["coarse", "fine"]));
+        // The palette text becomes a list (blank entries, as of an empty field, mean none).
+        let inv = parse(&args(&["--action=recolor", "--palette=#ff0000, #0f0", "--snap=true", "--strength=0,5", "x"]))
+            .unwrap();
+        assert_eq!(
+            Value::Object(inv.request),
+            serde_json::json!({"palette": ["#ff0000", "#0f0"], "snap": true, "strength": 0.5})
+        );
+        let inv = parse(&args(&["--action=edit", "--palette=", "x.svg"])).unwrap();
+        assert_eq!(inv.request["palette"], serde_json::json!([""]));
     }
 
     #[test]
