@@ -257,6 +257,20 @@ pub const XING_WEIGHT: Field = field(
 /// Put a trainable grey background path under everything (the paper's `add_bg_layer`).
 pub const BACKGROUND_LAYER: Field =
     field("background_layer", Bool(false), Range::Any, "Add a trainable background path under everything");
+/// What a host does with an edit cancelled from its progress window.
+pub const ON_CANCEL: Field = field(
+    "on_cancel",
+    Text("keep"),
+    Range::Any,
+    "On stop: keep the result so far, or discard it (leave the document unchanged)",
+);
+/// Element ROIs see only the element's own rendered shape instead of its bounding box.
+pub const ROI_MASK: Field = field(
+    "roi_mask",
+    Bool(false),
+    Range::Any,
+    "Shaped regions: an element's views see only its own shape (the rest white), not its box",
+);
 
 // ---- vectorize ----
 /// Tracing rounds, coarse first.
@@ -297,6 +311,8 @@ pub const FIELDS: &[&Field] = &[
     &DISTORTION,
     &XING_WEIGHT,
     &BACKGROUND_LAYER,
+    &ON_CANCEL,
+    &ROI_MASK,
     &ROUNDS,
     &REFINE_STEPS,
     &MODEL,

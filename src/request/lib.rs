@@ -13,11 +13,13 @@ mod boxes;
 mod edit;
 pub mod fields;
 mod named;
+mod on_cancel;
 mod raster;
 
 pub use boxes::{CanvasBox, PixelBox};
 pub use edit::{BackgroundLayer, EDIT_FIELDS, EditRequest, PRESET_FIELDS, Roi, non_blank};
 pub use named::{Named, NamedValue};
+pub use on_cancel::OnCancel;
 pub use raster::{RENDER_FIELDS, RenderRequest, Round, VECTORIZE_FIELDS, VectorizeRequest};
 
 /// A request value out of its range or a request that cannot run: one sentence naming the
