@@ -18,7 +18,10 @@ fn document() -> PathBuf {
 }
 
 fn model_a() -> String {
-    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../..")).join("tests/fixtures/clip/A").to_string_lossy().into_owned()
+    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
+        .join("tests/fixtures/clip/A")
+        .to_string_lossy()
+        .into_owned()
 }
 
 /// The fake zenity's folder, put first on `PATH` once; it appends a line to `opened.log` each

@@ -29,7 +29,7 @@ pub const DEFAULT_MODEL: &str = "clip-vit-base-patch32";
 /// Arguments of `clipvg edit`.
 #[derive(clap::Args, Debug, Clone)]
 pub struct EditArgs {
-    /// The SVG to edit (never modified).
+    /// The SVG to edit, or a PNG/JPEG picture to vectorize first (never modified).
     pub input: PathBuf,
     /// Where to write the edited SVG (written whole or not at all; must not be the input).
     #[arg(short, long)]
@@ -173,6 +173,8 @@ impl EditArgs {
             req.rois.push(roi(None, Some([v[0], v[1], v[2], v[3]]), Some(text.trim().into())));
         }
         req.whole_canvas_roi |= self.whole_canvas;
+        // A bitmap without ROIs is edited as a whole (see `edit_input`).
+        req.whole_canvas_roi |= req.rois.is_empty() && crate::edit_input::is_bitmap(&self.input);
         req.roi_mask |= self.roi_mask;
         if let Some(m) = self.mode {
             req.mode = m;
@@ -233,7 +235,7 @@ pub fn run_with_limits(
 
 fn run_request(args: &EditArgs, req: EditRequest) -> Result<()> {
     clipvg::util::refuse_overwriting_input(&args.input, &args.output)?;
-    let doc = Document::open_with(&args.input, &req.limits, &mut clipvg_document::no_progress())?;
+    let doc = crate::edit_input::open(&args.input, &req.limits)?;
     let tty = std::io::stderr().is_terminal();
     let mut fetching = false;
     let mut show = crate::clip::stderr_progress();
