@@ -50,12 +50,16 @@ fn start_edit(dir: &Path, extra: &[&str], env: &[(&str, &str)]) -> (Child, mpsc:
             }
         }
     });
-    loop {
-        let line = rx.recv_timeout(std::time::Duration::from_secs(120)).expect("a progress line within 2 minutes");
-        if line.starts_with("iteration ") || line.starts_with("first iteration") {
-            return (child, rx);
-        }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    let started =
+        std::iter::from_fn(|| rx.recv_timeout(deadline.saturating_duration_since(std::time::Instant::now())).ok())
+            .any(|line| line.starts_with("iteration ") || line.starts_with("first iteration"));
+    if !started {
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("no progress line within 2 minutes");
     }
+    (child, rx)
 }
 
 fn interrupt(child: &Child) {
