@@ -74,6 +74,7 @@ fn main() {
         w_patch: 80.0,
         n_patches: patches,
         crop_ratio: 0.8,
+        mask: None,
     };
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(0);
     let adam = AdamConfig::new().build();

@@ -29,7 +29,7 @@ pub const DEFAULT_MODEL: &str = "clip-vit-base-patch32";
 /// Arguments of `clipvg edit`.
 #[derive(clap::Args, Debug, Clone)]
 pub struct EditArgs {
-    /// The SVG to edit (never modified).
+    /// The SVG to edit, or a PNG/JPEG picture to vectorize first (never modified).
     pub input: PathBuf,
     /// Where to write the edited SVG (written whole or not at all; must not be the input).
     #[arg(short, long)]
@@ -115,6 +115,13 @@ pub struct EditArgs {
     /// override its values, and ROIs given here are added to its ROIs.
     #[arg(long)]
     pub request: Option<PathBuf>,
+    /// Ctrl-C stops the edit at the end of its iteration and writes the result so far to -o
+    /// (exit code 0); a second Ctrl-C exits at once and writes nothing.
+    #[arg(long)]
+    pub keep_on_interrupt: bool,
+    /// Element ROIs see only the element's own shape (the rest white), not its bounding box.
+    #[arg(long)]
+    pub roi_mask: bool,
 }
 
 fn split_prompt(s: &str) -> Result<(&str, &str)> {
@@ -175,6 +182,9 @@ impl EditArgs {
             req.rois.push(roi(None, Some([v[0], v[1], v[2], v[3]]), Some(text.trim().into())));
         }
         req.whole_canvas_roi |= self.whole_canvas;
+        // A bitmap without ROIs is edited as a whole (see `edit_input`).
+        req.whole_canvas_roi |= req.rois.is_empty() && crate::edit_input::is_bitmap(&self.input);
+        req.roi_mask |= self.roi_mask;
         if let Some(m) = self.mode {
             req.mode = m;
         }
@@ -241,7 +251,7 @@ pub fn run_with_limits(
 
 fn run_request(args: &EditArgs, req: EditRequest) -> Result<()> {
     clipvg::util::refuse_overwriting_input(&args.input, &args.output)?;
-    let doc = Document::open_with(&args.input, &req.limits, &mut clipvg_document::no_progress())?;
+    let doc = crate::edit_input::open(&args.input, &req.limits)?;
     let tty = std::io::stderr().is_terminal();
     let mut fetching = false;
     let mut show = crate::clip::stderr_progress();
@@ -266,7 +276,7 @@ fn run_request(args: &EditArgs, req: EditRequest) -> Result<()> {
     let mut last_log = std::time::Instant::now();
     let mut progress = |p: &clipvg::edit::Progress| {
         show_progress(bar.as_ref(), &mut last_log, p);
-        true
+        !clipvg_document::fs::interrupted()
     };
     let mut frames: Vec<image::RgbaImage> = Vec::new();
     let snap_dir = args.snapshots.clone();
@@ -282,7 +292,11 @@ fn run_request(args: &EditArgs, req: EditRequest) -> Result<()> {
         progress: &mut progress,
         snapshot: args.snapshots.as_ref().map(|_| (args.every.max(1), &mut snapshot as &mut dyn FnMut(usize, &str))),
     };
-    let outcome = edit(&doc, &req, &model, hooks)?;
+    clipvg_document::fs::keep_on_interrupt(args.keep_on_interrupt);
+    let outcome = edit(&doc, &req, &model, hooks);
+    // From here on a Ctrl-C ends the process (and removes the temporary file) as before.
+    clipvg_document::fs::keep_on_interrupt(false);
+    let outcome = outcome?;
     if let Some(b) = &bar {
         b.finish_and_clear();
     }
@@ -297,6 +311,15 @@ fn run_request(args: &EditArgs, req: EditRequest) -> Result<()> {
         write_gif(&dir.join("preview.gif"), &frames)?;
     }
     let r = &outcome.report;
+    if r.stop == clipvg::edit::Stop::Cancelled && clipvg_document::fs::interrupted() {
+        eprintln!(
+            "interrupted after {} of {} iterations; result so far written to {}",
+            r.iterations_done,
+            r.iterations,
+            args.output.display()
+        );
+        return Ok(());
+    }
     let stop = match &r.stop {
         clipvg::edit::Stop::Finished => "finished".to_string(),
         clipvg::edit::Stop::Cancelled => "cancelled".to_string(),

@@ -5,6 +5,7 @@
 
 pub mod clip;
 pub mod edit;
+pub mod edit_input;
 pub mod inspect;
 pub mod install;
 pub mod limits;

@@ -9,7 +9,7 @@
 use std::cell::UnsafeCell;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
 
 use crate::error::{Error, Result};
 
@@ -153,8 +153,33 @@ impl Drop for TempRegistration {
     }
 }
 
+// ---- stop and keep: the first Ctrl-C only asks the running edit to stop ----
+//
+// With [`keep_on_interrupt`] armed, the handler's answer to the first SIGINT is to set
+// `INTERRUPTED` (an atomic store: async-signal-safe) and return; the edit's progress callback
+// polls [`interrupted`] and stops at the end of its iteration. A second SIGINT (or SIGTERM,
+// SIGHUP) removes the temporary files and ends the process as before.
+
+static KEEP_ON_INTERRUPT: AtomicBool = AtomicBool::new(false);
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+/// Arms (or disarms) "the first Ctrl-C asks to stop": while armed, the handler of
+/// [`remove_temp_files_on_signals`] answers the first SIGINT by setting [`interrupted`] instead
+/// of ending the process.
+pub fn keep_on_interrupt(armed: bool) {
+    KEEP_ON_INTERRUPT.store(armed, Ordering::SeqCst);
+}
+
+/// Whether a SIGINT arrived while [`keep_on_interrupt`] was armed.
+pub fn interrupted() -> bool {
+    INTERRUPTED.load(Ordering::SeqCst)
+}
+
 #[cfg(unix)]
 extern "C" fn on_signal(signal: libc::c_int) {
+    if signal == libc::SIGINT && KEEP_ON_INTERRUPT.load(Ordering::SeqCst) && !INTERRUPTED.swap(true, Ordering::SeqCst) {
+        return;
+    }
     for slot in &TEMP_FILES {
         if slot.state.load(Ordering::Acquire) == ARMED {
             // SAFETY: an armed slot holds a NUL-terminated path; unlink is async-signal-safe.
@@ -170,7 +195,8 @@ extern "C" fn on_signal(signal: libc::c_int) {
 
 /// For programs (the `clipvg` command), never for a library: on SIGINT, SIGTERM and SIGHUP,
 /// removes the temporary files of [`write_atomic`] and [`probe_create`] that exist at that
-/// moment, then ends the process by the signal as before.
+/// moment, then ends the process by the signal as before (a first SIGINT only sets
+/// [`interrupted`] while [`keep_on_interrupt`] is armed).
 pub fn remove_temp_files_on_signals() {
     #[cfg(unix)]
     for signal in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP] {

@@ -4,7 +4,7 @@
 use burn::tensor::{Tensor, TensorData};
 use rand_chacha::ChaCha8Rng;
 
-use super::views::{patch_view, sample_views, whole_view};
+use super::views::{patch_view, whole_view};
 use crate::clip::{Clip, directional_terms, normalize};
 use crate::scene::Scene;
 
@@ -27,6 +27,9 @@ pub struct RoiGuide {
     pub n_patches: usize,
     /// Patch side as a fraction of the ROI's longer side.
     pub crop_ratio: f32,
+    /// Shaped ROI (`roi_mask`): the element's coverage `[H, W, 4]` its views see the render
+    /// through ([`super::mask`]); `None`: the box.
+    pub mask: Option<Tensor<3>>,
 }
 
 /// Views CLIP encodes (and differentiates) at once on the CPU. The activations one batch keeps
@@ -100,7 +103,8 @@ pub fn roi_loss(
     };
     let mut timings = LossTimings::default();
     let t = std::time::Instant::now();
-    let pixels = normalize(sample_views(render, &all_views, s));
+    let masks: Vec<Option<&Tensor<3>>> = guides.iter().map(|g| g.mask.as_ref()).collect();
+    let pixels = normalize(super::mask::sample_roi_views(render, &masks, &all_views, &owner, s));
     timings.views = lap(t);
     let detached = pixels.clone().detach();
     let mut pixel_grads = Vec::new();

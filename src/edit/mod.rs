@@ -15,6 +15,7 @@
 
 mod background;
 pub mod loss;
+pub mod mask;
 pub mod optimizer;
 pub mod palette;
 pub mod plan;
@@ -46,7 +47,6 @@ use background::{without_background, write_with_background};
 use loss::RoiGuide;
 use optimizer::{Optimized, job_for};
 use text::{PromptCache, embed_text};
-use views::sample_views;
 
 /// A loaded CLIP model with its tokenizer, on its device. Load once, edit many times.
 pub struct Model {
@@ -132,7 +132,8 @@ pub fn edit_planned(
     drop(crate::raster::Frame::with_budget(scene, rw, rh, job.background, &req.limits, true, other)?);
 
     catch_gpu(&model.device, || {
-        let guides = roi_guides(model, req, scene, &job, &plan.rois, plan.scale)?;
+        let masks = mask::roi_masks(doc, plan, req.roi_mask)?;
+        let guides = roi_guides(model, req, scene, &job, &plan.rois, &masks, plan.scale)?;
         let mut result = run_loop(doc, built, scene, req, model, &guides, job.clone(), hooks)?;
         palette::snap(req, scene, &mut result);
         let (svg, changed) = write_result(doc, built, scene, plan.with_background.is_some(), &result)?;
@@ -157,13 +158,15 @@ pub fn edit_planned(
 
 /// The guide of every ROI: its rectangle in render pixels, the direction's end points (the
 /// prompt's embedding from the reference text's, or the target image's from the ROI's original
-/// view) and the original render's centred view of it.
+/// view) and the original render's centred view of it (through the ROI's mask, if any).
+#[allow(clippy::too_many_arguments)] // the plan's parts the guides need
 fn roi_guides(
     model: &Model,
     req: &EditRequest,
     scene: &Scene,
     job: &RasterJob,
     rois: &[PlannedRoi],
+    masks: &[Option<Vec<f32>>],
     scale: f64,
 ) -> Result<Vec<RoiGuide>> {
     let ad = model.device.clone().autodiff();
@@ -186,11 +189,11 @@ fn roi_guides(
     };
     let mut prompts = PromptCache::default();
     let mut guides = Vec::new();
-    for r in rois {
+    for (r, m) in rois.iter().zip(masks) {
         let rect = r.rect;
         let render_rect = [rect[0] * scale, rect[1] * scale, rect[2] * scale, rect[3] * scale];
-        let view = views::whole_view(render_rect, s, None::<&mut rand_chacha::ChaCha8Rng>);
-        let orig = clip.encode_image(normalize(sample_views(original.clone(), &[view], s)));
+        let mask = m.as_ref().map(|m| mask::to_tensor(m, job.width, job.height, &ad));
+        let orig = clip.encode_image(normalize(mask::original_view(original.clone(), mask.as_ref(), render_rect, s)));
         let (target, reference) = match (&target_image, &reference_text) {
             (Some(t), _) => (t.clone(), orig.clone()),
             (None, Some(rt)) => {
@@ -208,6 +211,7 @@ fn roi_guides(
             w_patch: r.w_patch,
             n_patches: r.n_patches,
             crop_ratio: r.crop_ratio,
+            mask,
         });
     }
     Ok(guides)

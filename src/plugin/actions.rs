@@ -143,9 +143,39 @@ pub fn edit_request_for(cx: &Context<'_>, request: &Request, mode: EditMode) -> 
 fn edit_in_mode(cx: &Context<'_>, request: &Request, mode: EditMode, progress: &mut Progress<'_>) -> Result<Outcome> {
     progress.check(0.0, "reading the document")?;
     let doc = parse(cx, request, progress)?;
+    let doc = vectorize_selected_bitmaps(cx, request, doc, progress)?;
     let edit = edit_request_for(cx, request, mode)?;
     let plan = crate::edit::plan::plan(&doc, &edit, &mut progress.document_observer(0.0))?;
     run_edit(cx, &doc, &edit, &plan, progress)
+}
+
+/// Bitmaps in: every selected `<image>` replaced in place by its vectorization (the `vectorize`
+/// action's replacement, with the request's vectorize fields: the default rounds), so that the
+/// edit that follows edits the traced paths. The replacement keeps the image's id (an `<image
+/// id="photo">` becomes `<g id="photo">`), so the selection still names it. Without a selected
+/// bitmap the document is returned as it is.
+fn vectorize_selected_bitmaps(
+    cx: &Context<'_>,
+    request: &Request,
+    doc: Document,
+    progress: &mut Progress<'_>,
+) -> Result<Document> {
+    let images: Vec<ElementId> =
+        resolve_ids(&doc, cx.selection)?.into_iter().filter(|&el| doc.element(el).name == "image").collect();
+    if images.is_empty() {
+        return Ok(doc);
+    }
+    use crate::vectorize::{Progress as Step, VectorizeOptions, vectorize_images};
+    let options = VectorizeOptions::from_request(&request.vectorize, backend_of(cx, None))?;
+    let mut on_progress = |p: Step<'_>| {
+        let message = match p {
+            Step::Trace { round, rounds, label } => format!("vectorizing the bitmap: round {round}/{rounds} ({label})"),
+            Step::Refine { step, steps, .. } => format!("vectorizing the bitmap: refining {step}/{steps}"),
+        };
+        !progress.report(0.0, &message)
+    };
+    let out = vectorize_images(&doc, &images, &options, &mut on_progress)?;
+    Ok(Document::parse_with(&out.svg, request.limits(), &mut progress.document_observer(0.0))?)
 }
 
 /// `edit`: the CLIPVG edit of the selection towards the prompt(s).

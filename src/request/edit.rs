@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 use crate::fields::{self, Field};
-use crate::{BackendChoice, CanvasBox, EditMode, Preset, PresetSettings, RequestError};
+use crate::{BackendChoice, CanvasBox, EditMode, OnCancel, Preset, PresetSettings, RequestError};
 
 /// One region of interest: an element's canvas bounding box or an explicit box, each with
 /// optional overrides of the request-wide prompt and weights.
@@ -89,6 +89,8 @@ pub const EDIT_FIELDS: &[&str] = &[
     "strength",
     "palette",
     "snap",
+    "on_cancel",
+    "roi_mask",
     "model",
     "backend",
     "limits",
@@ -184,6 +186,12 @@ pub struct EditRequest<L> {
     pub palette: Vec<String>,
     /// Snap every trained colour to its nearest palette colour (RGB; alpha kept) at the end.
     pub snap: bool,
+    /// What a host does with a run cancelled from its progress window: `keep` (apply the result
+    /// so far) or `discard`. The engine returns the last good state either way.
+    pub on_cancel: OnCancel,
+    /// Element ROIs see only the element's own shape (its coverage in the original render; the
+    /// rest of the view white) instead of its bounding box. Box ROIs and the whole canvas ignore it.
+    pub roi_mask: bool,
 
     // ---- per-run engine choices ----
     /// The CLIP model: a folder or a registry name. Default (also blank): the front end's.
@@ -227,6 +235,8 @@ impl<L: Default> Default for EditRequest<L> {
             strength: f32_of(&fields::STRENGTH),
             palette: Vec::new(),
             snap: fields::SNAP.flag(),
+            on_cancel: OnCancel::default(),
+            roi_mask: fields::ROI_MASK.flag(),
             model: None,
             backend: None,
             limits: L::default(),

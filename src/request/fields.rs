@@ -270,6 +270,20 @@ pub const PALETTE: Field =
 /// Snap every trained colour to its nearest palette colour at the end.
 pub const SNAP: Field =
     field("snap", Bool(false), Range::Any, "Snap every trained colour to its nearest palette colour at the end");
+/// What a host does with an edit cancelled from its progress window.
+pub const ON_CANCEL: Field = field(
+    "on_cancel",
+    Text("keep"),
+    Range::Any,
+    "On stop: keep the result so far, or discard it (leave the document unchanged)",
+);
+/// Element ROIs see only the element's own rendered shape instead of its bounding box.
+pub const ROI_MASK: Field = field(
+    "roi_mask",
+    Bool(false),
+    Range::Any,
+    "Shaped regions: an element's views see only its own shape (the rest white), not its box",
+);
 
 // ---- vectorize ----
 /// Tracing rounds, coarse first.
@@ -332,6 +346,8 @@ pub const FIELDS: &[&Field] = &[
     &STRENGTH,
     &PALETTE,
     &SNAP,
+    &ON_CANCEL,
+    &ROI_MASK,
     &ROUNDS,
     &REFINE_STEPS,
     &REFINE_SECONDS,

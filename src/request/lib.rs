@@ -13,12 +13,14 @@ mod boxes;
 mod edit;
 pub mod fields;
 mod named;
+mod on_cancel;
 mod palette;
 mod raster;
 
 pub use boxes::{CanvasBox, PixelBox};
 pub use edit::{BackgroundLayer, EDIT_FIELDS, EditRequest, PRESET_FIELDS, Roi, non_blank};
 pub use named::{Named, NamedValue};
+pub use on_cancel::OnCancel;
 pub use palette::{palette_rgb, parse_hex};
 pub use raster::{RENDER_FIELDS, RenderRequest, Round, VECTORIZE_FIELDS, VectorizeRequest};
 

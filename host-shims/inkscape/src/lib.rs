@@ -20,3 +20,22 @@ pub fn request_json(invocation: &args::Invocation, document_path: Option<&Path>)
     }
     serde_json::Value::Object(request).to_string()
 }
+
+/// Whether a run cancelled from the progress window hands its result so far back to Inkscape:
+/// the request's `on_cancel` is not "discard" (the default is "keep").
+pub fn keeps_cancelled(request: &serde_json::Map<String, serde_json::Value>) -> bool {
+    request.get("on_cancel").and_then(serde_json::Value::as_str) != Some("discard")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn on_cancel_keeps_unless_it_says_discard() {
+        let request = |v: serde_json::Value| v.as_object().cloned().unwrap();
+        assert!(keeps_cancelled(&request(serde_json::json!({}))));
+        assert!(keeps_cancelled(&request(serde_json::json!({"on_cancel": "keep"}))));
+        assert!(!keeps_cancelled(&request(serde_json::json!({"on_cancel": "discard"}))));
+    }
+}

@@ -8,7 +8,9 @@
 //! - success: the whole new SVG on stdout, nothing on stderr;
 //! - a user error: one sentence on stderr (Inkscape shows it in a dialog), nothing on stdout
 //!   (Inkscape keeps the document unchanged);
-//! - cancelled from the progress window: nothing on either (the document stays unchanged).
+//! - cancelled from the progress window: with the request's `on_cancel` "keep" (the default) the
+//!   result so far on stdout as on success (an edit returns its last good state); with "discard",
+//!   or when the action had nothing yet, nothing on either (the document stays unchanged).
 //!
 //! The exit code is 0 on success and 1 on error, though Inkscape ignores it.
 
@@ -20,7 +22,7 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clipvg_inkscape::{args, request_json};
+use clipvg_inkscape::{args, keeps_cancelled, request_json};
 use plugin::{Plugin, STATUS_CANCELLED};
 use progress::ProgressWindow;
 
@@ -61,7 +63,8 @@ fn run() -> Result<Option<String>, String> {
     };
     window.finish();
     match outcome? {
-        Ok(new_svg) => Ok(new_svg),
+        Ok(ran) if ran.cancelled && !keeps_cancelled(&invocation.request) => Ok(None),
+        Ok(ran) => Ok(Some(ran.svg)),
         Err(failure) if failure.status == STATUS_CANCELLED => Ok(None),
         Err(failure) => Err(failure.message),
     }

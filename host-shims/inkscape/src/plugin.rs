@@ -59,6 +59,14 @@ pub struct Plugin {
     _library: libloading::Library,
 }
 
+/// A finished run: the new document, and whether it was cancelled (then `svg` is the last good
+/// state, which the request's `on_cancel` keeps or discards).
+#[derive(Debug)]
+pub struct Ran {
+    pub svg: String,
+    pub cancelled: bool,
+}
+
 /// A failed run: the library's status and its message for the user.
 #[derive(Debug)]
 pub struct Failure {
@@ -127,7 +135,7 @@ impl Plugin {
     }
 
     /// Runs `action` with `request_json` on `svg` and the selected `ids`; `progress` is asked
-    /// after every report whether to cancel. `Ok(None)`: cancelled, nothing to apply.
+    /// after every report whether to cancel.
     pub fn run(
         &self,
         action: &str,
@@ -135,7 +143,7 @@ impl Plugin {
         svg: &str,
         ids: &[String],
         progress: &mut dyn FnMut(f64, &str) -> bool,
-    ) -> Result<Option<String>, Failure> {
+    ) -> Result<Ran, Failure> {
         let (mut engine, mut error) = (ptr::null_mut(), ptr::null_mut());
         // SAFETY: as declared in the header; NULL options mean defaults.
         let status = unsafe { (self.engine_new)(ptr::null(), 0, &mut engine, &mut error) };
@@ -175,7 +183,7 @@ impl Plugin {
             let cancelled = (self.result_cancelled)(result);
             let svg = bytes((self.result_svg)(result, &mut len), len);
             (self.result_free)(result);
-            Ok(if cancelled { None } else { Some(svg) })
+            Ok(Ran { svg, cancelled })
         }
     }
 }

@@ -1,0 +1,84 @@
+//! Stop and keep in real Inkscape 1.2 (headless, `tests/inkscape/mod.rs`): Cancel in the shim's
+//! progress window — a fake `zenity` on `PATH` that "presses Cancel" at once (exits 1) when the
+//! window opens, one second into the run — keeps the edit so far with the dialog's "On stop:
+//! keep" (the default), and leaves the document unchanged with "discard".
+//!
+//! Every test in this file runs with the fake zenity (a process-wide `PATH`), so the file holds
+//! only these. Needs `inkscape xvfb xdotool xclip`; fails (never skips) without them.
+
+mod inkscape;
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use inkscape::{Inkscape, changed_elements};
+
+fn document() -> PathBuf {
+    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../..")).join("tests/inkscape/two-paths.svg")
+}
+
+fn model_a() -> String {
+    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
+        .join("tests/fixtures/clip/A")
+        .to_string_lossy()
+        .into_owned()
+}
+
+/// The fake zenity's folder, put first on `PATH` once; it appends a line to `opened.log` each
+/// time it opens.
+fn fake_zenity() -> &'static Path {
+    static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
+    DIR.get_or_init(|| {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let script = dir.path().join("zenity");
+        let log = dir.path().join("opened.log");
+        std::fs::write(&script, format!("#!/bin/sh\necho opened >> '{}'\nexit 1\n", log.display())).unwrap();
+        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let path = std::env::var_os("PATH").unwrap_or_default();
+        let paths = std::iter::once(dir.path().to_path_buf()).chain(std::env::split_paths(&path));
+        // SAFETY: set once, before any Inkscape is started; every test of this file wants it.
+        unsafe { std::env::set_var("PATH", std::env::join_paths(paths).unwrap()) };
+        dir
+    })
+    .path()
+}
+
+/// Runs a long edit of `left` and `right` that the fake zenity cancels, with `on_cancel`;
+/// returns the paths Inkscape reports changed.
+fn cancelled_edit(on_cancel: &str) -> Vec<String> {
+    let zenity = fake_zenity();
+    let ink = Inkscape::install();
+    let baseline = ink.export_unchanged(&document());
+    let model = model_a();
+    let params = [
+        ("prompt", "a gold statue"),
+        ("iterations", "2000"),
+        ("n_patches", "2"),
+        ("model", model.as_str()),
+        ("backend", "cpu"),
+        ("on_cancel", on_cancel),
+    ];
+    let opened_before = std::fs::read_to_string(zenity.join("opened.log")).unwrap_or_default().lines().count();
+    let started = std::time::Instant::now();
+    let run = ink.run_effect("org.clipvg.edit", &document(), &["left", "right"], &params);
+    let output = run.output();
+    assert!(run.dialogs.is_empty(), "dialogs: {:?}\n{}", run.dialogs, run.log);
+    let opened = std::fs::read_to_string(zenity.join("opened.log")).unwrap_or_default().lines().count();
+    // (Tests run in parallel, so the other run may have opened one too.)
+    assert!(opened > opened_before, "the progress window opened (and pressed Cancel)");
+    assert!(started.elapsed().as_secs() < 100, "cancelled long before 2000 iterations");
+    changed_elements(&baseline, output)
+}
+
+#[test]
+fn cancel_with_keep_applies_the_edit_so_far_to_the_selection_only() {
+    let changed = cancelled_edit("keep");
+    assert!(!changed.is_empty(), "the result so far was not applied");
+    assert!(changed.iter().all(|c| c.starts_with("left:") || c.starts_with("right:")), "{changed:#?}");
+}
+
+#[test]
+fn cancel_with_discard_leaves_the_document_unchanged() {
+    assert_eq!(cancelled_edit("discard"), Vec::<String>::new());
+}
