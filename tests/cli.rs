@@ -510,7 +510,9 @@ fn help_shows_the_tables_defaults() {
     assert!(render.contains("--request <FILE>"), "{render}");
     let vectorize = help("vectorize");
     assert!(vectorize.contains(&format!("[default: {}, or the --request file's rounds]", fields::ROUNDS.text())));
-    assert!(vectorize.contains(&fields::REFINE_STEPS.help_with_default()), "{vectorize}");
+    for f in [&fields::REFINE_STEPS, &fields::REFINE_SECONDS, &fields::MAX_PATHS] {
+        assert!(vectorize.contains(&f.help_with_default()), "{vectorize}");
+    }
     assert!(vectorize.contains("--request <FILE>"), "{vectorize}");
     let edit = help("edit");
     assert!(edit.contains(&fields::SEED.help_with_default()), "{edit}");

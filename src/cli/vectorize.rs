@@ -43,7 +43,7 @@ pub struct VectorizeArgs {
     #[arg(long = "detail-round", value_name = "ROUND", default_value = "fine")]
     pub detail_round: String,
     /// Adam steps fitting points and colours to the picture with the differentiable rasterizer.
-    #[arg(long, alias = "refine-steps", value_name = "N", allow_negative_numbers = true, help = refine_help())]
+    #[arg(long, alias = "refine-steps", value_name = "N", allow_negative_numbers = true, help = fields::REFINE_STEPS.help_with_default())]
     pub refine: Option<i64>,
     /// The refinement's time budget when --refine is not given.
     #[arg(long, value_name = "SECONDS", help = fields::REFINE_SECONDS.help_with_default())]
@@ -80,11 +80,6 @@ fn rounds_help() -> String {
         Round::names(),
         fields::ROUNDS.text()
     )
-}
-
-/// `--refine`'s help: steps, 0 for none, and the budget by default.
-fn refine_help() -> String {
-    "Adam steps fitting points and colours to the picture after tracing; 0 = none [default: as many as --refine-seconds allows]".into()
 }
 
 /// Where refinement runs when neither `--backend` nor the request file says.
