@@ -11,4 +11,5 @@ pub mod limits;
 pub mod named;
 pub mod render;
 pub mod request;
+pub mod variations;
 pub mod vectorize;
