@@ -12,6 +12,8 @@
 //! embeddings), [`views`] (the views CLIP sees of each ROI, sampled from the render), [`loss`]
 //! (the directional CLIP loss and the Xing loss), [`optimizer`] (the loop, with the masked Adam
 //! step of [`crate::optim`]), and `background` (the optional background layer).
+//! [`variations`] runs the loop for several seeds at once ([`edit_variations`]), and is the loop
+//! of the single edit too.
 
 mod background;
 pub mod loss;

@@ -1,6 +1,8 @@
 //! The optimisation loop: render → views per ROI → CLIP → loss → gradients through CLIP, the
 //! views and the rasterizer → one masked Adam step on points and colours ([`crate::optim`]),
-//! with progress, snapshots, cancelling and a stop at the first non-finite step.
+//! with progress, snapshots, cancelling and a stop at the first non-finite step. One iteration
+//! steps every variation of an edit ([`iterate`]); the loop over the iterations is
+//! [`super::variations`]'s.
 
 use std::sync::Arc;
 use std::time::Duration;
