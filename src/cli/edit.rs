@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use clipvg::compute::BackendChoice;
 use clipvg::edit::request::{BackgroundLayer, PresetFill, invalid, parse_edit_request_unfilled, resolve_preset};
-use clipvg::edit::{CanvasBox, EditMode, EditRequest, Hooks, Model, Preset, Roi, edit, format_duration};
+use clipvg::edit::{CanvasBox, EditMode, EditRequest, Hooks, Model, Preset, Roi, edit_variations, format_duration};
 use clipvg::error::{Error, Result};
 use clipvg::svg::Document;
 use clipvg_request::fields::{self, Field};
@@ -85,6 +85,9 @@ pub struct EditArgs {
     /// Seed of every random choice (patches, warps); the same seed gives the same SVG.
     #[arg(long, help = fields::SEED.help_with_default())]
     pub seed: Option<u64>,
+    /// Variations: OUT.svg, OUT-2.svg … and a contact sheet OUT-variations.png, in one run.
+    #[arg(long, value_name = "N", help = fields::VARIATIONS.help_with_default())]
+    pub variations: Option<usize>,
     /// Add a trainable background path under everything (the paper's add_bg_layer), of this
     /// colour (default grey).
     #[arg(long, num_args = 0..=1, default_missing_value = "#808080", value_name = "COLOUR")]
@@ -206,6 +209,9 @@ impl EditArgs {
         if let Some(s) = self.seed {
             req.seed = s;
         }
+        if let Some(n) = self.variations {
+            req.variations = n;
+        }
         if let Some(c) = &self.background_layer {
             let rgba = clipvg::svg::paint::parse_color(c)
                 .ok_or_else(|| Error::InvalidInput(format!("--background-layer: unknown colour \"{c}\"")))?;
@@ -250,7 +256,12 @@ pub fn run_with_limits(
 }
 
 fn run_request(args: &EditArgs, req: EditRequest) -> Result<()> {
-    clipvg::util::refuse_overwriting_input(&args.input, &args.output)?;
+    let outputs: Vec<PathBuf> =
+        (1..=req.variations.max(1)).map(|k| crate::variations::variation_path(&args.output, k)).collect();
+    let sheet = (outputs.len() > 1).then(|| crate::variations::sheet_path(&args.output));
+    for out in outputs.iter().chain(&sheet) {
+        clipvg::util::refuse_overwriting_input(&args.input, out)?;
+    }
     let doc = crate::edit_input::open(&args.input, &req.limits)?;
     let tty = std::io::stderr().is_terminal();
     let mut fetching = false;
@@ -293,14 +304,17 @@ fn run_request(args: &EditArgs, req: EditRequest) -> Result<()> {
         snapshot: args.snapshots.as_ref().map(|_| (args.every.max(1), &mut snapshot as &mut dyn FnMut(usize, &str))),
     };
     clipvg_document::fs::keep_on_interrupt(args.keep_on_interrupt);
-    let outcome = edit(&doc, &req, &model, hooks);
+    let outcomes = edit_variations(&doc, &req, &model, hooks);
     // From here on a Ctrl-C ends the process (and removes the temporary file) as before.
     clipvg_document::fs::keep_on_interrupt(false);
-    let outcome = outcome?;
+    let outcomes = outcomes?;
     if let Some(b) = &bar {
         b.finish_and_clear();
     }
-    clipvg::util::write_atomic(&args.output, outcome.svg.as_bytes())?;
+    for (outcome, path) in outcomes.iter().zip(&outputs) {
+        clipvg::util::write_atomic(path, outcome.svg.as_bytes())?;
+    }
+    let outcome = &outcomes[0];
     if let Some(dir) = &args.snapshots {
         if let Ok(first) = preview(doc.source(), 256) {
             frames.insert(0, first);
@@ -310,31 +324,24 @@ fn run_request(args: &EditArgs, req: EditRequest) -> Result<()> {
         }
         write_gif(&dir.join("preview.gif"), &frames)?;
     }
+    if let Some(path) = &sheet {
+        let svgs: Vec<&str> = outcomes.iter().map(|o| o.svg.as_str()).collect();
+        crate::variations::write_sheet(path, &svgs)?;
+    }
     let r = &outcome.report;
     if r.stop == clipvg::edit::Stop::Cancelled && clipvg_document::fs::interrupted() {
+        let written: Vec<String> = outputs.iter().map(|p| p.display().to_string()).collect();
         eprintln!(
             "interrupted after {} of {} iterations; result so far written to {}",
             r.iterations_done,
             r.iterations,
-            args.output.display()
+            written.join(", ")
         );
         return Ok(());
     }
-    let stop = match &r.stop {
-        clipvg::edit::Stop::Finished => "finished".to_string(),
-        clipvg::edit::Stop::Cancelled => "cancelled".to_string(),
-        clipvg::edit::Stop::NonFinite { iteration } => {
-            format!("stopped at iteration {iteration}: the step produced NaN/infinity; kept the last good state")
-        }
-    };
-    eprintln!(
-        "{stop}: {} iterations in {:.1} s, final loss {:.4}, {} element(s) changed → {}",
-        r.iterations_done,
-        r.elapsed_s,
-        r.losses.last().copied().unwrap_or(f32::NAN),
-        r.changed.len(),
-        args.output.display()
-    );
+    for line in crate::variations::summary(&outcomes, &outputs, req.seed, sheet.as_deref()) {
+        eprintln!("{line}");
+    }
     Ok(())
 }
 

@@ -13,4 +13,5 @@ pub mod named;
 pub mod palette;
 pub mod render;
 pub mod request;
+pub mod variations;
 pub mod vectorize;

@@ -91,9 +91,25 @@ pub fn roi_loss(
     distortion: f32,
     batching: Batching,
 ) -> RoiLoss {
+    let mut out = roi_losses(clip, vec![render], guides, &mut [rng], distortion, batching);
+    out.pop().expect("one render, one loss")
+}
+
+/// [`roi_loss`] of several renders at once (the variations of an edit, each with its own
+/// generator): every render's views are sampled with its generator, and the views of all
+/// renders go through CLIP together, in batches of equal size across the renders (so a GPU
+/// sees one large batch). One [`RoiLoss`] per render, in order; each one's `timings` are those of
+/// the whole call. One render is exactly [`roi_loss`].
+pub fn roi_losses(
+    clip: &Clip,
+    renders: Vec<Tensor<3>>,
+    guides: &[RoiGuide],
+    rngs: &mut [&mut ChaCha8Rng],
+    distortion: f32,
+    batching: Batching,
+) -> Vec<RoiLoss> {
     let s = clip.image_size();
-    let (all_views, owner) = iteration_views(guides, s, rng, distortion);
-    let device = render.device();
+    let Some(device) = renders.first().map(|r| r.device()) else { return Vec::new() };
     // The time since `t`, once the device has finished (when timed).
     let lap = |t: std::time::Instant| {
         if batching.timed {
@@ -103,15 +119,27 @@ pub fn roi_loss(
     };
     let mut timings = LossTimings::default();
     let t = std::time::Instant::now();
+    // Per render its views' pixels; `owner` over all of them, each term's ROI numbered
+    // `render · n_rois + roi` (its guide is `guides[slot % n_rois]`).
     let masks: Vec<Option<&Tensor<3>>> = guides.iter().map(|g| g.mask.as_ref()).collect();
-    let pixels = normalize(super::mask::sample_roi_views(render, &masks, &all_views, &owner, s));
+    let mut pixels = Vec::with_capacity(renders.len());
+    let mut owner = Vec::new();
+    for (k, (render, rng)) in renders.into_iter().zip(rngs.iter_mut()).enumerate() {
+        let (views, own) = iteration_views(guides, s, rng, distortion);
+        pixels.push(normalize(super::mask::sample_roi_views(render, &masks, &views, &own, s)));
+        owner.extend(own.into_iter().map(|(r, w)| (k * guides.len() + r, w)));
+    }
     timings.views = lap(t);
-    let detached = pixels.clone().detach();
+    let counts: Vec<usize> = pixels.iter().map(|p| p.dims()[0]).collect();
+    let detached = match &pixels[..] {
+        [one] => one.clone().detach(),
+        many => Tensor::cat(many.iter().map(|p| p.clone().detach()).collect(), 0),
+    };
     let mut pixel_grads = Vec::new();
-    let mut parts: Vec<Option<Tensor<1>>> = vec![None; guides.len()];
+    let mut parts: Vec<Option<Tensor<1>>> = vec![None; guides.len() * pixels.len()];
     // Batches of equal size (65 views in batches of at most 16: five of 13, not four and a
     // lone view).
-    let n = all_views.len();
+    let n = owner.len();
     let batch = n.div_ceil(n.div_ceil(batching.views.max(1)).max(1)).max(1);
     for start in (0..n).step_by(batch) {
         let end = start.saturating_add(batch).min(n);
@@ -126,9 +154,17 @@ pub fn roi_loss(
         timings.clip_backward += lap(t);
     }
     let grad = Tensor::<4>::from_inner(Tensor::cat(pixel_grads, 0));
-    let surrogate = (pixels * grad).sum();
-    let parts = Tensor::cat(parts.into_iter().map(|p| p.expect("every ROI has a whole view")).collect(), 0);
-    RoiLoss { surrogate, parts, timings }
+    let mut parts = parts.into_iter().map(|p| p.expect("every ROI has a whole view"));
+    let mut first = 0;
+    let mut out = Vec::with_capacity(pixels.len());
+    for (pixels, count) in pixels.into_iter().zip(counts) {
+        let grad = if count == n { grad.clone() } else { grad.clone().slice([first..first + count]) };
+        first += count;
+        let surrogate = (pixels * grad).sum();
+        let parts = Tensor::cat(parts.by_ref().take(guides.len()).collect(), 0);
+        out.push(RoiLoss { surrogate, parts, timings });
+    }
+    out
 }
 
 /// One iteration's views of every ROI, in loss order (each ROI's whole view, then its patches),
@@ -168,7 +204,7 @@ fn batch_loss(
     while a < range.end {
         let r = owner[a].0;
         let b = (a..range.end).find(|&k| owner[k].0 != r).unwrap_or(range.end);
-        let g = &guides[r];
+        let g = &guides[r % guides.len()];
         let weights: Vec<f32> = owner[a..b].iter().map(|o| o.1).collect();
         let weights = Tensor::<1>::from_data(TensorData::new(weights, [b - a]), &device);
         let rows = emb.clone().slice([a - range.start..b - range.start]);

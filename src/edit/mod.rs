@@ -12,6 +12,8 @@
 //! embeddings), [`views`] (the views CLIP sees of each ROI, sampled from the render), [`loss`]
 //! (the directional CLIP loss and the Xing loss), [`optimizer`] (the loop, with the masked Adam
 //! step of [`crate::optim`]), and `background` (the optional background layer).
+//! [`variations`] runs the loop for several seeds at once ([`edit_variations`]), and is the loop
+//! of the single edit too.
 
 mod background;
 pub mod loss;
@@ -22,6 +24,7 @@ pub mod plan;
 pub mod preserve;
 pub mod request;
 pub mod text;
+pub mod variations;
 pub mod views;
 
 use std::path::Path;
@@ -34,18 +37,18 @@ pub use background::BACKGROUND_ID;
 pub use optimizer::{Progress, Stop};
 pub use plan::{Plan, PlannedRoi};
 pub use request::{CanvasBox, EditMode, EditRequest, Preset, Roi, parse_edit_request};
+pub use variations::{edit_planned_variations, edit_variations, variation_seeds};
 
 use crate::clip::{Clip, ClipTokenizer, ImageProcessor, normalize, resolve_model};
 use crate::compute::{BackendChoice, device_for};
 use crate::error::Result;
-use crate::plugin::guard::catch_gpu;
 use crate::raster::op::{RasterJob, render_tensor};
 use crate::raster::params::{scene_tensors, with_params};
 use crate::scene::{Built, Scene, WriteBack, write_back};
 use crate::svg::Document;
 use background::{without_background, write_with_background};
 use loss::RoiGuide;
-use optimizer::{Optimized, job_for};
+use optimizer::Optimized;
 use text::{PromptCache, embed_text};
 
 /// A loaded CLIP model with its tokenizer, on its device. Load once, edit many times.
@@ -107,13 +110,15 @@ pub struct Hooks<'a> {
     pub snapshot: Option<(usize, &'a mut dyn FnMut(usize, &str))>,
 }
 
-/// Runs a CLIPVG edit of `doc`: plans it ([`plan::plan`]) and runs the plan.
+/// Runs a CLIPVG edit of `doc`: plans it ([`plan::plan`]) and runs the plan. One edit, from
+/// `req.seed` (`req.variations` is for [`edit_variations`]).
 pub fn edit(doc: &Document, req: &EditRequest, model: &Model, hooks: Hooks<'_>) -> Result<EditOutcome> {
     let plan = plan::plan(doc, req, &mut clipvg_document::no_progress())?;
     edit_planned(doc, req, &plan, model, hooks)
 }
 
-/// Runs a CLIPVG edit of `doc` that [`plan::plan`] planned from `req`.
+/// Runs a CLIPVG edit of `doc` that [`plan::plan`] planned from `req`: one edit, from
+/// `req.seed` (variation 1 of [`edit_planned_variations`]).
 pub fn edit_planned(
     doc: &Document,
     req: &EditRequest,
@@ -121,39 +126,8 @@ pub fn edit_planned(
     model: &Model,
     hooks: Hooks<'_>,
 ) -> Result<EditOutcome> {
-    let built = &plan.built;
-    let scene = plan.scene();
-    let (rw, rh) = plan.render;
-    let job = job_for(scene, rw, rh, &req.limits);
-    // Budgets before the big buffers: the render's pixels, its flattened lines, and the memory
-    // of the render, its gradients, the views and the CLIP batch of one iteration.
-    let views: usize = plan.rois.iter().map(|r| 1 + r.n_patches).sum();
-    let other = views::views_and_clip_memory(&model.clip, views, loss::clip_batch(&model.device));
-    drop(crate::raster::Frame::with_budget(scene, rw, rh, job.background, &req.limits, true, other)?);
-
-    catch_gpu(&model.device, || {
-        let masks = mask::roi_masks(doc, plan, req.roi_mask)?;
-        let guides = roi_guides(model, req, scene, &job, &plan.rois, &masks, plan.scale)?;
-        let mut result = run_loop(doc, built, scene, req, model, &guides, job.clone(), hooks)?;
-        palette::snap(req, scene, &mut result);
-        let (svg, changed) = write_result(doc, built, scene, plan.with_background.is_some(), &result)?;
-        Ok(EditOutcome {
-            svg,
-            report: EditReport {
-                iterations_done: result.iterations_done,
-                iterations: req.iterations,
-                stop: result.stop,
-                losses: result.losses,
-                changed,
-                rois: plan
-                    .rois
-                    .iter()
-                    .map(|r| (r.prompt.clone().unwrap_or_else(|| "(image target)".into()), r.rect))
-                    .collect(),
-                elapsed_s: result.elapsed.as_secs_f64(),
-            },
-        })
-    })
+    let mut all = variations::edit_seeds(doc, req, plan, model, hooks, &[req.seed])?;
+    Ok(all.remove(0))
 }
 
 /// The guide of every ROI: its rectangle in render pixels, the direction's end points (the
@@ -217,8 +191,8 @@ fn roi_guides(
     Ok(guides)
 }
 
-/// Runs the optimiser on `scene` with the caller's hooks (snapshots are written back into
-/// `doc` as they come).
+/// Runs the optimiser on `scene`, one run per seed, with the caller's hooks (snapshots of the
+/// first run are written back into `doc` as they come).
 #[allow(clippy::too_many_arguments)] // the loop's inputs, passed through
 fn run_loop(
     doc: &Document,
@@ -229,7 +203,8 @@ fn run_loop(
     guides: &[RoiGuide],
     job: RasterJob,
     hooks: Hooks<'_>,
-) -> Result<Optimized> {
+    seeds: &[u64],
+) -> Result<Vec<Optimized>> {
     let Hooks { progress, snapshot } = hooks;
     let (every, mut snap_fn): (Option<usize>, Option<&mut dyn FnMut(usize, &str)>) = match snapshot {
         Some((k, f)) => (Some(k), Some(f)),
@@ -244,18 +219,9 @@ fn run_loop(
         }
     };
     let trainable_points = scene.point_trainable();
-    optimizer::optimize(
-        scene,
-        &trainable_points,
-        req,
-        &model.clip,
-        guides,
-        job,
-        &model.device,
-        progress,
-        &mut snap,
-        every,
-    )
+    let inputs = optimizer::Inputs::new(scene, &trainable_points, req, &model.clip, guides, job, &model.device);
+    let hooks = variations::LoopHooks { progress, snapshot: &mut snap, snapshot_every: every };
+    variations::optimize_seeds(scene, &trainable_points, &inputs, &model.device, seeds, hooks)
 }
 
 /// The edited document text and the elements that changed; with a background layer

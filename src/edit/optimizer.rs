@@ -1,24 +1,23 @@
 //! The optimisation loop: render → views per ROI → CLIP → loss → gradients through CLIP, the
 //! views and the rasterizer → one masked Adam step on points and colours ([`crate::optim`]),
-//! with progress, snapshots, cancelling and a stop at the first non-finite step.
+//! with progress, snapshots, cancelling and a stop at the first non-finite step. One iteration
+//! steps every variation of an edit ([`iterate`]); the loop over the iterations is
+//! [`super::variations`]'s.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use burn::tensor::{Device, Tensor, TensorData};
-use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
 
-use super::loss::{Batching, RoiGuide, roi_loss, trainable_segments, xing_loss};
+use super::loss::{Batching, RoiGuide, RoiLoss, roi_losses, trainable_segments, xing_loss};
 use super::request::{EditMode, EditRequest};
 use crate::clip::Clip;
 use crate::error::Result;
 use crate::optim::MaskedAdam;
 use crate::raster::op::{RasterJob, render_tensor};
-use crate::raster::params::{
-    colors_of, colors_tensor, flatten_rows, padded_lengths, points_of, points_tensor, widths_tensor,
-};
+use crate::raster::params::{colors_tensor, flatten_rows, padded_lengths, points_tensor, widths_tensor};
 use crate::scene::Scene;
 
 /// Adam's epsilon in the edit (the reference's PyTorch default).
@@ -75,9 +74,9 @@ pub struct Optimized {
 
 /// The parameters under optimisation (plain tensors; each iteration lifts them into the
 /// autodiff graph) and the Adam steppers of those that may move.
-struct Params {
-    points: Tensor<2>,
-    colors: Tensor<2>,
+pub(super) struct Params {
+    pub(super) points: Tensor<2>,
+    pub(super) colors: Tensor<2>,
     /// Stroke widths stay as they are (on the autodiff device, untracked).
     widths: Tensor<1>,
     shape: Option<MaskedAdam>,
@@ -88,7 +87,7 @@ impl Params {
     /// The scene's parameters on `device`, with a stepper for points (the mode edits shapes
     /// and `shape_lr > 0`) and for colours (the mode edits colours and `colour_lr > 0`), each
     /// masked to the trainable values.
-    fn new(scene: &Scene, trainable_points: &[bool], req: &EditRequest, device: &Device) -> Params {
+    pub(super) fn new(scene: &Scene, trainable_points: &[bool], req: &EditRequest, device: &Device) -> Params {
         let [np, nc, _] = padded_lengths(scene);
         let points = points_tensor(scene, device);
         let colors = colors_tensor(scene, device);
@@ -122,24 +121,24 @@ fn mask_tensor<const N: usize>(on: &[bool], rows: usize, device: &Device) -> Ten
 }
 
 /// What one iteration computed, before it is accepted.
-struct Step {
-    loss: f32,
-    roi_losses: Vec<f32>,
-    points: Tensor<2>,
-    colors: Tensor<2>,
+pub(super) struct Step {
+    pub(super) loss: f32,
+    pub(super) roi_losses: Vec<f32>,
+    pub(super) points: Tensor<2>,
+    pub(super) colors: Tensor<2>,
 }
 
 impl Step {
     /// Whether the loss and every new parameter are finite (one read from the device: a sum
     /// is finite exactly when every term is, short of overflowing f32).
-    fn is_finite(&self) -> bool {
+    pub(super) fn is_finite(&self) -> bool {
         let sum = self.points.clone().sum() + self.colors.clone().sum();
         self.loss.is_finite() && sum.into_scalar::<f32>().is_finite()
     }
 }
 
 /// What the loop reads and does not change.
-struct Inputs<'a> {
+pub(super) struct Inputs<'a> {
     req: &'a EditRequest,
     clip: &'a Clip,
     guides: &'a [RoiGuide],
@@ -152,20 +151,44 @@ struct Inputs<'a> {
     anchors: Option<super::preserve::Anchors>,
 }
 
-/// One iteration: render, loss, gradients and the Adam steps (the parameters are not replaced).
-fn iterate(inputs: &Inputs<'_>, params: &mut Params, rng: &mut ChaCha8Rng) -> Step {
+/// One variation under optimisation: its parameters (with their Adam states) and its own
+/// generator of views.
+pub(super) struct Run {
+    pub(super) params: Params,
+    pub(super) rng: ChaCha8Rng,
+}
+
+/// One iteration of every run: the renders, the ROI losses of all of them with their views
+/// through CLIP together ([`roi_losses`]), then per run the other terms, gradients and Adam
+/// steps (the parameters are not replaced). One [`Step`] per run, in order.
+pub(super) fn iterate(inputs: &Inputs<'_>, runs: &mut [&mut Run]) -> Vec<Step> {
+    let tracked: Vec<(Tensor<2>, Tensor<2>)> = runs
+        .iter()
+        .map(|r| {
+            let pv = Tensor::<2>::from_inner(r.params.points.clone()).require_grad();
+            let cv = Tensor::<2>::from_inner(r.params.colors.clone()).require_grad();
+            (pv, cv)
+        })
+        .collect();
+    let renders = runs
+        .iter()
+        .zip(&tracked)
+        .map(|(r, (pv, cv))| render_tensor(pv.clone(), cv.clone(), r.params.widths.clone(), inputs.job.clone()))
+        .collect();
+    let mut rngs: Vec<&mut ChaCha8Rng> = runs.iter_mut().map(|r| &mut r.rng).collect();
+    let batching = Batching { views: inputs.clip_batch, timed: false };
+    let rois = roi_losses(inputs.clip, renders, inputs.guides, &mut rngs, inputs.req.distortion, batching);
+    runs.iter_mut()
+        .zip(tracked)
+        .zip(rois)
+        .map(|((run, (pv, cv)), roi)| step(inputs, &mut run.params, pv, cv, roi))
+        .collect()
+}
+
+/// One run's iteration after its ROI loss: the other loss terms, the gradients and the Adam
+/// steps of the tracked points `pv` and colours `cv`.
+fn step(inputs: &Inputs<'_>, params: &mut Params, pv: Tensor<2>, cv: Tensor<2>, roi: RoiLoss) -> Step {
     let req = inputs.req;
-    let pv = Tensor::<2>::from_inner(params.points.clone()).require_grad();
-    let cv = Tensor::<2>::from_inner(params.colors.clone()).require_grad();
-    let img = render_tensor(pv.clone(), cv.clone(), params.widths.clone(), inputs.job.clone());
-    let roi = roi_loss(
-        inputs.clip,
-        img,
-        inputs.guides,
-        rng,
-        req.distortion,
-        Batching { views: inputs.clip_batch, timed: false },
-    );
     let mut loss = roi.surrogate;
     // Every value the iteration reports, read from the device once: the ROI losses, then the
     // Xing term.
@@ -202,7 +225,8 @@ fn iterate(inputs: &Inputs<'_>, params: &mut Params, rng: &mut ChaCha8Rng) -> St
 
 /// Runs the optimisation. `progress` is called after every iteration and returns `false` to
 /// cancel; `snapshot` is called with the iteration and the current parameters every
-/// `snapshot_every` iterations (and never when it is `None`).
+/// `snapshot_every` iterations (and never when it is `None`). One edit from `req.seed`: the
+/// loop is [`super::variations::optimize_seeds`]'s.
 #[allow(clippy::too_many_arguments)] // the loop's inputs; a struct would only rename them
 pub fn optimize(
     scene: &Scene,
@@ -216,56 +240,33 @@ pub fn optimize(
     snapshot: &mut dyn FnMut(usize, &[[f32; 2]], &[[f32; 4]]),
     snapshot_every: Option<usize>,
 ) -> Result<Optimized> {
-    if super::preserve::untouched(req) {
-        return Ok(super::preserve::unchanged(scene));
+    let inputs = Inputs::new(scene, trainable_points, req, clip, guides, job, device);
+    let hooks = super::variations::LoopHooks { progress, snapshot, snapshot_every };
+    let mut all = super::variations::optimize_seeds(scene, trainable_points, &inputs, device, &[req.seed], hooks)?;
+    Ok(all.remove(0))
+}
+
+impl<'a> Inputs<'a> {
+    /// The loop's inputs: the Xing segments when the request weighs them, the device's batch,
+    /// the strength and palette terms' anchors.
+    pub(super) fn new(
+        scene: &Scene,
+        trainable_points: &[bool],
+        req: &'a EditRequest,
+        clip: &'a Clip,
+        guides: &'a [RoiGuide],
+        job: RasterJob,
+        device: &Device,
+    ) -> Inputs<'a> {
+        let segments = if req.xing_weight > 0.0 { trainable_segments(scene) } else { Vec::new() };
+        let anchors = super::preserve::anchors(scene, trainable_points, req, guides, device);
+        Inputs { req, clip, guides, job, segments, clip_batch: super::loss::clip_batch(device), anchors }
     }
-    let mut params = Params::new(scene, trainable_points, req, device);
-    let segments = if req.xing_weight > 0.0 { trainable_segments(scene) } else { Vec::new() };
-    let anchors = super::preserve::anchors(scene, trainable_points, req, guides, device);
-    let inputs = Inputs { req, clip, guides, job, segments, clip_batch: super::loss::clip_batch(device), anchors };
-    let mut rng = ChaCha8Rng::seed_from_u64(req.seed);
-    let (np, nc) = (scene.points.len(), scene.colors.len());
-    let start = Instant::now();
-    let mut losses = Vec::new();
-    let mut stop = Stop::Finished;
-    for it in 0..req.iterations {
-        let step = iterate(&inputs, &mut params, &mut rng);
-        if !step.is_finite() {
-            stop = Stop::NonFinite { iteration: it + 1 };
-            break;
-        }
-        (params.points, params.colors) = (step.points, step.colors);
-        let done = it + 1;
-        losses.push(step.loss);
-        let elapsed = start.elapsed();
-        let eta = elapsed.mul_f64((req.iterations - done) as f64 / done as f64);
-        let keep_going = progress(&Progress {
-            iteration: done,
-            iterations: req.iterations,
-            loss: step.loss,
-            roi_losses: step.roi_losses,
-            elapsed,
-            eta,
-        });
-        if let Some(k) = snapshot_every
-            && k > 0
-            && done % k == 0
-        {
-            snapshot(done, &points_of(params.points.clone(), np), &colors_of(params.colors.clone(), nc));
-        }
-        if !keep_going {
-            stop = Stop::Cancelled;
-            break;
-        }
+
+    /// The request of the run.
+    pub(super) fn req(&self) -> &'a EditRequest {
+        self.req
     }
-    Ok(Optimized {
-        points: points_of(params.points, np),
-        colors: colors_of(params.colors, nc),
-        iterations_done: losses.len(),
-        stop,
-        losses,
-        elapsed: start.elapsed(),
-    })
 }
 
 /// Wraps a job for the scene, within `limits`.

@@ -97,12 +97,36 @@ fn run_edit(
         !progress.report(p.iteration as f64 / iterations as f64, &message)
     };
     let hooks = crate::edit::Hooks { progress: &mut on_progress, snapshot: None };
-    let out = crate::edit::edit_planned(doc, edit, plan, &model, hooks)?;
+    let mut outs = crate::edit::edit_planned_variations(doc, edit, plan, &model, hooks)?;
+    if outs.len() > 1 {
+        return variations_outcome(outs, edit);
+    }
+    let out = outs.remove(0);
     let details = serde_json::to_value(&out.report).unwrap_or(serde_json::Value::Null);
     Ok(Outcome {
         changed: !out.report.changed.is_empty(),
         cancelled: out.report.stop == crate::edit::Stop::Cancelled,
         svg: out.svg,
+        details,
+        png: None,
+    })
+}
+
+/// The outcome of an edit with variations: one document (variation 1 in place, the others in
+/// hidden groups beside the selection, [`super::variations::compose`]); the details are
+/// variation 1's report with `variations`, every variation's report in order.
+fn variations_outcome(outs: Vec<crate::edit::EditOutcome>, edit: &EditRequest) -> Result<Outcome> {
+    let others: Vec<&str> = outs[1..].iter().map(|o| o.svg.as_str()).collect();
+    let svg = super::variations::compose(&outs[0].svg, &others, &edit.select, &edit.limits)?;
+    let reports: Vec<_> = outs.iter().map(|o| &o.report).collect();
+    let mut details = serde_json::to_value(&outs[0].report).unwrap_or(serde_json::Value::Null);
+    if let Some(map) = details.as_object_mut() {
+        map.insert("variations".into(), serde_json::to_value(&reports).unwrap_or(serde_json::Value::Null));
+    }
+    Ok(Outcome {
+        changed: outs.iter().any(|o| !o.report.changed.is_empty()),
+        cancelled: outs[0].report.stop == crate::edit::Stop::Cancelled,
+        svg,
         details,
         png: None,
     })

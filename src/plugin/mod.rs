@@ -27,6 +27,7 @@ pub mod guard;
 pub mod install;
 pub mod manifest;
 pub mod request;
+pub mod variations;
 
 pub use context::{Context, Outcome, Progress};
 pub use engine::{Action, Engine, RunOutput};

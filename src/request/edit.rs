@@ -83,6 +83,7 @@ pub const EDIT_FIELDS: &[&str] = &[
     "render_size",
     "size",
     "seed",
+    "variations",
     "distortion",
     "xing_weight",
     "background_layer",
@@ -169,6 +170,8 @@ pub struct EditRequest<L> {
     pub render_size: u32,
     /// Seeds every random choice (patch positions, warps, crops).
     pub seed: u64,
+    /// Edits in one run, variation `k` (1-based) from seed `seed + k - 1`; 1 = one edit.
+    pub variations: usize,
     /// Perspective distortion of the patches.
     pub distortion: f32,
     /// Weight of the Xing regulariser against self-intersecting segments (LIVE, Ma et al. 2022).
@@ -229,6 +232,7 @@ impl<L: Default> Default for EditRequest<L> {
             w_patch: f32_of(&fields::W_PATCH),
             render_size: fields::RENDER_SIZE.number() as u32,
             seed: fields::SEED.number() as u64,
+            variations: fields::VARIATIONS.number() as usize,
             distortion: f32_of(&fields::DISTORTION),
             xing_weight: f32_of(&fields::XING_WEIGHT),
             background_layer: None,
@@ -342,6 +346,7 @@ impl<L> EditRequest<L> {
         check(&fields::XING_WEIGHT, "xing_weight", self.xing_weight as f64)?;
         check(&fields::STRENGTH, "strength", self.strength as f64)?;
         crate::palette_rgb(&self.palette)?;
+        check(&fields::VARIATIONS, "variations", self.variations as f64)?;
         if let Some(n) = self.whole_canvas_patches {
             check(&fields::N_PATCHES, "whole_canvas_patches", n as f64)?;
         }

@@ -245,6 +245,10 @@ pub const SEED: Field = field(
     "Seed of every random choice (patches, warps); the same seed gives the same SVG",
 )
 .dialog(0.0, 2_147_483_647.0);
+/// Edits from seeds `seed`, `seed + 1`, … in one run; 1 = one edit.
+pub const VARIATIONS: Field =
+    field("variations", Number(1.0), int(1.0, 64.0), "Variations: edits from seeds seed, seed+1, … in one run")
+        .dialog(1.0, 16.0);
 /// Perspective distortion of the patches.
 pub const DISTORTION: Field = field("distortion", Number(0.3), Range::Unit, "Perspective distortion of the patches");
 /// Weight of the Xing regulariser against self-intersecting segments (LIVE); 0 = off.
@@ -340,6 +344,7 @@ pub const FIELDS: &[&Field] = &[
     &W_PATCH,
     &RENDER_SIZE,
     &SEED,
+    &VARIATIONS,
     &DISTORTION,
     &XING_WEIGHT,
     &BACKGROUND_LAYER,
