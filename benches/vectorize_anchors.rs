@@ -2,8 +2,9 @@
 //! `--size` px, PSNR (dB, over white, against the working bitmap) of
 //!
 //! 1. clipvg's default (the multi-round stack, then refinement within its time budget);
-//! 2. one stacked round at the same path count (the fine preset with the speckle filter walked to
-//!    the stack's count), refined for the same steps: the multi-round claim at equal paths;
+//! 2. one stacked round at the same path count (the stack's top round traced stacked, its
+//!    speckle filter walked to the stack's count), refined for the same steps: the
+//!    multi-round claim at equal paths;
 //! 3. the paper's two rounds (coarse, then fine), refined for the same steps;
 //! 4. vtracer alone (the PyPI package, run by `--python`/`$CLIPVG_PYTHON`): its defaults, and
 //!    the best of a small grid (speckle × colour precision) with at most the stack's path count.
@@ -11,7 +12,8 @@
 //! Each SVG is measured with our renderer and with resvg, and timed (vtracer's time is its own
 //! call, without Python's start-up). Prints a Markdown table.
 //!
-//! Run: `cargo bench --bench vectorize_anchors -- [--photos DIR] [--size 512] [--python PY]`.
+//! Run: `cargo bench --bench vectorize_anchors -- [--photos DIR] [--size 512] [--rounds R]
+//! [--python PY]` (`--rounds`: the stack under test, default clipvg's).
 //! DIR holds the photos (default `$CLIPVG_PHOTOS`, else the small fixture copies); without a
 //! Python that imports `vtracer` the vtracer rows say so.
 
@@ -76,10 +78,10 @@ fn db(v: Option<f64>) -> String {
     v.map_or("—".into(), |v| format!("{v:.2}"))
 }
 
-/// The fine preset traced stacked, its speckle filter walked until the path count is closest
-/// to `target` (tracing only); returns that precision.
-fn stacked_at(img: &image::RgbaImage, size: u32, target: usize) -> Precision {
-    let fine = Precision { stacked: Some(true), ..Precision::preset("fine").expect("the fine preset") };
+/// `top` (the stack's top round) traced stacked, its speckle filter walked until the path count
+/// is closest to `target` (tracing only); returns that precision.
+fn stacked_at(img: &image::RgbaImage, size: u32, top: &Precision, target: usize) -> Precision {
+    let fine = Precision { stacked: Some(true), ..top.clone() };
     let count = |p: &Precision| {
         let o = VectorizeOptions {
             rounds: vec![p.clone()],
@@ -127,9 +129,10 @@ fn main() {
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/vectorize/photos"));
     let size: u32 = arg(&args, "--size").map_or(512, |s| s.parse().expect("--size N"));
+    let rounds = arg(&args, "--rounds").unwrap_or_else(|| clipvg::vectorize::DEFAULT_ROUNDS.into());
     let python = arg(&args, "--python").or_else(|| std::env::var("CLIPVG_PYTHON").ok());
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    println!("photos {} · long side {size} px · {threads} CPU threads\n", dir.display());
+    println!("photos {} · long side {size} px · rounds {rounds} · {threads} CPU threads\n", dir.display());
     println!("| photo | vectorization | paths | seconds | PSNR ours | PSNR resvg |\n|---|---|--:|--:|--:|--:|");
     let tmp = tempfile::tempdir().expect("a temporary folder");
     for path in photos(&dir) {
@@ -144,13 +147,15 @@ fn main() {
             let target = bitmap::to_float_over(&v.working, WHITE);
             (measure(method, &v.svg, secs, &target, (w, h)), v)
         };
-        let default = VectorizeOptions { long_side: Some(size), ..Default::default() };
-        let (row, ours) = run("clipvg default (coarse, medium, fine; refined)".into(), default.clone());
+        let stack = parse_rounds(&rounds).expect("--rounds");
+        let top = stack.last().expect("a round").at_position(stack.len() - 1);
+        let default = VectorizeOptions { rounds: stack, long_side: Some(size), ..Default::default() };
+        let (row, ours) = run(format!("clipvg ({rounds}; refined)"), default.clone());
         rows.push(row);
         let steps = ours.report.refine.as_ref().map_or(0, |r| r.steps);
         let stack_paths = ours.report.paths();
-        let stacked = stacked_at(&img, size, stack_paths);
-        let label = format!("one stacked round, speckle={}, refined {steps} steps", stacked.filter_speckle);
+        let stacked = stacked_at(&img, size, &top, stack_paths);
+        let label = format!("one stacked round ({}:{}), refined {steps} steps", top.name, stacked.knobs());
         rows.push(
             run(
                 label,
