@@ -145,7 +145,7 @@ fn output_loads_renders_to_the_reported_psnr_and_is_addressable() {
     assert_eq!((root.attr("width"), root.attr("height")), (Some("128"), Some("85")));
     // Groups in painter's order, coarse at the bottom; every path named after its round.
     let groups: Vec<&str> = root.children.iter().map(|&c| doc.element(c).id().unwrap()).collect();
-    assert_eq!(groups, ["clipvg-round-1", "clipvg-round-2"]);
+    assert_eq!(groups, ["clipvg-round-1", "clipvg-round-2", "clipvg-round-3"]);
     let paths = paths_by_group(&doc);
     assert_eq!(paths.len(), v.report.paths());
     for (k, round) in v.report.rounds.iter().enumerate() {
@@ -273,7 +273,7 @@ fn detail_round_traces_only_its_box() {
     assert!(detail.knobs.contains("hierarchical=cutout"));
     assert!(detail.paths > 20, "{} paths", detail.paths);
     let doc = Document::parse(v.svg.as_str()).unwrap();
-    let g = doc.require_id("clipvg-round-3").unwrap();
+    let g = doc.require_id("clipvg-round-4").unwrap();
     assert_eq!(doc.element(g).attr("data-clipvg-box"), Some("80,20,80,80"));
     let built = build(&doc, &Default::default()).unwrap();
     let first = built.scene.shapes.len() - detail.paths;
@@ -342,8 +342,8 @@ fn embedded_data_uri_image_is_replaced_in_place() {
     // 128×85 bitmap into a 128×85 viewport at (20, 30): the matrix is a pure translation.
     assert_eq!(g.attr("transform"), Some("rotate(5 20 30) matrix(1 0 0 1 20 30)"));
     let rounds: Vec<&str> = g.children.iter().map(|&c| new.element(c).id().unwrap()).collect();
-    assert_eq!(rounds, ["clipvg-photo-round-1", "clipvg-photo-round-2"]);
-    assert!(new.by_id("clipvg-photo-r2-0").is_some());
+    assert_eq!(rounds, ["clipvg-photo-round-1", "clipvg-photo-round-2", "clipvg-photo-round-3"]);
+    assert!(new.by_id("clipvg-photo-r3-0").is_some());
 
     // It renders where the image was: compare the unrotated document's region with the bitmap.
     let unrotated = Document::parse(out.replace("rotate(5 20 30) ", "").replace("opacity=\"0.9\"", "")).unwrap();

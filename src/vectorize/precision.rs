@@ -39,7 +39,7 @@ pub struct Precision {
 pub const PRESETS: [&str; 3] = ["coarse", "medium", "fine"];
 
 /// The rounds of `--rounds` when none is given: the paper's two colour levels and a finer one.
-pub const DEFAULT_ROUNDS: &str = "coarse,fine";
+pub const DEFAULT_ROUNDS: &str = "coarse,medium,fine";
 
 impl Precision {
     /// A preset by name. Each round keeps smaller patches (`filter_speckle`) than the one below
@@ -51,7 +51,7 @@ impl Precision {
         let (filter_speckle, color_precision, layer_difference) = match name {
             "coarse" => (24, 6, 16),
             "medium" => (10, 6, 16),
-            "fine" => (4, 8, 8),
+            "fine" => (4, 7, 16),
             _ => return None,
         };
         Some(Precision {
