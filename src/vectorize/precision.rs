@@ -43,15 +43,17 @@ pub const DEFAULT_ROUNDS: &str = "coarse,medium,fine";
 
 impl Precision {
     /// A preset by name. Each round keeps smaller patches (`filter_speckle`) than the one below
-    /// it, as the paper's rounds add colours (Nc = 10, then 30). Colour precision stays at 6–7
+    /// it, as the paper's rounds add colours (Nc = 10, then 30). Colour precision stays at 6–8
     /// bits: below that the colour clusters take visibly wrong colours (the coarse round at 3
     /// bits scored 10 dB on the astronaut against 21 dB at 6 bits), and the round below shows
-    /// through every crack.
+    /// through every crack. The fine round keeps 8 bits and layer difference 8 (was 7 and 16):
+    /// measured at 512 px on the three photos, the stack traces 0.2–1.7 dB closer (25.48 /
+    /// 30.38 / 26.23 dB) and still degrades less under jitter than one stacked round.
     pub fn preset(name: &str) -> Option<Precision> {
         let (filter_speckle, color_precision, layer_difference) = match name {
             "coarse" => (24, 6, 16),
             "medium" => (10, 6, 16),
-            "fine" => (4, 7, 16),
+            "fine" => (4, 8, 8),
             _ => return None,
         };
         Some(Precision {
