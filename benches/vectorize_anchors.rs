@@ -9,8 +9,10 @@
 //! 4. vtracer alone (the PyPI package, run by `--python`/`$CLIPVG_PYTHON`): its defaults, and
 //!    the best of a small grid (speckle × colour precision) with at most the stack's path count.
 //!
-//! Each SVG is measured with our renderer and with resvg, and timed (vtracer's time is its own
-//! call, without Python's start-up). Prints a Markdown table.
+//! Each SVG is measured with our renderer and with resvg, timed (vtracer's time is its own
+//! call, without Python's start-up), and jittered (every point by a seeded 1 px Gaussian, a
+//! stand-in for an edit: PSNR drop and the share of opaque pixels that show the background).
+//! Prints a Markdown table.
 //!
 //! Run: `cargo bench --bench vectorize_anchors -- [--photos DIR] [--size 512] [--rounds R]
 //! [--python PY]` (`--rounds`: the stack under test, default clipvg's).
@@ -23,7 +25,7 @@ use std::time::Instant;
 
 use clipvg::scene::{BuildOptions, build};
 use clipvg::svg::Document;
-use clipvg::vectorize::metrics::{WHITE, psnr};
+use clipvg::vectorize::metrics::{WHITE, psnr, robustness};
 use clipvg::vectorize::{Precision, RefineBudget, VectorizeOptions, bitmap, parse_rounds, vectorize_bitmap};
 
 fn arg(args: &[String], name: &str) -> Option<String> {
@@ -65,13 +67,23 @@ struct Row {
     seconds: f64,
     ours_db: Option<f64>,
     resvg_db: Option<f64>,
+    /// PSNR drop and crack fraction under a seeded 1 px jitter of every point (our renderer).
+    jitter: Option<(f64, f64)>,
 }
 
-fn measure(method: String, svg: &str, seconds: f64, target: &[f32], (w, h): (u32, u32)) -> Row {
+fn measure(method: String, svg: &str, seconds: f64, working: &image::RgbaImage) -> Row {
+    let (w, h) = working.dimensions();
+    let target = bitmap::to_float_over(working, WHITE);
     let paths = svg.matches("<path").count();
-    let ours_db = our_render(svg, w, h).map(|img| psnr(&img, target));
-    let resvg_db = resvg_render(svg, w, h).map(|img| psnr(&img, target));
-    Row { method, paths, seconds, ours_db, resvg_db }
+    let ours_db = our_render(svg, w, h).map(|img| psnr(&img, &target));
+    let resvg_db = resvg_render(svg, w, h).map(|img| psnr(&img, &target));
+    let straight = bitmap::to_float_over(working, [0.0; 4]);
+    let jitter = Document::parse(svg)
+        .ok()
+        .and_then(|doc| build(&doc, &BuildOptions::default()).ok())
+        .and_then(|b| robustness(&b.scene, &target, &straight, w, h, 1.0, 0).ok())
+        .map(|r| (r.psnr_drop(), r.jittered_cracks));
+    Row { method, paths, seconds, ours_db, resvg_db, jitter }
 }
 
 fn db(v: Option<f64>) -> String {
@@ -133,7 +145,9 @@ fn main() {
     let python = arg(&args, "--python").or_else(|| std::env::var("CLIPVG_PYTHON").ok());
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     println!("photos {} · long side {size} px · rounds {rounds} · {threads} CPU threads\n", dir.display());
-    println!("| photo | vectorization | paths | seconds | PSNR ours | PSNR resvg |\n|---|---|--:|--:|--:|--:|");
+    println!(
+        "| photo | vectorization | paths | seconds | PSNR ours | PSNR resvg | σ = 1 px: drop / cracks |\n|---|---|--:|--:|--:|--:|--:|"
+    );
     let tmp = tempfile::tempdir().expect("a temporary folder");
     for path in photos(&dir) {
         let name = path.file_stem().and_then(|s| s.to_str()).unwrap_or("?").to_string();
@@ -143,9 +157,7 @@ fn main() {
             let t = Instant::now();
             let v = vectorize_bitmap(&img, &path, &options, &mut |_| true).unwrap_or_else(|e| panic!("{e}"));
             let secs = t.elapsed().as_secs_f64();
-            let (w, h) = v.working.dimensions();
-            let target = bitmap::to_float_over(&v.working, WHITE);
-            (measure(method, &v.svg, secs, &target, (w, h)), v)
+            (measure(method, &v.svg, secs, &v.working), v)
         };
         let stack = parse_rounds(&rounds).expect("--rounds");
         let top = stack.last().expect("a round").at_position(stack.len() - 1);
@@ -169,24 +181,22 @@ fn main() {
             run(label, VectorizeOptions { rounds: paper, refine: RefineBudget::Steps(steps), ..default.clone() }).0,
         );
         // vtracer on the same working bitmap.
-        let (w, h) = ours.working.dimensions();
-        let target = bitmap::to_float_over(&ours.working, WHITE);
         let png = tmp.path().join(format!("{name}.png"));
         ours.working.save(&png).expect("working bitmap saved");
         match &python {
-            None => println!("| {name} | vtracer | — | — | — | — (no --python / $CLIPVG_PYTHON) |"),
+            None => println!("| {name} | vtracer | — | — | — | — | (no --python / $CLIPVG_PYTHON) |"),
             Some(py) => {
                 let out = tmp.path().join("vtracer.svg");
                 match vtracer(py, &png, &out, "") {
-                    Err(e) => println!("| {name} | vtracer | — | — | — | — ({e}) |"),
+                    Err(e) => println!("| {name} | vtracer | — | — | — | — | ({e}) |"),
                     Ok((svg, secs)) => {
-                        rows.push(measure("vtracer, defaults".into(), &svg, secs, &target, (w, h)));
+                        rows.push(measure("vtracer, defaults".into(), &svg, secs, &ours.working));
                         let mut best: Option<(Row, String)> = None;
                         for speckle in [2, 4, 8, 16] {
                             for precision in [6, 7, 8] {
                                 let knobs = format!(", filter_speckle={speckle}, color_precision={precision}");
                                 let Ok((svg, secs)) = vtracer(py, &png, &out, &knobs) else { continue };
-                                let r = measure(String::new(), &svg, secs, &target, (w, h));
+                                let r = measure(String::new(), &svg, secs, &ours.working);
                                 let better = best.as_ref().is_none_or(|(b, _)| r.resvg_db > b.resvg_db);
                                 if r.paths <= stack_paths && better {
                                     best = Some((r, knobs));
@@ -202,8 +212,9 @@ fn main() {
             }
         }
         for r in rows {
+            let jitter = r.jitter.map_or("—".into(), |(d, c)| format!("{d:.2} / {:.2} %", 100.0 * c));
             println!(
-                "| {name} | {} | {} | {:.1} | {} | {} |",
+                "| {name} | {} | {} | {:.1} | {} | {} | {jitter} |",
                 r.method,
                 r.paths,
                 r.seconds,
