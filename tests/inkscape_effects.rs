@@ -14,26 +14,21 @@
 
 mod inkscape;
 
-use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use inkscape::{Inkscape, changed_elements};
 
-fn document() -> PathBuf {
-    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../..")).join("tests/inkscape/two-paths.svg")
-}
-
 /// The test document as Inkscape exports it with no effect, computed once.
 fn baseline(ink: &Inkscape) -> &'static str {
     static BASELINE: OnceLock<String> = OnceLock::new();
-    BASELINE.get_or_init(|| ink.export_unchanged(&document()))
+    BASELINE.get_or_init(|| ink.export_unchanged(&inkscape::two_paths()))
 }
 
 /// Runs `effect` and checks that it showed exactly `message` and changed nothing.
 #[track_caller]
 fn assert_refused(effect: &str, ids: &[&str], params: &[(&str, &str)], message: &str) {
     let ink = Inkscape::install();
-    let run = ink.run_effect(effect, &document(), ids, params);
+    let run = ink.run_effect(effect, &inkscape::two_paths(), ids, params);
     let output = run.output();
     assert_eq!(run.dialogs, [message], "Inkscape's log:\n{}", run.log);
     assert_eq!(changed_elements(baseline(&ink), output), Vec::<String>::new(), "the document changed");
@@ -59,26 +54,12 @@ fn edit_with_an_unknown_model_says_so() {
     );
 }
 
-/// The tiny CLIP model of the test fixtures (random weights, 64² input).
-fn model_a() -> String {
-    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
-        .join("tests/fixtures/clip/A")
-        .to_string_lossy()
-        .into_owned()
-}
-
 #[test]
 fn edit_changes_the_two_selected_paths_and_nothing_else() {
     let ink = Inkscape::install();
-    let model = model_a();
-    let params = [
-        ("prompt", "a gold statue"),
-        ("iterations", "3"),
-        ("n_patches", "2"),
-        ("model", model.as_str()),
-        ("backend", "cpu"),
-    ];
-    let run = ink.run_effect("org.clipvg.edit", &document(), &["left", "right"], &params);
+    let model = inkscape::fixture_model("A");
+    let params = inkscape::tiny_edit(&model, &[]);
+    let run = ink.run_effect("org.clipvg.edit", &inkscape::two_paths(), &["left", "right"], &params);
     let output = run.output();
     assert!(run.dialogs.is_empty(), "dialogs: {:?}\n{}", run.dialogs, run.log);
     clipvg::svg::Document::parse(output.to_string()).expect("the exported file is valid SVG");
@@ -92,7 +73,7 @@ fn edit_changes_the_two_selected_paths_and_nothing_else() {
 #[test]
 fn recolor_changes_only_the_fills_of_the_selected_group() {
     let ink = Inkscape::install();
-    let model = model_a();
+    let model = inkscape::fixture_model("A");
     let params = [
         ("prompt", "autumn leaves"),
         ("iterations", "3"),
@@ -101,7 +82,7 @@ fn recolor_changes_only_the_fills_of_the_selected_group() {
         ("backend", "cpu"),
         ("colour_lr", "0.1"),
     ];
-    let run = ink.run_effect("org.clipvg.recolor", &document(), &["group"], &params);
+    let run = ink.run_effect("org.clipvg.recolor", &inkscape::two_paths(), &["group"], &params);
     let output = run.output();
     assert!(run.dialogs.is_empty(), "dialogs: {:?}\n{}", run.dialogs, run.log);
     let changed = changed_elements(baseline(&ink), output);
@@ -142,7 +123,7 @@ fn vectorize_of_a_path_says_so() {
 fn shim_output_is_reread_by_inkscape_and_only_the_selection_changes() {
     let ink = Inkscape::install();
     assert!(ink.install_output.contains("Extensions ▸ CLIPVG"), "{}", ink.install_output);
-    let run = ink.run_effect("org.clipvg.test.mark", &document(), &["right", "left"], &[]);
+    let run = ink.run_effect("org.clipvg.test.mark", &inkscape::two_paths(), &["right", "left"], &[]);
     let output = run.output();
     assert!(run.dialogs.is_empty(), "the shim wrote to stderr: {:?}", run.dialogs);
     assert_eq!(
@@ -154,7 +135,7 @@ fn shim_output_is_reread_by_inkscape_and_only_the_selection_changes() {
 #[test]
 fn vectorize_replaces_the_selected_bitmap_with_paths() {
     let ink = Inkscape::install();
-    let run = ink.run_effect("org.clipvg.vectorize", &document(), &["photo"], &[("rounds", "coarse,fine")]);
+    let run = ink.run_effect("org.clipvg.vectorize", &inkscape::two_paths(), &["photo"], &[("rounds", "coarse,fine")]);
     let output = run.output();
     assert!(run.dialogs.is_empty(), "dialogs: {:?}\n{}", run.dialogs, run.log);
     let doc = clipvg::svg::Document::parse(output.to_string()).expect("the exported file is valid SVG");

@@ -6,35 +6,15 @@
 
 mod inkscape;
 
-use std::path::{Path, PathBuf};
-
 use inkscape::{Inkscape, changed_elements};
-
-fn document() -> PathBuf {
-    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../..")).join("tests/inkscape/two-paths.svg")
-}
-
-fn model_a() -> String {
-    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
-        .join("tests/fixtures/clip/A")
-        .to_string_lossy()
-        .into_owned()
-}
 
 #[test]
 fn shaped_regions_change_only_the_selection() {
     let ink = Inkscape::install();
-    let baseline = ink.export_unchanged(&document());
-    let model = model_a();
-    let params = [
-        ("prompt", "a gold statue"),
-        ("iterations", "3"),
-        ("n_patches", "2"),
-        ("model", model.as_str()),
-        ("backend", "cpu"),
-        ("roi_mask", "true"),
-    ];
-    let run = ink.run_effect("org.clipvg.edit", &document(), &["left", "right"], &params);
+    let baseline = ink.export_unchanged(&inkscape::two_paths());
+    let model = inkscape::fixture_model("A");
+    let params = inkscape::tiny_edit(&model, &[("roi_mask", "true")]);
+    let run = ink.run_effect("org.clipvg.edit", &inkscape::two_paths(), &["left", "right"], &params);
     let output = run.output();
     assert!(run.dialogs.is_empty(), "dialogs: {:?}\n{}", run.dialogs, run.log);
     let changed = changed_elements(&baseline, output);
@@ -45,16 +25,10 @@ fn shaped_regions_change_only_the_selection() {
 #[test]
 fn editing_a_selected_bitmap_vectorizes_it_in_place_and_edits_the_paths() {
     let ink = Inkscape::install();
-    let baseline = ink.export_unchanged(&document());
-    let model = model_a();
-    let params = [
-        ("prompt", "a gold statue"),
-        ("iterations", "3"),
-        ("n_patches", "2"),
-        ("model", model.as_str()),
-        ("backend", "cpu"),
-    ];
-    let run = ink.run_effect("org.clipvg.edit", &document(), &["photo"], &params);
+    let baseline = ink.export_unchanged(&inkscape::two_paths());
+    let model = inkscape::fixture_model("A");
+    let params = inkscape::tiny_edit(&model, &[]);
+    let run = ink.run_effect("org.clipvg.edit", &inkscape::two_paths(), &["photo"], &params);
     let output = run.output();
     assert!(run.dialogs.is_empty(), "dialogs: {:?}\n{}", run.dialogs, run.log);
     let doc = clipvg::svg::Document::parse(output.to_string()).expect("the exported file is valid SVG");
@@ -68,7 +42,7 @@ fn editing_a_selected_bitmap_vectorizes_it_in_place_and_edits_the_paths() {
         "something besides the bitmap changed: {changed:#?}"
     );
     // The traced paths were edited too: the result is not the vectorize action's alone.
-    let vectorized = ink.run_effect("org.clipvg.vectorize", &document(), &["photo"], &[]);
+    let vectorized = ink.run_effect("org.clipvg.vectorize", &inkscape::two_paths(), &["photo"], &[]);
     assert!(vectorized.dialogs.is_empty(), "dialogs: {:?}", vectorized.dialogs);
     let edited_paths = changed_elements(vectorized.output(), output);
     assert!(!edited_paths.is_empty(), "the edit changed nothing after vectorizing");

@@ -8,21 +8,10 @@
 
 mod inkscape;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::OnceLock;
 
 use inkscape::{Inkscape, changed_elements};
-
-fn document() -> PathBuf {
-    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../..")).join("tests/inkscape/two-paths.svg")
-}
-
-fn model_a() -> String {
-    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
-        .join("tests/fixtures/clip/A")
-        .to_string_lossy()
-        .into_owned()
-}
 
 /// The fake zenity's folder, put first on `PATH` once; it appends a line to `opened.log` each
 /// time it opens.
@@ -49,8 +38,8 @@ fn fake_zenity() -> &'static Path {
 fn cancelled_edit(on_cancel: &str) -> Vec<String> {
     let zenity = fake_zenity();
     let ink = Inkscape::install();
-    let baseline = ink.export_unchanged(&document());
-    let model = model_a();
+    let baseline = ink.export_unchanged(&inkscape::two_paths());
+    let model = inkscape::fixture_model("A");
     let params = [
         ("prompt", "a gold statue"),
         ("iterations", "2000"),
@@ -61,7 +50,7 @@ fn cancelled_edit(on_cancel: &str) -> Vec<String> {
     ];
     let opened_before = std::fs::read_to_string(zenity.join("opened.log")).unwrap_or_default().lines().count();
     let started = std::time::Instant::now();
-    let run = ink.run_effect("org.clipvg.edit", &document(), &["left", "right"], &params);
+    let run = ink.run_effect("org.clipvg.edit", &inkscape::two_paths(), &["left", "right"], &params);
     let output = run.output();
     assert!(run.dialogs.is_empty(), "dialogs: {:?}\n{}", run.dialogs, run.log);
     let opened = std::fs::read_to_string(zenity.join("opened.log")).unwrap_or_default().lines().count();

@@ -6,27 +6,17 @@
 
 mod inkscape;
 
-use std::path::Path;
-
 use inkscape::{Inkscape, changed_elements};
 
 const INKSCAPE_NS: &str = "http://www.inkscape.org/namespaces/inkscape";
 
 #[test]
 fn one_apply_gives_the_edit_and_three_hidden_variations() {
-    let root = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."));
-    let document = root.join("tests/inkscape/two-paths.svg");
-    let model = root.join("tests/fixtures/clip/A").to_string_lossy().into_owned();
+    let document = inkscape::two_paths();
+    let model = inkscape::fixture_model("A");
     let ink = Inkscape::install();
     let baseline = ink.export_unchanged(&document);
-    let params = [
-        ("prompt", "a gold statue"),
-        ("iterations", "3"),
-        ("n_patches", "2"),
-        ("model", model.as_str()),
-        ("backend", "cpu"),
-        ("variations", "4"),
-    ];
+    let params = inkscape::tiny_edit(&model, &[("variations", "4")]);
     let run = ink.run_effect("org.clipvg.edit", &document, &["left", "right"], &params);
     let output = run.output();
     assert!(run.dialogs.is_empty(), "dialogs: {:?}\n{}", run.dialogs, run.log);

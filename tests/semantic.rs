@@ -4,23 +4,13 @@
 //! prompts, a group recolours as a whole, and a plain gradient loop written here, outside the
 //! edit module, moves a colour the same way as the edit does.
 
-use std::path::PathBuf;
-
 use burn::tensor::{Int, Tensor, TensorData};
 use clipvg::clip::{Clip, ClipTokenizer, directional_loss, ids_tensor_fit, normalize};
 use clipvg::edit::{EditMode, EditRequest, Hooks, Model, Roi, edit};
 use clipvg::svg::Document;
+use semantic_common::{fill, hue, hue_distance, model, model_dir};
 
-fn model_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/clip/semantic")
-}
-
-/// The semantic model; a missing or broken fixture fails the test (no silent skip).
-fn model() -> Model {
-    let dir = model_dir();
-    Model::from_dir(&dir, clipvg::compute::cpu_device())
-        .unwrap_or_else(|e| panic!("the semantic model in {} must load: {e}", dir.display()))
-}
+mod semantic_common;
 
 /// A 96² white document with a blue circle, a red square, a group of two blue circles and a
 /// green triangle.
@@ -54,37 +44,6 @@ fn run(doc: &Document, req: &EditRequest, m: &Model) -> Document {
     let mut progress = |_: &clipvg::edit::Progress| true;
     let out = edit(doc, req, m, Hooks { progress: &mut progress, snapshot: None }).unwrap();
     Document::parse(out.svg).unwrap()
-}
-
-/// The fill of element `id` as RGB in [0, 1].
-fn fill(doc: &Document, id: &str) -> [f64; 3] {
-    let e = doc.element(doc.require_id(id).unwrap());
-    let f = e.attr("fill").unwrap_or_else(|| panic!("{id} has no fill"));
-    let c = clipvg::svg::paint::parse_color(f).unwrap_or_else(|| panic!("{id}: fill {f}"));
-    [c[0], c[1], c[2]]
-}
-
-/// Hue in degrees, [0, 360).
-fn hue(c: [f64; 3]) -> f64 {
-    let (max, min) = (c[0].max(c[1]).max(c[2]), c[0].min(c[1]).min(c[2]));
-    if max - min < 1e-9 {
-        return 0.0;
-    }
-    let d = max - min;
-    let h = if max == c[0] {
-        ((c[1] - c[2]) / d).rem_euclid(6.0)
-    } else if max == c[1] {
-        (c[2] - c[0]) / d + 2.0
-    } else {
-        (c[0] - c[1]) / d + 4.0
-    };
-    60.0 * h
-}
-
-/// Angular distance between two hues, in degrees.
-fn hue_distance(a: f64, b: f64) -> f64 {
-    let d = (a - b).rem_euclid(360.0);
-    d.min(360.0 - d)
 }
 
 /// Element name and attributes of `id`, in order.

@@ -3,16 +3,11 @@
 //! grows with the strength and is nil, byte for byte, at strength 0; with a palette and the snap
 //! every edited fill is a palette colour, and a red/green palette ends red.
 
-use std::path::PathBuf;
-
 use clipvg::edit::{EditMode, EditOutcome, EditRequest, Hooks, Model, Roi, edit};
 use clipvg::svg::Document;
+use semantic_common::{hue, hue_distance, model};
 
-fn model() -> Model {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/clip/semantic");
-    Model::from_dir(&dir, clipvg::compute::cpu_device())
-        .unwrap_or_else(|e| panic!("the semantic model in {} must load: {e}", dir.display()))
-}
+mod semantic_common;
 
 /// A 96² white document with a blue circle, a group of two blue circles and a red square.
 const SVG: &str = r##"<svg xmlns="http://www.w3.org/2000/svg" width="96" height="96" viewBox="0 0 96 96">
@@ -47,33 +42,7 @@ fn run(req: &EditRequest, m: &Model) -> EditOutcome {
 }
 
 fn fill(svg: &str, id: &str) -> [f64; 3] {
-    let doc = Document::parse(svg).unwrap();
-    let e = doc.element(doc.require_id(id).unwrap());
-    let f = e.attr("fill").unwrap_or_else(|| panic!("{id} has no fill"));
-    let c = clipvg::svg::paint::parse_color(f).unwrap_or_else(|| panic!("{id}: fill {f}"));
-    [c[0], c[1], c[2]]
-}
-
-/// Hue in degrees, [0, 360).
-fn hue(c: [f64; 3]) -> f64 {
-    let (max, min) = (c[0].max(c[1]).max(c[2]), c[0].min(c[1]).min(c[2]));
-    if max - min < 1e-9 {
-        return 0.0;
-    }
-    let d = max - min;
-    let h = if max == c[0] {
-        ((c[1] - c[2]) / d).rem_euclid(6.0)
-    } else if max == c[1] {
-        (c[2] - c[0]) / d + 2.0
-    } else {
-        (c[0] - c[1]) / d + 4.0
-    };
-    60.0 * h
-}
-
-fn hue_distance(a: f64, b: f64) -> f64 {
-    let d = (a - b).rem_euclid(360.0);
-    d.min(360.0 - d)
+    semantic_common::fill(&Document::parse(svg).unwrap(), id)
 }
 
 #[test]

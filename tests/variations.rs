@@ -7,16 +7,11 @@
 //! colours (8-bit channels and the opacity) are compared within 1e-4 (and the paths' numbers
 //! within 1e-3 px), and the test says on stderr whether the bytes matched too.
 
-use std::path::PathBuf;
-
 use clipvg::edit::{EditMode, EditOutcome, EditRequest, Hooks, Model, Roi, edit, edit_variations, variation_seeds};
 use clipvg::svg::Document;
+use semantic_common::model;
 
-fn model() -> Model {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/clip/semantic");
-    Model::from_dir(&dir, clipvg::compute::cpu_device())
-        .unwrap_or_else(|e| panic!("the semantic model in {} must load: {e}", dir.display()))
-}
+mod semantic_common;
 
 /// A blue circle, a red square and a green triangle on white, 96².
 const SVG: &str = r##"<svg xmlns="http://www.w3.org/2000/svg" width="96" height="96" viewBox="0 0 96 96">

@@ -30,6 +30,35 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+/// A path in the repository (the harness's tests are built in the clipvg-cli package).
+pub fn repo_path(relative: &str) -> PathBuf {
+    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../..")).join(relative)
+}
+
+/// The test document `tests/inkscape/two-paths.svg` (`left`, `right`, `group`, `photo`, …).
+pub fn two_paths() -> PathBuf {
+    repo_path("tests/inkscape/two-paths.svg")
+}
+
+/// A CLIP model folder of the test fixtures: `A` (tiny, random weights) or `semantic` (the toy).
+pub fn fixture_model(name: &str) -> String {
+    repo_path(&format!("tests/fixtures/clip/{name}")).to_string_lossy().into_owned()
+}
+
+/// The dialog params of a tiny edit with `model` on the CPU ("a gold statue", 3 iterations, 2
+/// patches), then `extra`.
+pub fn tiny_edit<'a>(model: &'a str, extra: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
+    let mut params = vec![
+        ("prompt", "a gold statue"),
+        ("iterations", "3"),
+        ("n_patches", "2"),
+        ("model", model),
+        ("backend", "cpu"),
+    ];
+    params.extend_from_slice(extra);
+    params
+}
+
 /// How long one Inkscape run may take (override: `CLIPVG_INKSCAPE_TIMEOUT` in seconds).
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(120);
 
