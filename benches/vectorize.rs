@@ -8,31 +8,15 @@
 //! [--sigma 1,2] [--seed 0]`. DIR holds PNG/JPEG/WebP photos; default `$CLIPVG_PHOTOS`, else the
 //! small fixture copies in `tests/fixtures/vectorize/photos`.
 
-use std::path::{Path, PathBuf};
+mod photos;
 
 use clipvg::vectorize::metrics::compare_rounds;
 use clipvg::vectorize::{VectorizeOptions, bitmap, parse_rounds};
-
-fn arg(args: &[String], name: &str) -> Option<String> {
-    args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned()
-}
-
-fn photos(dir: &Path) -> Vec<PathBuf> {
-    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
-        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| matches!(p.extension().and_then(|e| e.to_str()), Some("png" | "jpg" | "jpeg" | "webp")))
-        .collect();
-    v.sort();
-    v
-}
+use photos::{arg, photo_dir, photos};
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let dir = arg(&args, "--photos")
-        .or_else(|| std::env::var("CLIPVG_PHOTOS").ok())
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/vectorize/photos"));
+    let dir = photo_dir(&args);
     let size: u32 = arg(&args, "--size").map_or(512, |s| s.parse().expect("--size N"));
     let rounds = arg(&args, "--rounds").unwrap_or_else(|| clipvg::vectorize::DEFAULT_ROUNDS.into());
     let sigmas: Vec<f32> = arg(&args, "--sigma")

@@ -19,7 +19,9 @@
 //! DIR holds the photos (default `$CLIPVG_PHOTOS`, else the small fixture copies); without a
 //! Python that imports `vtracer` the vtracer rows say so.
 
-use std::path::{Path, PathBuf};
+mod photos;
+
+use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
 
@@ -27,20 +29,7 @@ use clipvg::scene::{BuildOptions, build};
 use clipvg::svg::Document;
 use clipvg::vectorize::metrics::{WHITE, psnr, robustness};
 use clipvg::vectorize::{Precision, RefineBudget, VectorizeOptions, bitmap, parse_rounds, vectorize_bitmap};
-
-fn arg(args: &[String], name: &str) -> Option<String> {
-    args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned()
-}
-
-fn photos(dir: &Path) -> Vec<PathBuf> {
-    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
-        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| matches!(p.extension().and_then(|e| e.to_str()), Some("png" | "jpg" | "jpeg" | "webp")))
-        .collect();
-    v.sort();
-    v
-}
+use photos::{arg, photo_dir, photos};
 
 /// resvg's render of `svg` at `w × h` over white, RGBA floats.
 fn resvg_render(svg: &str, w: u32, h: u32) -> Option<Vec<f32>> {
@@ -136,10 +125,7 @@ fn vtracer(python: &str, png: &Path, out: &Path, knobs: &str) -> Result<(String,
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let dir = arg(&args, "--photos")
-        .or_else(|| std::env::var("CLIPVG_PHOTOS").ok())
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/vectorize/photos"));
+    let dir = photo_dir(&args);
     let size: u32 = arg(&args, "--size").map_or(512, |s| s.parse().expect("--size N"));
     let rounds = arg(&args, "--rounds").unwrap_or_else(|| clipvg::vectorize::DEFAULT_ROUNDS.into());
     let python = arg(&args, "--python").or_else(|| std::env::var("CLIPVG_PYTHON").ok());
