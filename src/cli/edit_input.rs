@@ -34,12 +34,20 @@ pub fn open(input: &Path, limits: &Limits) -> Result<Document> {
     eprintln!("{} is a bitmap: vectorizing it first (clipvg vectorize's default rounds)", input.display());
     let args = crate::vectorize::VectorizeArgs::new(input, Path::new("unused.svg"));
     let options = args.options(&args.request()?)?;
-    let v = clipvg::vectorize::vectorize_file(input, &options, &mut |_| true)?;
+    let v = clipvg::vectorize::vectorize_file(input, &options, &mut |p| {
+        if let (line, true) = crate::vectorize::progress_line(p) {
+            eprintln!("  {line}");
+        }
+        true
+    })?;
+    let refined = v.report.refine.as_ref().map(|r| format!(", {} refinement steps", r.steps)).unwrap_or_default();
     eprintln!(
-        "vectorized into {} paths on a {}×{} canvas; editing",
+        "vectorized into {} paths on a {}×{} canvas (PSNR {:.2} dB{refined}, {:.1} s); editing",
         v.report.paths(),
         v.report.size[0],
-        v.report.size[1]
+        v.report.size[1],
+        v.report.psnr_db,
+        v.report.elapsed_s
     );
     Ok(Document::parse_with(&v.svg, limits, &mut clipvg_document::no_progress())?)
 }

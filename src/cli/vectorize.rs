@@ -176,6 +176,19 @@ fn is_svg(path: &Path) -> Result<bool> {
     Ok(text.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'<'))
 }
 
+/// A progress report as a line, and whether it is worth a line of its own in a log: every
+/// round, and of the refinement the first and last steps and about ten between (every tenth
+/// step at least).
+pub fn progress_line(p: Progress<'_>) -> (String, bool) {
+    match p {
+        Progress::Trace { round, rounds, label } => (format!("tracing round {round}/{rounds} ({label})"), true),
+        Progress::Refine { step, steps, loss } => {
+            let every = (steps / 10).max(10);
+            (format!("refining step {step}/{steps}, loss {loss:.5}"), step == 1 || step == steps || step % every == 0)
+        }
+    }
+}
+
 /// Runs `clipvg vectorize`.
 pub fn run(args: &VectorizeArgs) -> Result<()> {
     run_with_limits(args, &|_| Ok(()))
@@ -192,15 +205,7 @@ pub fn run_with_limits(args: &VectorizeArgs, apply_limits: &dyn Fn(&mut Limits) 
     let tty = std::io::stderr().is_terminal();
     let bar = tty.then(indicatif::ProgressBar::new_spinner);
     let mut progress = |p: Progress<'_>| {
-        let line = match p {
-            Progress::Trace { round, rounds, label } => format!("tracing round {round}/{rounds} ({label})"),
-            Progress::Refine { step, steps, loss } => format!("refining step {step}/{steps}, loss {loss:.5}"),
-        };
-        // Without a terminal, log every round but only every tenth refinement step.
-        let worth_a_line = match p {
-            Progress::Trace { .. } => true,
-            Progress::Refine { step, steps, .. } => step == 1 || step == steps || step % 10 == 0,
-        };
+        let (line, worth_a_line) = progress_line(p);
         match &bar {
             Some(b) => b.set_message(line),
             None if worth_a_line => eprintln!("{line}"),
@@ -315,6 +320,18 @@ mod tests {
         assert_eq!((options.refine, options.max_paths), (RefineBudget::Steps(0), 10));
         let a = args(&["--refine-seconds", "2.5"]);
         assert_eq!(a.options(&a.request().unwrap()).unwrap().refine, RefineBudget::Seconds(2.5));
+    }
+
+    #[test]
+    fn a_log_gets_every_round_and_about_ten_refinement_lines() {
+        let logged = |steps: usize| {
+            (1..=steps).filter(|&step| progress_line(Progress::Refine { step, steps, loss: 0.1 }).1).collect::<Vec<_>>()
+        };
+        assert_eq!(logged(30), [1, 10, 20, 30]);
+        assert_eq!(logged(600).len(), 11);
+        assert_eq!(logged(1), [1]);
+        let (line, logged) = progress_line(Progress::Trace { round: 2, rounds: 3, label: "medium" });
+        assert_eq!((line.as_str(), logged), ("tracing round 2/3 (medium)", true));
     }
 
     #[test]
