@@ -330,7 +330,7 @@ fn run_request(args: &EditArgs, req: EditRequest) -> Result<()> {
     }
     let r = &outcome.report;
     if r.stop == clipvg::edit::Stop::Cancelled && clipvg_document::fs::interrupted() {
-        let written: Vec<String> = outputs.iter().map(|p| p.display().to_string()).collect();
+        let written: Vec<String> = outputs.iter().chain(&sheet).map(|p| p.display().to_string()).collect();
         eprintln!(
             "interrupted after {} of {} iterations; result so far written to {}",
             r.iterations_done,
