@@ -216,8 +216,8 @@ fn refinement_runs_by_default_for_the_steps_its_budget_buys() {
     assert_eq!(default.refine, RefineBudget::Seconds(30.0));
     let a = vectorize_bitmap(&img, Path::new("coffee"), &default, &mut never_cancel()).unwrap();
     let r = a.report.refine.as_ref().expect("the default refines");
-    let segments = a.report.rounds.iter().map(|r| r.segments).sum();
-    assert_eq!(r.steps, default.refine.steps((48, 32), segments));
+    let segments: Vec<usize> = a.report.rounds.iter().map(|r| r.segments).collect();
+    assert_eq!(r.steps, default.refine.steps((48, 32), &segments));
     assert!(r.steps > 0 && r.budget_seconds == Some(30.0));
     assert!(r.psnr_after_db > r.psnr_before_db + 0.5, "{:.2} → {:.2} dB", r.psnr_before_db, r.psnr_after_db);
     // The steps are counted before the run, not timed: the same bytes again.
@@ -225,13 +225,16 @@ fn refinement_runs_by_default_for_the_steps_its_budget_buys() {
     assert_eq!(a.svg, b.svg);
     // A budget buys more steps on a smaller picture and with more seconds, never more than
     // the cap, and none for 0 s.
-    let budget = |s: f64, size: (u32, u32)| RefineBudget::Seconds(s).steps(size, 40_000);
+    let budget = |s: f64, size: (u32, u32)| RefineBudget::Seconds(s).steps(size, &[8_000, 12_000, 20_000]);
     assert!(budget(30.0, (512, 512)) > budget(30.0, (1024, 1024)));
     assert!(budget(30.0, (512, 512)) > budget(10.0, (512, 512)));
     assert!(budget(30.0, (512, 512)) >= 100, "{}", budget(30.0, (512, 512)));
     assert_eq!(budget(1e6, (16, 16)), clipvg::vectorize::refine::MAX_BUDGET_STEPS);
     assert_eq!(budget(0.0, (512, 512)), 0);
-    assert_eq!(RefineBudget::Steps(7).steps((512, 512), 40_000), 7);
+    assert_eq!(RefineBudget::Steps(7).steps((512, 512), &[40_000]), 7);
+    // The lower rounds' phases render less, so a stack buys more steps than one round of the
+    // same segments.
+    assert!(budget(30.0, (512, 512)) > RefineBudget::Seconds(30.0).steps((512, 512), &[40_000]));
 }
 
 #[test]

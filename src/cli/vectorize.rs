@@ -260,11 +260,15 @@ pub fn report_text(name: &str, r: &VectorizeReport) -> String {
     }
     s.push_str(&format!("{name}: {}×{} px → {}×{} canvas\n", r.source_size[0], r.source_size[1], r.size[0], r.size[1]));
     let width = r.rounds.iter().map(|x| x.label.len() + x.knobs.len() + 1).max().unwrap_or(0).max(9);
-    s.push_str(&format!("  round  {:<width$}  paths  segments  PSNR (stack)   time\n", "precision"));
+    // With refinement, a column of each stack's PSNR after it.
+    let refined = r.refine.as_ref().map(|f| &f.rounds_psnr_db).filter(|v| v.len() == r.rounds.len());
+    let refined_head = if refined.is_some() { "  refined     " } else { "" };
+    s.push_str(&format!("  round  {:<width$}  paths  segments  PSNR (stack){refined_head}   time\n", "precision"));
     for (k, round) in r.rounds.iter().enumerate() {
         let what = format!("{}:{}", round.label, round.knobs);
+        let after = refined.map(|v| format!("  {:>9.2} dB", v[k])).unwrap_or_default();
         s.push_str(&format!(
-            "  {:<5}  {:<width$}  {:>5}  {:>8}  {:>9.2} dB  {:>5.1} s\n",
+            "  {:<5}  {:<width$}  {:>5}  {:>8}  {:>9.2} dB{after}  {:>5.1} s\n",
             k + 1,
             what,
             round.paths,

@@ -235,13 +235,15 @@ pub(crate) fn vectorize_with(
     let reports = round_reports(&svg, &rounds, seconds, &target, (w, h))?;
     let mut psnr_db = reports.last().map_or(f64::NAN, |r| r.psnr_db);
     let mut refine_report = None;
-    let segments = reports.iter().map(|r| r.segments).sum();
-    let steps = options.refine.steps((w, h), segments);
+    let segments: Vec<usize> = reports.iter().map(|r| r.segments).collect();
+    let steps = options.refine.steps((w, h), &segments);
     if steps > 0 {
         let (text, mut rep) = refine::refine(&svg, &target, (w, h), steps, options.backend, progress)?;
         if let RefineBudget::Seconds(s) = options.refine {
             rep.budget_seconds = Some(s);
         }
+        let after = round_reports(&text, &rounds, vec![0.0; rounds.len()], &target, (w, h))?;
+        rep.rounds_psnr_db = after.iter().map(|r| r.psnr_db).collect();
         svg = text;
         psnr_db = rep.psnr_after_db;
         refine_report = Some(rep);
