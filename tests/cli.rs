@@ -4,21 +4,9 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
-/// The `clipvg` built for this test run, or `CLIPVG_BIN` (a given build; several checkouts that
-/// share one target folder overwrite each other's `clipvg`).
-fn bin() -> std::path::PathBuf {
-    std::env::var_os("CLIPVG_BIN")
-        .filter(|p| !p.is_empty())
-        .map_or_else(|| env!("CARGO_BIN_EXE_clipvg").into(), Into::into)
-}
+use cli_common::{bin, clipvg, stderr};
 
-fn clipvg(args: &[&str]) -> Output {
-    Command::new(bin()).args(args).env("XDG_RUNTIME_DIR", std::env::temp_dir()).output().expect("run clipvg")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
+mod cli_common;
 
 fn manifest(p: &str) -> String {
     Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../..")).join(p).to_string_lossy().into_owned()

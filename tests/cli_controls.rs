@@ -4,21 +4,11 @@
 //! one clear sentence.
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
-fn bin() -> std::path::PathBuf {
-    std::env::var_os("CLIPVG_BIN")
-        .filter(|p| !p.is_empty())
-        .map_or_else(|| env!("CARGO_BIN_EXE_clipvg").into(), Into::into)
-}
+use cli_common::{clipvg, stderr};
 
-fn clipvg(args: &[&str]) -> Output {
-    Command::new(bin()).args(args).env("XDG_RUNTIME_DIR", std::env::temp_dir()).output().expect("run clipvg")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
+mod cli_common;
 
 fn model() -> String {
     Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures/clip/semantic")).to_string_lossy().into()

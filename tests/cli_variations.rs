@@ -4,12 +4,9 @@
 use std::path::Path;
 use std::process::Command;
 
-/// The `clipvg` built for this test run, or `CLIPVG_BIN` (as tests/cli.rs).
-fn bin() -> std::path::PathBuf {
-    std::env::var_os("CLIPVG_BIN")
-        .filter(|p| !p.is_empty())
-        .map_or_else(|| env!("CARGO_BIN_EXE_clipvg").into(), Into::into)
-}
+use cli_common::bin;
+
+mod cli_common;
 
 fn root() -> &'static Path {
     Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))

@@ -1,14 +1,12 @@
 //! `clipvg edit` with the inputs of issue 13: a bitmap (vectorized first, then edited; only the
 //! SVG is written) and `--roi-mask` (shaped element ROIs).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
-fn bin() -> PathBuf {
-    std::env::var_os("CLIPVG_BIN")
-        .filter(|p| !p.is_empty())
-        .map_or_else(|| env!("CARGO_BIN_EXE_clipvg").into(), Into::into)
-}
+use cli_common::bin;
+
+mod cli_common;
 
 fn clipvg(dir: &Path, args: &[&str]) -> Output {
     let model = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../..")).join("tests/fixtures/clip/A");

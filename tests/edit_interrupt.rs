@@ -4,17 +4,15 @@
 
 use std::io::{BufRead, BufReader};
 use std::os::unix::process::ExitStatusExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 
-const INPUT: &str = r##"<svg xmlns="http://www.w3.org/2000/svg" width="64" height="64"><path id="p" d="M10 10 L50 12 L30 50 Z" fill="#c03030"/><path id="q" d="M40 40 h10 v10 h-10 z"/></svg>"##;
+use cli_common::bin;
 
-fn bin() -> PathBuf {
-    std::env::var_os("CLIPVG_BIN")
-        .filter(|p| !p.is_empty())
-        .map_or_else(|| env!("CARGO_BIN_EXE_clipvg").into(), Into::into)
-}
+mod cli_common;
+
+const INPUT: &str = r##"<svg xmlns="http://www.w3.org/2000/svg" width="64" height="64"><path id="p" d="M10 10 L50 12 L30 50 Z" fill="#c03030"/><path id="q" d="M40 40 h10 v10 h-10 z"/></svg>"##;
 
 fn model_a() -> String {
     Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))

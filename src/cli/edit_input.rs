@@ -32,8 +32,7 @@ pub fn open(input: &Path, limits: &Limits) -> Result<Document> {
         return Ok(Document::open_with(input, limits, &mut clipvg_document::no_progress())?);
     }
     eprintln!("{} is a bitmap: vectorizing it first (clipvg vectorize's default rounds)", input.display());
-    let args = crate::vectorize::VectorizeArgs::new(input, Path::new("unused.svg"));
-    let options = args.options(&args.request()?)?;
+    let options = clipvg::vectorize::VectorizeOptions::default();
     let v = clipvg::vectorize::vectorize_file(input, &options, &mut |p| {
         if let (line, true) = crate::vectorize::progress_line(p) {
             eprintln!("  {line}");

@@ -92,7 +92,7 @@ impl Params {
         let points = points_tensor(scene, device);
         let colors = colors_tensor(scene, device);
         let widths = widths_tensor(scene, &device.clone().autodiff());
-        let shape = (req.mode != EditMode::Colour && req.shape_lr > 0.0).then(|| {
+        let shape = trains_points(req).then(|| {
             MaskedAdam::new(
                 req.shape_lr as f64,
                 EPSILON,
@@ -101,7 +101,7 @@ impl Params {
                 false,
             )
         });
-        let color = (req.mode != EditMode::Shape && req.colour_lr > 0.0).then(|| {
+        let color = trains_colours(req).then(|| {
             MaskedAdam::new(
                 req.colour_lr as f64,
                 EPSILON,
@@ -114,8 +114,18 @@ impl Params {
     }
 }
 
+/// Whether the edit moves points: its mode edits shapes and `shape_lr > 0`.
+pub(super) fn trains_points(req: &EditRequest) -> bool {
+    req.mode != EditMode::Colour && req.shape_lr > 0.0
+}
+
+/// Whether the edit changes colours: its mode edits colours and `colour_lr > 0`.
+pub(super) fn trains_colours(req: &EditRequest) -> bool {
+    req.mode != EditMode::Shape && req.colour_lr > 0.0
+}
+
 /// `[rows, N]`: 1 in every column of a row whose flag is set, else 0 (and 0 in the padding).
-fn mask_tensor<const N: usize>(on: &[bool], rows: usize, device: &Device) -> Tensor<2> {
+pub(super) fn mask_tensor<const N: usize>(on: &[bool], rows: usize, device: &Device) -> Tensor<2> {
     let flags: Vec<[f32; N]> = on.iter().map(|&t| [if t { 1.0 } else { 0.0 }; N]).collect();
     Tensor::from_data(TensorData::new(flatten_rows(&flags, rows), [rows, N]), device)
 }

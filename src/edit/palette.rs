@@ -1,9 +1,9 @@
 //! The final snap of an edit with a palette: every trained colour becomes its nearest palette
 //! colour (squared RGB distance, the first entry on a tie; alpha kept).
 
-use super::optimizer::Optimized;
+use super::optimizer::{Optimized, trains_colours};
 use super::preserve::{palette_of, untouched};
-use super::request::{EditMode, EditRequest};
+use super::request::EditRequest;
 use crate::scene::Scene;
 
 /// The palette entry nearest to `rgb`, if the palette has any.
@@ -15,7 +15,7 @@ pub fn nearest(rgb: [f32; 3], palette: &[[f32; 3]]) -> Option<[f32; 3]> {
 /// With `snap` in a run that trains colours (and strength above 0), sets every trainable colour
 /// of `result` to its nearest palette colour.
 pub fn snap(req: &EditRequest, scene: &Scene, result: &mut Optimized) {
-    if !req.snap || req.mode == EditMode::Shape || req.colour_lr <= 0.0 || untouched(req) {
+    if !req.snap || !trains_colours(req) || untouched(req) {
         return;
     }
     let palette = palette_of(req);

@@ -14,9 +14,9 @@
 use burn::tensor::{Device, Int, Tensor, TensorData};
 
 use super::loss::RoiGuide;
-use super::optimizer::{Optimized, Stop};
-use super::request::{EditMode, EditRequest};
-use crate::raster::params::{colors_tensor, flatten_rows, padded_lengths, points_tensor};
+use super::optimizer::{Optimized, Stop, mask_tensor, trains_colours, trains_points};
+use super::request::EditRequest;
+use crate::raster::params::{colors_tensor, padded_lengths, points_tensor};
 use crate::scene::Scene;
 
 /// Scale of the preservation term at `S = 0.5`, per unit of ROI weight (calibrated with the
@@ -77,8 +77,8 @@ pub fn anchors(
     guides: &[RoiGuide],
     device: &Device,
 ) -> Option<Anchors> {
-    let colours_train = req.mode != EditMode::Shape && req.colour_lr > 0.0;
-    let points_train = req.mode != EditMode::Colour && req.shape_lr > 0.0;
+    let colours_train = trains_colours(req);
+    let points_train = trains_points(req);
     let palette = palette_of(req);
     let strength = req.strength.clamp(0.0, 1.0);
     let keeps = strength < 1.0 && (colours_train || points_train);
@@ -97,18 +97,12 @@ pub fn anchors(
     Some(Anchors {
         points: points_tensor(scene, &ad),
         colors: colors_tensor(scene, &ad),
-        point_mask: mask::<2>(&flags(trainable_points, points_train), np, &ad),
-        colour_mask: mask::<4>(&flags(&scene.color_trainable, colours_train), nc, &ad),
+        point_mask: mask_tensor::<2>(&flags(trainable_points, points_train), np, &ad),
+        colour_mask: mask_tensor::<4>(&flags(&scene.color_trainable, colours_train), nc, &ad),
         point_scale: 1.0 / (POINT_UNIT * scene.width.max(scene.height).max(1.0)),
         keep: if keeps { K_KEEP * weight * (1.0 - strength) / strength.max(1e-6) } else { 0.0 },
         palette,
     })
-}
-
-/// `[rows, N]`: 1 in every column of a row whose flag is set, else 0.
-fn mask<const N: usize>(on: &[bool], rows: usize, device: &Device) -> Tensor<2> {
-    let flags: Vec<[f32; N]> = on.iter().map(|&t| [if t { 1.0 } else { 0.0 }; N]).collect();
-    Tensor::from_data(TensorData::new(flatten_rows(&flags, rows), [rows, N]), device)
 }
 
 /// The terms' loss for the points `pv` `[P', 2]` and colours `cv` `[C', 4]` of an iteration

@@ -191,15 +191,24 @@ fn vectorize_selected_bitmaps(
     }
     use crate::vectorize::{Progress as Step, VectorizeOptions, vectorize_images};
     let options = VectorizeOptions::from_request(&request.vectorize, backend_of(cx, None))?;
-    let mut on_progress = |p: Step<'_>| {
-        let message = match p {
-            Step::Trace { round, rounds, label } => format!("vectorizing the bitmap: round {round}/{rounds} ({label})"),
-            Step::Refine { step, steps, .. } => format!("vectorizing the bitmap: refining {step}/{steps}"),
-        };
-        !progress.report(0.0, &message)
-    };
+    // Before the edit's own progress, which starts at 0.
+    let mut on_progress =
+        |p: Step<'_>| !progress.report(0.0, &format!("vectorizing the bitmap: {}", vectorize_step(p).1));
     let out = vectorize_images(&doc, &images, &options, &mut on_progress)?;
     Ok(Document::parse_with(&out.svg, request.limits(), &mut progress.document_observer(0.0))?)
+}
+
+/// A vectorization's progress for a host: the fraction of the whole (tracing the first half,
+/// refinement the second) and the message.
+fn vectorize_step(p: crate::vectorize::Progress<'_>) -> (f64, String) {
+    match p {
+        crate::vectorize::Progress::Trace { round, rounds, label } => {
+            (0.5 * round as f64 / rounds.max(1) as f64, format!("tracing round {round}/{rounds} ({label})"))
+        }
+        crate::vectorize::Progress::Refine { step, steps, loss } => {
+            (0.5 + 0.5 * step as f64 / steps.max(1) as f64, format!("refining {step}/{steps}, loss {loss:.5}"))
+        }
+    }
 }
 
 /// `edit`: the CLIPVG edit of the selection towards the prompt(s).
@@ -235,14 +244,7 @@ pub fn vectorize(cx: &Context<'_>, request: &Request, progress: &mut Progress<'_
     let request = &request.vectorize;
     let options = VectorizeOptions::from_request(request, backend_of(cx, None))?;
     let mut on_progress = |p: crate::vectorize::Progress<'_>| {
-        let (fraction, message) = match p {
-            crate::vectorize::Progress::Trace { round, rounds, label } => {
-                (0.5 * round as f64 / rounds.max(1) as f64, format!("tracing round {round}/{rounds} ({label})"))
-            }
-            crate::vectorize::Progress::Refine { step, steps, loss } => {
-                (0.5 + 0.5 * step as f64 / steps.max(1) as f64, format!("refining {step}/{steps}, loss {loss:.5}"))
-            }
-        };
+        let (fraction, message) = vectorize_step(p);
         !progress.report(fraction, &message)
     };
     let out = vectorize_images(&doc, &images, &options, &mut on_progress)?;
