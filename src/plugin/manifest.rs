@@ -1,6 +1,6 @@
 //! The plugin's manifests, embedded: the host-neutral `plugin-manifest/clipvg.json` (every menu
 //! command, the action it runs and its params) and the Inkscape `.inx` files that say the same
-//! to Inkscape. `tests/plugin_manifest.rs` checks that the two agree; `install` writes the `.inx`
+//! to Inkscape. `tests/plugin/manifest.rs` checks that the two agree; `install` writes the `.inx`
 //! files out; hosts read the neutral one through `clipvg_manifest_json`.
 
 use serde::Deserialize;

@@ -4,12 +4,12 @@
 //! items' cells at [`crate::gpu::cell_offsets`], one line slot per `rows.line_ids` entry, one
 //! colour slot per colour a layer row's paint reads): [`coverage`], [`composite`],
 //! [`composite_backward`], [`color_reduce`], [`coverage_backward`], [`line_reduce`]. The GPU
-//! runs them per item or per pixel, the CPU per row; `tests/raster_gpu.rs` compares each pair
+//! runs them per item or per pixel, the CPU per row; `tests/raster/gpu.rs` compares each pair
 //! stage by stage.
 //!
 //! Both passes give the same bits for any thread count and on every run: each row is computed
 //! by one task, and the backward's sums over rows are taken serially in a fixed order from
-//! per-row slots, never in the order rayon's tasks happen to finish (`tests/determinism.rs`).
+//! per-row slots, never in the order rayon's tasks happen to finish (`tests/engine/determinism.rs`).
 //!
 //! Compositing is source-over in premultiplied form onto the background:
 //! `P_{i+1} = c_i.rgb·α_i + P_i.rgb·(1 − α_i)`, `P_{i+1}.a = α_i + P_i.a·(1 − α_i)` with

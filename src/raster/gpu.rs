@@ -3,7 +3,7 @@
 //! tensors. Their buffers' records are the structs of [`crate::layout`].
 //!
 //! Kernels, in order (each has a CPU twin of the same name in [`crate::cpu`], and a parity test
-//! against it in `tests/raster_gpu.rs`, run one stage at a time through [`StageRunner`]):
+//! against it in `tests/raster/gpu.rs`, run one stage at a time through [`StageRunner`]):
 //! forward 3 `coverage` (per layer row) → 4 `composite` (per pixel);
 //! backward 3 `coverage` → 5 `composite_backward` (per pixel) → 6 `color_reduce` (per layer
 //! row) → 7 `coverage_backward` (per layer row) → 8 `line_reduce` (per line).

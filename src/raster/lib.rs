@@ -2,7 +2,7 @@
 //!
 //! Stages, numbered alike here, in every module header and in every shader header of
 //! `shaders/` (each per-pixel or per-item stage has a WGSL twin and a CPU twin of the same name
-//! in [`cpu`], compared stage by stage in `tests/raster_gpu.rs`):
+//! in [`cpu`], compared stage by stage in `tests/raster/gpu.rs`):
 //! 1. [`prepare`] (CPU): flatten cubics to lines whose endpoints are linear in the control
 //!    points; expand strokes into outlines; one *layer* per painted fill or stroke.
 //! 2. [`rows`] (CPU): bin each layer's lines into the pixel rows they cross; one *item* per

@@ -1,7 +1,7 @@
 //! The one table of the requests' settings: each field's name on the wire, default, accepted
 //! range, the range a dialog offers, and a line of help. The request types' `Default` impls and
 //! validation, the command line's defaults and help, and the manifests' params
-//! (`plugin-manifest/clipvg.json`, the `.inx` files; checked by `tests/plugin_manifest.rs`) all
+//! (`plugin-manifest/clipvg.json`, the `.inx` files; checked by `tests/plugin/manifest.rs`) all
 //! read it, so a default is written once.
 //!
 //! Units: canvas pixels (the document's width × height at 96 dpi) for sizes and boxes; learning

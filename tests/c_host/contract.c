@@ -1,4 +1,4 @@
-/* The promises of the header's contract, checked from C by tests/plugin_c_host.rs.
+/* The promises of the header's contract, checked from C by tests/plugin/c_host.rs.
  *
  *   contract REPORT_FILE            the contract: BUSY for a re-entrant call, a panic is
  *                                   CLIPVG_STATUS_PANIC, statuses by cause, bounded escaped

@@ -1,5 +1,5 @@
 /* A small C host of the clipvg C ABI, built against include/clipvg.h and linked with the cdylib
- * by tests/plugin_c_host.rs. It runs `inspect`, `render`, an `edit` with the tiny CLIP model
+ * by tests/plugin/c_host.rs. It runs `inspect`, `render`, an `edit` with the tiny CLIP model
  * whose folder is argv[1], and every error path a careless host can hit, and prints one line per
  * check; exit status 0 only when every check passed. */
 #include <stdio.h>

@@ -1,7 +1,4 @@
-//! The `clipvg` command of the tests that run it (`cli`, `cli_controls`, `cli_variations`,
-//! `edit_inputs`, `edit_interrupt`).
-
-#![allow(dead_code, reason = "each test binary uses a different part")]
+//! The `clipvg` command of the tests that run it (`tests/cli`).
 
 use std::path::PathBuf;
 use std::process::{Command, Output};

@@ -1,5 +1,5 @@
 //! Helpers shared by the CLIP integration tests: fixture paths, golden files, comparisons.
-#![allow(dead_code)] // each test binary uses a different subset
+#![allow(dead_code, reason = "the two test binaries that include it (clip, cli) use different parts")]
 
 use std::path::PathBuf;
 

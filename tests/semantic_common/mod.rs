@@ -1,7 +1,5 @@
 //! The toy semantic CLIP of `tests/fixtures/clip/semantic` (see its README) and the colour
-//! measures of the tests that use it (`semantic`, `semantic_controls`, `variations`).
-
-#![allow(dead_code, reason = "each test binary uses a different part")]
+//! measures of the tests that use it (`semantic`, `semantic_controls`, `variations` of `tests/engine`).
 
 use std::path::PathBuf;
 

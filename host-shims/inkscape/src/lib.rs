@@ -1,6 +1,6 @@
 //! The part of `clipvg-inkscape` that does not need the plugin library: Inkscape's arguments
 //! turned into the action, the selection and the request JSON the shim sends through
-//! `clipvg_run`. A library so that tests can produce exactly that JSON (tests/cli.rs checks that
+//! `clipvg_run`. A library so that tests can produce exactly that JSON (tests/cli/commands.rs checks that
 //! `clipvg edit --request FILE` accepts it unchanged).
 
 pub mod args;

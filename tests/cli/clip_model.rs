@@ -3,7 +3,7 @@
 //! Goldens: `tests/fixtures/clip/golden_A.json` (shared clip-reference, trimmed) and
 //! `golden_B.json` (`python tests/fixtures/clip/make_model_b.py`), float64 references.
 
-mod clip_common;
+use crate::clip_common;
 
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use clip_common::*;

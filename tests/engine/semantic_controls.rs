@@ -1,5 +1,5 @@
 //! Strength and palettes with the toy semantic CLIP of `tests/fixtures/clip/semantic` (see its
-//! README; the setup is `tests/semantic.rs`'s): the hue change of "a red circle" on a blue circle
+//! README; the setup is `tests/engine/semantic.rs`'s): the hue change of "a red circle" on a blue circle
 //! grows with the strength and is nil, byte for byte, at strength 0; with a palette and the snap
 //! every edited fill is a palette colour, and a red/green palette ends red.
 
@@ -7,7 +7,7 @@ use clipvg::edit::{EditMode, EditOutcome, EditRequest, Hooks, Model, Roi, edit};
 use clipvg::svg::Document;
 use semantic_common::{hue, hue_distance, model};
 
-mod semantic_common;
+use crate::semantic_common;
 
 /// A 96² white document with a blue circle, a group of two blue circles and a red square.
 const SVG: &str = r##"<svg xmlns="http://www.w3.org/2000/svg" width="96" height="96" viewBox="0 0 96 96">
@@ -21,7 +21,7 @@ const SVG: &str = r##"<svg xmlns="http://www.w3.org/2000/svg" width="96" height=
 </svg>
 "##;
 
-/// "a red circle" on `id`, colour mode, small enough for CI (as tests/semantic.rs).
+/// "a red circle" on `id`, colour mode, small enough for CI (as tests/engine/semantic.rs).
 fn request(id: &str, seed: u64) -> EditRequest {
     EditRequest {
         rois: vec![Roi { prompt: Some("a red circle".into()), ..Roi::element(id) }],

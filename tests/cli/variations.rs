@@ -6,7 +6,7 @@ use std::process::Command;
 
 use cli_common::bin;
 
-mod cli_common;
+use crate::cli_common;
 
 fn root() -> &'static Path {
     Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))

@@ -1,10 +1,10 @@
-//! Issue 13's edit inputs in real Inkscape 1.2 (headless, `tests/inkscape/mod.rs`): "Shaped
+//! Issue 13's edit inputs in real Inkscape 1.2 (headless, `tests/inkscape/harness.rs`): "Shaped
 //! regions" (`roi_mask`) runs and changes only the selection; "Edit selection with prompt…" on a
 //! selected bitmap vectorizes it in place and edits the result in one step.
 //!
 //! Needs `inkscape xvfb xdotool xclip`; fails (never skips) without them.
 
-mod inkscape;
+use crate::harness as inkscape;
 
 use inkscape::{Inkscape, changed_elements};
 

@@ -7,7 +7,7 @@
 //! cause, bounded messages, quiet GPU probing without `XDG_RUNTIME_DIR`, deep documents on a
 //! 256 KB thread) with stdout and stderr left to the library, which must leave them empty.
 
-mod cdylib;
+use crate::cdylib;
 
 use std::path::Path;
 use std::process::Command;

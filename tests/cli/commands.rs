@@ -6,7 +6,7 @@ use std::process::{Command, Output};
 
 use cli_common::{bin, clipvg, stderr};
 
-mod cli_common;
+use crate::cli_common;
 
 fn manifest(p: &str) -> String {
     Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../..")).join(p).to_string_lossy().into_owned()

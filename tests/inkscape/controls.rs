@@ -1,11 +1,11 @@
 //! Strength and palettes through Inkscape's dialogs (headless Inkscape 1.2, see
-//! `tests/inkscape/mod.rs`), with the toy semantic CLIP of `tests/fixtures/clip/semantic`:
+//! `tests/inkscape/harness.rs`), with the toy semantic CLIP of `tests/fixtures/clip/semantic`:
 //! a recolour with a palette and "Snap to palette" leaves the selected group's fills in the
 //! palette and everything else untouched; an edit at strength 0 changes nothing.
 //!
 //! Needs `inkscape xvfb xdotool xclip`; fails (never skips) without them.
 
-mod inkscape;
+use crate::harness as inkscape;
 
 use std::path::{Path, PathBuf};
 

@@ -2,7 +2,7 @@
 //! run there for real: a machine without any wgpu adapter fails with the reason, never skips.
 //! Kept to model B (tiny) because lavapipe is slow.
 
-mod clip_common;
+use crate::clip_common;
 
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use clip_common::*;

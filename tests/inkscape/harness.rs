@@ -13,15 +13,12 @@
 //! Needs `inkscape`, `Xvfb`, `xdotool` and `xclip` (`apt-get install -y inkscape xvfb xdotool
 //! xclip`); a test that needs them fails with that message when one is missing.
 //!
-//! Use: `let ink = Inkscape::install();` once per test binary, then
+//! Use: `let ink = Inkscape::install();` in a test, then
 //! `ink.run_effect("org.clipvg.edit", &input, &["path1", "path2"], &[("prompt", "gold")])` →
 //! [`EffectRun`] (output document, dialogs shown, Inkscape's log), and [`changed_elements`] to
 //! compare the output with [`Inkscape::export_unchanged`] of the same input.
 
-#![allow(dead_code, reason = "each test binary that includes the harness uses a different part of it")]
-
-#[path = "../cdylib/mod.rs"]
-mod cdylib;
+use crate::cdylib;
 
 use std::collections::BTreeMap;
 use std::io::Read;
@@ -98,14 +95,14 @@ pub fn target_profile_dir() -> PathBuf {
 /// it compiled the whole stack a second time, ~10 minutes of CI. The shim does not depend on
 /// clipvg, so building it is cheap.
 pub fn build_plugin() -> PathBuf {
-    static DIST: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
+    static DIST: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
     let dist = DIST.get_or_init(|| {
-        let dist = tempfile::tempdir().expect("temporary folder");
+        let dist = dist_folder();
         // A target folder shared with other checkouts (CARGO_TARGET_DIR) can have their build
         // copied over ours between our build and our copy: build, copy, check, and try again.
         for _ in 0..5 {
-            build_and_copy(dist.path());
-            if is_ours(dist.path()) {
+            build_and_copy(&dist);
+            if is_ours(&dist) {
                 return dist;
             }
             std::thread::sleep(Duration::from_secs(2));
@@ -116,7 +113,24 @@ pub fn build_plugin() -> PathBuf {
             target_profile_dir().display()
         );
     });
-    dist.path().join("clipvg")
+    dist.join("clipvg")
+}
+
+/// This process's folder for the copies, `$CARGO_TARGET_TMPDIR/inkscape-dist/PID`, after removing
+/// the folders of test processes that have ended. A static is never dropped, so a temporary
+/// folder here outlived every run: ~240 MB left in /tmp per run filled CI's disk.
+fn dist_folder() -> PathBuf {
+    let parent = Path::new(env!("CARGO_TARGET_TMPDIR")).join("inkscape-dist");
+    for entry in std::fs::read_dir(&parent).into_iter().flatten().flatten() {
+        let pid = entry.file_name().to_string_lossy().parse::<u32>().ok();
+        if pid.is_some_and(|pid| !Path::new(&format!("/proc/{pid}")).exists()) {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+    let dist = parent.join(std::process::id().to_string());
+    let _ = std::fs::remove_dir_all(&dist);
+    std::fs::create_dir_all(&dist).expect("the copies' folder in the target folder");
+    dist
 }
 
 fn build_and_copy(dist: &Path) {
@@ -165,10 +179,10 @@ pub use cdylib::library_file_name;
 pub struct Inkscape {
     /// The profile `clipvg install inkscape` installed into.
     pub profile: tempfile::TempDir,
-    /// `$profile/extensions/clipvg`.
-    pub ext_dir: PathBuf,
     /// What `clipvg install inkscape` printed.
     pub install_output: String,
+    /// A folder put first on Inkscape's `PATH` (a fake program for one test), if any.
+    pub path_prefix: Option<PathBuf>,
 }
 
 /// What one run of an effect left behind.
@@ -219,7 +233,7 @@ impl Inkscape {
         assert!(out.status.success(), "clipvg install inkscape failed: {}", String::from_utf8_lossy(&out.stderr));
         let ext_dir = profile.path().join("extensions").join("clipvg");
         std::fs::write(ext_dir.join("clipvg-test-mark.inx"), TEST_INX).expect("test .inx written");
-        Inkscape { profile, ext_dir, install_output }
+        Inkscape { profile, install_output, path_prefix: None }
     }
 
     /// Runs effect `effect_id` on `input` with `ids` selected and `params` set in the dialog's
@@ -253,7 +267,13 @@ impl Inkscape {
         let xvfb = Xvfb::start();
         let log_path = run_dir.path().join("inkscape.log");
         let log = std::fs::File::create(&log_path).unwrap();
-        let mut inkscape = Command::new("inkscape")
+        let mut inkscape = Command::new("inkscape");
+        if let Some(prefix) = &self.path_prefix {
+            let path = std::env::var_os("PATH").unwrap_or_default();
+            let paths = std::iter::once(prefix.clone()).chain(std::env::split_paths(&path));
+            inkscape.env("PATH", std::env::join_paths(paths).expect("PATH"));
+        }
+        let mut inkscape = inkscape
             .args(["--with-gui", "--batch-process"])
             .arg(format!("--actions={actions}"))
             .arg(input)

@@ -1,10 +1,10 @@
-//! Variations in Inkscape (headless 1.2, see `tests/inkscape/mod.rs`): one Apply of "Edit
+//! Variations in Inkscape (headless 1.2, see `tests/inkscape/harness.rs`): one Apply of "Edit
 //! selection with prompt…" with Variations = 4 edits the selection in place and adds the three
 //! other variations as hidden, labelled groups beside it; every other element stays as it was.
 //!
 //! Needs `inkscape xvfb xdotool xclip`; fails (never skips) without them.
 
-mod inkscape;
+use crate::harness as inkscape;
 
 use inkscape::{Inkscape, changed_elements};
 

@@ -10,7 +10,7 @@ use clipvg::edit::{EditMode, EditRequest, Hooks, Model, Roi, edit};
 use clipvg::svg::Document;
 use semantic_common::{fill, hue, hue_distance, model, model_dir};
 
-mod semantic_common;
+use crate::semantic_common;
 
 /// A 96² white document with a blue circle, a red square, a group of two blue circles and a
 /// green triangle.
@@ -109,7 +109,7 @@ fn a_group_recolours_as_a_whole() {
 /// The prompt's direction end point as the model card says: the mean over the 79 templates,
 /// tokenized and encoded here (not through the edit module).
 fn text_point(clip: &Clip, tok: &ClipTokenizer, prompt: &str, device: &burn::tensor::Device) -> Tensor<2> {
-    let templates = include_str!("../src/edit/imagenet_templates.txt");
+    let templates = include_str!("../../src/edit/imagenet_templates.txt");
     let texts: Vec<String> = templates.lines().filter(|l| !l.is_empty()).map(|t| t.replace("{}", prompt)).collect();
     let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
     let rows = tok.encode_batch(&refs).unwrap();

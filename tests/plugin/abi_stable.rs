@@ -2,7 +2,7 @@
 //! abi_stable (which checks every type's layout against this host's at load time) and runs
 //! `inspect`, progress included, and an error.
 
-mod cdylib;
+use crate::cdylib;
 
 use abi_stable::library::RootModule;
 use abi_stable::std_types::{RNone, RSome, RStr, RString};

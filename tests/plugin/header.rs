@@ -1,6 +1,6 @@
 //! `include/clipvg.h` is generated from `src/plugin/ffi.rs` by cbindgen (`cbindgen.toml`); this
 //! test regenerates it and fails when the checked-in header differs.
-//! `CLIPVG_UPDATE_HEADER=1 cargo test --release --test plugin_header` rewrites it instead.
+//! `CLIPVG_UPDATE_HEADER=1 cargo test --release --test plugin header::` rewrites it instead.
 //! cbindgen reads that one file, so the helpers in `src/plugin/ffi/` must export nothing.
 
 use std::path::Path;
@@ -26,7 +26,7 @@ fn header_is_current() {
     assert!(
         checked_in == generated,
         "include/clipvg.h is out of date with src/plugin/ffi.rs: run \
-         `CLIPVG_UPDATE_HEADER=1 cargo test --release --test plugin_header` and commit the header"
+         `CLIPVG_UPDATE_HEADER=1 cargo test --release --test plugin header::` and commit the header"
     );
 }
 

@@ -1,7 +1,7 @@
 //! The CLIP tokenizer against transformers' fast tokenizer on the 36 reference strings
 //! (`tests/fixtures/clip/tokenizer_tests.json`, from the shared clip-reference).
 
-mod clip_common;
+use crate::clip_common;
 
 use clip_common::*;
 use clipvg::clip::{CONTEXT_LENGTH, ClipError, ClipTokenizer};

@@ -6,7 +6,7 @@ use std::process::{Command, Output};
 
 use cli_common::bin;
 
-mod cli_common;
+use crate::cli_common;
 
 fn clipvg(dir: &Path, args: &[&str]) -> Output {
     let model = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../..")).join("tests/fixtures/clip/A");

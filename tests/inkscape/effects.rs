@@ -1,4 +1,4 @@
-//! clipvg's Inkscape extension inside real Inkscape 1.2 (headless, see `tests/inkscape/mod.rs`):
+//! clipvg's Inkscape extension inside real Inkscape 1.2 (headless, see `tests/inkscape/harness.rs`):
 //! installed with `clipvg install inkscape`, run from Inkscape's effect actions on a document with
 //! a selection and dialog params.
 //!
@@ -12,7 +12,7 @@
 //!
 //! Needs `inkscape xvfb xdotool xclip`; fails (never skips) without them.
 
-mod inkscape;
+use crate::harness as inkscape;
 
 use std::sync::OnceLock;
 

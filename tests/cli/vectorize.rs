@@ -622,7 +622,7 @@ fn cancelling_stops_with_an_error() {
 }
 
 /// Rewrites the 128 px fixture copies from the full photos in `CLIPVG_PHOTOS` (see the
-/// fixtures' LICENSE.md): `CLIPVG_PHOTOS=/tmp/photos cargo test --release --test vectorize -- --ignored`.
+/// fixtures' LICENSE.md): `CLIPVG_PHOTOS=/tmp/photos cargo test --release -p clipvg-cli --test cli vectorize:: -- --ignored`.
 #[test]
 #[ignore = "regenerates checked-in fixtures"]
 fn regenerate_fixture_photos() {

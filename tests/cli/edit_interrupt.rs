@@ -10,7 +10,7 @@ use std::sync::mpsc;
 
 use cli_common::bin;
 
-mod cli_common;
+use crate::cli_common;
 
 const INPUT: &str = r##"<svg xmlns="http://www.w3.org/2000/svg" width="64" height="64"><path id="p" d="M10 10 L50 12 L30 50 Z" fill="#c03030"/><path id="q" d="M40 40 h10 v10 h-10 z"/></svg>"##;
 

@@ -11,7 +11,7 @@ use clipvg::edit::{EditMode, EditOutcome, EditRequest, Hooks, Model, Roi, edit, 
 use clipvg::svg::Document;
 use semantic_common::model;
 
-mod semantic_common;
+use crate::semantic_common;
 
 /// A blue circle, a red square and a green triangle on white, 96².
 const SVG: &str = r##"<svg xmlns="http://www.w3.org/2000/svg" width="96" height="96" viewBox="0 0 96 96">

@@ -2,8 +2,7 @@
 //! `$INKSCAPE_PROFILE_DIR/extensions/clipvg` (else `~/.config/inkscape/extensions/clipvg`),
 //! executables executable, a second run changes nothing, uninstall removes it all.
 
-#[path = "inkscape/mod.rs"]
-mod inkscape;
+use crate::harness as inkscape;
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;

@@ -2,7 +2,7 @@
 //! on 127.0.0.1 (an ephemeral port, a bounded number of requests) stands in for the hub, and an
 //! unreachable loopback port (127.0.0.1:9) for being offline.
 
-mod clip_common;
+use crate::clip_common;
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
@@ -150,19 +150,31 @@ fn offline_fetch_names_both_ways_to_get_weights() {
 
 #[test]
 fn resolve_model_reads_the_environment() {
-    // The only test that touches the environment (this binary's other tests do not read it).
-    let dir = tempfile::tempdir().unwrap();
-    // SAFETY: no other thread of this test binary reads or writes these variables.
-    unsafe {
-        std::env::set_var("CLIPVG_CACHE", dir.path());
-        std::env::set_var("CLIPVG_HUB_ENDPOINT", OFFLINE);
-    }
+    // The environment is the process's: this test runs itself again in a child process (this
+    // test binary, this test only) with the variables set there, so no other test sees them.
+    const CHILD: &str = "CLIPVG_TEST_CHILD_CACHE";
+    let Some(cache) = std::env::var_os(CHILD) else {
+        let dir = tempfile::tempdir().unwrap();
+        let test = module_path!().split_once("::").map_or("", |(_, m)| m).to_string()
+            + "::resolve_model_reads_the_environment";
+        let out = std::process::Command::new(std::env::current_exe().unwrap())
+            .args(["--exact", &test, "--test-threads", "1"])
+            .env(CHILD, dir.path())
+            .env("CLIPVG_CACHE", dir.path())
+            .env("CLIPVG_HUB_ENDPOINT", OFFLINE)
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+        assert!(stdout.contains("1 passed"), "the child ran no test: {stdout}");
+        return;
+    };
     let hub = Hub::from_env().unwrap();
-    assert_eq!(hub.cache, dir.path());
+    assert_eq!(hub.cache, Path::new(&cache));
     assert_eq!(hub.endpoint, OFFLINE);
     let err = clipvg::clip::resolve_model("clip-vit-base-patch32", &mut |_| {}).unwrap_err();
     assert!(err.to_string().contains("--model PATH"), "{err}");
-    assert!(!dir.path().join("models/clip-vit-base-patch32/model.safetensors").exists());
+    assert!(!Path::new(&cache).join("models/clip-vit-base-patch32/model.safetensors").exists());
 }
 
 #[test]

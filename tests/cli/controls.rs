@@ -8,7 +8,7 @@ use std::process::Output;
 
 use cli_common::{clipvg, stderr};
 
-mod cli_common;
+use crate::cli_common;
 
 fn model() -> String {
     Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures/clip/semantic")).to_string_lossy().into()
