@@ -1,10 +1,10 @@
-//! The paper's multi-round claim, measured: for each photo, the multi-round stack against one
-//! round of its finest precision (as is, and with the speckle filter lowered to a comparable
-//! path count): path count, tracing time, PSNR of our render against the bitmap, and what a
+//! The paper's multi-round claim, measured: for each photo, the multi-round stack (thinned and
+//! not) against one round of its finest precision (cut out, stacked, and stacked with the speckle
+//! filter moved to at least the stack's path count; `metrics::compare_rounds`): path count, tracing time, PSNR of our render against the bitmap, and what a
 //! seeded Gaussian jitter of every control point (σ px, a stand-in for editing) does to PSNR
 //! and to the share of pixels that show the background through. Prints a Markdown table.
 //!
-//! Run: `cargo bench --bench vectorize -- [--photos DIR] [--size 512] [--rounds coarse,medium,fine]
+//! Run: `cargo bench --bench vectorize -- [--photos DIR] [--size 512] [--rounds coarse,fine]
 //! [--sigma 1,2] [--seed 0]`. DIR holds PNG/JPEG/WebP photos; default `$CLIPVG_PHOTOS`, else the
 //! small fixture copies in `tests/fixtures/vectorize/photos`.
 

@@ -3,9 +3,11 @@
 //!
 //! 1. clipvg's default (the multi-round stack, then refinement within its time budget);
 //! 2. one stacked round at the same path count (the stack's top round traced stacked, its
-//!    speckle filter walked to the stack's count), refined for the same steps: the
-//!    multi-round claim at equal paths;
-//! 3. the paper's two rounds (coarse, then fine), refined for the same steps;
+//!    speckle filter walked over the stack's count: the round just below it and the one just at
+//!    or above it), refined for the same steps: the multi-round claim at equal paths;
+//! 3. the paper's two rounds (coarse, fine) without the thinning, and the former default
+//!    (coarse, medium, fine; the upper rounds cut out and not thinned), refined for the same
+//!    steps;
 //! 4. vtracer alone (the PyPI package, run by `--python`/`$CLIPVG_PYTHON`): its defaults, and
 //!    the best of a small grid (speckle × colour precision) with at most the stack's path count.
 //!
@@ -79,9 +81,10 @@ fn db(v: Option<f64>) -> String {
     v.map_or("—".into(), |v| format!("{v:.2}"))
 }
 
-/// `top` (the stack's top round) traced stacked, its speckle filter walked until the path count
-/// is closest to `target` (tracing only); returns that precision.
-fn stacked_at(img: &image::RgbaImage, size: u32, top: &Precision, target: usize) -> Precision {
+/// One round like `top` but stacked, its speckle filter walked over the path count `target`:
+/// the round with the most paths below it and the one with the fewest at or above it (either
+/// may not exist), so that the stack is compared at equal paths from both sides.
+fn stacked_around(img: &image::RgbaImage, size: u32, top: &Precision, target: usize) -> Vec<Precision> {
     let fine = Precision { stacked: Some(true), ..top.clone() };
     let count = |p: &Precision| {
         let o = VectorizeOptions {
@@ -92,19 +95,16 @@ fn stacked_at(img: &image::RgbaImage, size: u32, top: &Precision, target: usize)
         };
         vectorize_bitmap(img, Path::new("photo"), &o, &mut |_| true).expect("tracing").report.paths()
     };
-    let mut best = (usize::MAX, fine.clone());
+    // Counts fall as the filter grows.
+    let mut above = None;
     for speckle in 1..=40 {
         let p = Precision { filter_speckle: speckle, ..fine.clone() };
-        let n = count(&p);
-        if n.abs_diff(target) < best.0 {
-            best = (n.abs_diff(target), p);
+        if count(&p) < target {
+            return above.into_iter().chain([p]).collect();
         }
-        // Counts fall as the filter grows: stop once below the target.
-        if n < target {
-            break;
-        }
+        above = Some(p);
     }
-    best.1
+    above.into_iter().collect()
 }
 
 /// vtracer (Python) on `png` with `knobs` (`name=value` keyword arguments): its SVG and the
@@ -146,26 +146,28 @@ fn main() {
             (measure(method, &v.svg, secs, &v.working), v)
         };
         let stack = parse_rounds(&rounds).expect("--rounds");
-        let top = stack.last().expect("a round").at_position(stack.len() - 1);
+        let top = stack.last().expect("a round").resolved();
         let default = VectorizeOptions { rounds: stack, long_side: Some(size), ..Default::default() };
         let (row, ours) = run(format!("clipvg ({rounds}; refined)"), default.clone());
         rows.push(row);
         let steps = ours.report.refine.as_ref().map_or(0, |r| r.steps);
         let stack_paths = ours.report.paths();
-        let stacked = stacked_at(&img, size, &top, stack_paths);
-        let label = format!("one stacked round ({}:{}), refined {steps} steps", top.name, stacked.knobs());
-        rows.push(
-            run(
-                label,
-                VectorizeOptions { rounds: vec![stacked], refine: RefineBudget::Steps(steps), ..default.clone() },
-            )
-            .0,
-        );
+        for stacked in stacked_around(&img, size, &top, stack_paths) {
+            let label = format!("one stacked round ({}:{}), refined {steps} steps", top.name, stacked.knobs());
+            let options =
+                VectorizeOptions { rounds: vec![stacked], refine: RefineBudget::Steps(steps), ..default.clone() };
+            rows.push(run(label, options).0);
+        }
         let paper = parse_rounds("coarse,fine").expect("rounds");
-        let label = format!("paper's two rounds (coarse, fine), refined {steps} steps");
-        rows.push(
-            run(label, VectorizeOptions { rounds: paper, refine: RefineBudget::Steps(steps), ..default.clone() }).0,
-        );
+        let label = format!("paper's two rounds (coarse, fine; not thinned), refined {steps} steps");
+        let options =
+            VectorizeOptions { rounds: paper, min_gain: None, refine: RefineBudget::Steps(steps), ..default.clone() };
+        rows.push(run(label, options).0);
+        let former = parse_rounds("coarse,medium:hierarchical=cutout,fine:hierarchical=cutout").expect("rounds");
+        let label = format!("former default (coarse, medium, fine cut out, not thinned), refined {steps} steps");
+        let options =
+            VectorizeOptions { rounds: former, min_gain: None, refine: RefineBudget::Steps(steps), ..default.clone() };
+        rows.push(run(label, options).0);
         // vtracer on the same working bitmap.
         let png = tmp.path().join(format!("{name}.png"));
         ours.working.save(&png).expect("working bitmap saved");

@@ -284,7 +284,11 @@ pub fn report_text(name: &str, r: &VectorizeReport) -> String {
             f.steps, f.psnr_before_db, f.psnr_after_db, f.seconds
         ));
     }
-    s.push_str(&format!("  total {} paths, PSNR {:.2} dB, {:.1} s\n", r.paths(), r.psnr_db, r.elapsed_s));
+    let thinned = match r.thinned {
+        0 => String::new(),
+        n => format!(" ({n} traced shapes that repeated the rounds below left out)"),
+    };
+    s.push_str(&format!("  total {} paths{thinned}, PSNR {:.2} dB, {:.1} s\n", r.paths(), r.psnr_db, r.elapsed_s));
     s
 }
 

@@ -291,7 +291,7 @@ pub const ROI_MASK: Field = field(
 
 // ---- vectorize ----
 /// Tracing rounds, coarse first.
-pub const ROUNDS: Field = field("rounds", Text("coarse,medium,fine"), Range::Any, "Tracing rounds, coarse first");
+pub const ROUNDS: Field = field("rounds", Text("coarse,fine"), Range::Any, "Tracing rounds, coarse first");
 /// Adam steps fitting the traced paths to the bitmap after tracing; 0 = none, -1 = as many as
 /// [`REFINE_SECONDS`] allows.
 pub const REFINE_STEPS: Field = field(

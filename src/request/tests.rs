@@ -52,7 +52,7 @@ fn defaults_are_the_table_and_the_paper() {
     assert_eq!((paper.shape_lr, paper.colour_lr), (r.shape_lr, r.colour_lr));
     assert_eq!(r.preset, None, "a request without a preset keeps the table's values");
     let v = VectorizeRequest::<Limits>::default();
-    assert_eq!(v.rounds, [Round::Coarse, Round::Medium, Round::Fine]);
+    assert_eq!(v.rounds, [Round::Coarse, Round::Fine]);
     assert_eq!(RenderRequest::<Limits>::default().render_size, 512);
     // Every numeric field of the table reaches the type's default.
     let wire = serde_json::to_value(&r).unwrap();

@@ -140,14 +140,14 @@ impl Entry {
 
 /// The paper's claim, measured on one picture. Entries, in order:
 /// 1. `multi-round`: the rounds of `options`;
-/// 2. `multi-round, all stacked`: the same rounds all traced stacked (the lower rounds are then
-///    hidden under the top round's own stacked shapes: the reason for cutting out upper rounds);
-/// 3. `one-shot`: its top round traced alone exactly as in the stack (cut out by default): the
-///    paper's baseline, a single trace of abutting shapes;
+/// 2. `multi-round, unthinned`: the same rounds with every traced shape kept (no
+///    [`super::select`]): what the thinning buys;
+/// 3. `one-shot`: its top round traced alone and cut out (abutting shapes): the paper's baseline,
+///    a single trace;
 /// 4. `one-shot stacked`: the top round alone, stacked (the clustering's own in-round hierarchy, the
 ///    strongest single-round baseline);
-/// 5. the same with `filter_speckle` moved until its path count is closest to the stack's
-///    (comparable path count).
+/// 5. the same with `filter_speckle` moved to the fewest paths at or above the stack's count
+///    (comparable path count, never fewer).
 ///
 /// Each is jittered at every `sigma` with `seed`. Detail rounds and refinement are left out.
 pub fn compare_rounds(
@@ -157,50 +157,63 @@ pub fn compare_rounds(
     sigmas: &[f32],
     seed: u64,
 ) -> Result<Vec<Entry>> {
-    let n = options.rounds.len();
-    let top = options
-        .rounds
-        .last()
-        .ok_or_else(|| crate::Error::InvalidInput("no rounds to compare".into()))?
-        .at_position(n - 1);
-    let run = |label: String, rounds: Vec<Precision>| -> Result<(Entry, Vectorized)> {
-        let opts = VectorizeOptions {
-            rounds: rounds.clone(),
-            detail: Vec::new(),
-            refine: RefineBudget::Steps(0),
-            ..options.clone()
-        };
-        let v = super::vectorize_bitmap(img, source, &opts, &mut |_| true)?;
+    let top =
+        options.rounds.last().ok_or_else(|| crate::Error::InvalidInput("no rounds to compare".into()))?.resolved();
+    let opts_of = |rounds: Vec<Precision>| VectorizeOptions {
+        rounds,
+        detail: Vec::new(),
+        refine: RefineBudget::Steps(0),
+        ..options.clone()
+    };
+    let run_with = |label: String, opts: &VectorizeOptions| -> Result<(Entry, Vectorized)> {
+        let v = super::vectorize_bitmap(img, source, opts, &mut |_| true)?;
         let spec = v.report.rounds.iter().map(|r| format!("{}:{}", r.label, r.knobs)).collect::<Vec<_>>().join(",");
         let entry =
             Entry { label, rounds: spec, paths: v.report.paths(), seconds: v.report.elapsed_s, robustness: Vec::new() };
         Ok((entry, v))
     };
+    let run = |label: String, rounds: Vec<Precision>| run_with(label, &opts_of(rounds));
     let mut runs = vec![run("multi-round".into(), options.rounds.clone())?];
     let target = runs[0].0.paths;
-    let all_stacked = options.rounds.iter().map(|p| Precision { stacked: Some(true), ..p.clone() }).collect();
-    runs.push(run("multi-round, all stacked".into(), all_stacked)?);
-    runs.push(run("one-shot".into(), vec![top.clone()])?);
+    let unthinned = VectorizeOptions { min_gain: None, ..opts_of(options.rounds.clone()) };
+    runs.push(run_with("multi-round, unthinned".into(), &unthinned)?);
+    runs.push(run("one-shot".into(), vec![Precision { stacked: Some(false), ..top.clone() }])?);
     let stacked = Precision { stacked: Some(true), ..top.clone() };
     let base = run("one-shot stacked".into(), vec![stacked.clone()])?;
-    // Path count falls as the speckle filter grows: walk towards the stack's count.
-    let up = base.0.paths > target;
-    let mut best: Option<(Entry, Vectorized)> = None;
+    // Path count falls as the speckle filter grows: the stacked round with the fewest paths at
+    // or above the stack's count (the baseline never has fewer paths than the stack), or the
+    // most paths there are if no speckle reaches it.
     let mut speckle = stacked.filter_speckle;
-    while (up && speckle < 64) || (!up && speckle > 0) {
-        speckle = if up { speckle + 1 } else { speckle - 1 };
-        let p = Precision { filter_speckle: speckle, ..stacked.clone() };
-        let r = run(format!("one-shot stacked, speckle={speckle}"), vec![p])?;
-        let crossed = (r.0.paths > target) != up || r.0.paths == target;
-        if best.as_ref().is_none_or(|b| r.0.paths.abs_diff(target) < b.0.paths.abs_diff(target)) {
-            best = Some(r);
+    let mut comparable = base.clone();
+    if base.0.paths >= target {
+        while speckle < 64 {
+            speckle += 1;
+            let p = Precision { filter_speckle: speckle, ..stacked.clone() };
+            let r = run(format!("one-shot stacked, speckle={speckle}"), vec![p])?;
+            if r.0.paths < target {
+                break;
+            }
+            comparable = r;
         }
-        if crossed {
-            break;
+    } else {
+        while speckle > 0 {
+            speckle -= 1;
+            let p = Precision { filter_speckle: speckle, ..stacked.clone() };
+            let r = run(format!("one-shot stacked, speckle={speckle}"), vec![p])?;
+            let reached = r.0.paths >= target;
+            if r.0.paths > comparable.0.paths {
+                comparable = r;
+            }
+            if reached {
+                break;
+            }
         }
     }
+    if comparable.0.label == base.0.label {
+        comparable.0.label = format!("one-shot stacked, speckle={}", stacked.filter_speckle);
+    }
     runs.push(base);
-    runs.extend(best);
+    runs.push(comparable);
     let mut out = Vec::new();
     for (mut entry, v) in runs {
         let doc = Document::parse(v.svg.as_str())?;

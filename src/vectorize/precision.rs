@@ -30,16 +30,18 @@ pub struct Precision {
     pub splice_threshold: i32,
     /// The `hierarchical` knob: `Some(true)` stacked (a shape also covers the area of the
     /// shapes on it, so the round alone has no cracks), `Some(false)` cut out (shapes abut, no
-    /// hidden overlap), `None` by position: the bottom round stacked, the rounds above cut out,
-    /// because the rounds below fill their seams and cracks.
+    /// hidden overlap), `None` the default, stacked (the upper rounds are then thinned to the
+    /// shapes that improve on the rounds below: [`super::select`]).
     pub stacked: Option<bool>,
 }
 
 /// The preset names, coarse to fine.
 pub const PRESETS: [&str; 3] = ["coarse", "medium", "fine"];
 
-/// The rounds of `--rounds` when none is given: the paper's two colour levels and a finer one.
-pub const DEFAULT_ROUNDS: &str = "coarse,medium,fine";
+/// The rounds of `--rounds` when none is given: the paper's two, a coarse one under a fine one
+/// (measured against coarse, medium, fine with the same thinning: 0.1 dB closer on the astronaut
+/// after refinement with 17 % fewer paths).
+pub const DEFAULT_ROUNDS: &str = "coarse,fine";
 
 impl Precision {
     /// A preset by name. Each round keeps smaller patches (`filter_speckle`) than the one below
@@ -149,9 +151,10 @@ impl Precision {
         s
     }
 
-    /// This precision as traced in position `index` of a stack (0 = bottom): `stacked` resolved.
-    pub fn at_position(&self, index: usize) -> Precision {
-        Precision { stacked: Some(self.stacked.unwrap_or(index == 0)), ..self.clone() }
+    /// This precision as traced in a stack: `stacked` resolved (stacked unless the knob says cut
+    /// out, whatever the round's position).
+    pub fn resolved(&self) -> Precision {
+        Precision { stacked: Some(self.stacked.unwrap_or(true)), ..self.clone() }
     }
 }
 
@@ -208,9 +211,8 @@ mod tests {
         assert_eq!(r[1], Precision::preset("medium").unwrap());
         let p = Precision::parse("coarse:corner=90,length=5.5,splice=30,hierarchical=cutout").unwrap();
         assert_eq!(p.stacked, Some(false));
-        assert_eq!(Precision::parse("fine").unwrap().at_position(0).stacked, Some(true));
-        assert_eq!(Precision::parse("fine").unwrap().at_position(2).stacked, Some(false));
-        assert_eq!(p.at_position(0).stacked, Some(false));
+        assert_eq!(Precision::parse("fine").unwrap().resolved().stacked, Some(true));
+        assert_eq!(p.resolved().stacked, Some(false));
         assert_eq!(Precision::parse(&format!("coarse:{}", p.knobs())).unwrap(), p);
     }
 
