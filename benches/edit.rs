@@ -2,7 +2,7 @@
 //! weights: the cost does not depend on their values) on `examples/horseriding.svg`.
 //!
 //! ```text
-//! cargo bench --bench edit -- [--patches 64] [--size 512] [--iters 2] [--backend cpu|gpu] [--batch N]
+//! cargo bench --bench edit -- [--patches 64] [--size 512] [--iters 2] [--backend cpu|gpu] [--batch N] [--precision f32|f16]
 //! ```
 //! Stages: render (rasterizer forward through the burn op), views (whole view + patches, one
 //! fused resampling), CLIP forward and CLIP backward (the edit's own loss, a batch of views at a
@@ -39,11 +39,19 @@ fn main() {
         if arg::<String>("--backend", "cpu".into()) == "gpu" { BackendChoice::Gpu } else { BackendChoice::Cpu };
     let device = device_for(backend).expect("backend");
     let ad = device.clone().autodiff();
-    let batch = if batch_arg > 0 { batch_arg } else { clip_batch(&ad) };
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let doc = Document::open(root.join("examples/horseriding.svg")).unwrap();
     let scene = build(&doc, &BuildOptions { trainable: Trainable::All, ..Default::default() }).unwrap().scene;
-    let clip = ClipConfig::default().init(&ad);
+    // `--precision f16`: CLIP in half precision (a GPU whose adapter has shader-f16).
+    let precision: String = arg("--precision", "f32".into());
+    let dtype = if precision == "f16" { burn::tensor::FloatDType::F16 } else { burn::tensor::FloatDType::F32 };
+    let clip = ClipConfig::default().init(&ad).with_dtype(dtype);
+    let batch = if batch_arg > 0 { batch_arg } else { clip_batch(&ad, &clip) };
+    println!(
+        "CLIP in {precision}; device memory {}; views per CLIP batch {}",
+        clipvg::compute::device_memory(&device).map_or("not stated".into(), |b| format!("{:.1} GB", b as f64 / 1e9)),
+        if batch == usize::MAX { "all".to_string() } else { batch.to_string() }
+    );
     let job = RasterJob {
         scene: Arc::new(scene.clone()),
         width: size,

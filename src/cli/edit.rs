@@ -9,6 +9,7 @@ use clipvg::compute::BackendChoice;
 use clipvg::edit::request::{BackgroundLayer, PresetFill, invalid, parse_edit_request_unfilled, resolve_preset};
 use clipvg::edit::{CanvasBox, EditMode, EditRequest, Hooks, Model, Preset, Roi, edit_variations, format_duration};
 use clipvg::error::{Error, Result};
+use clipvg::request::ClipPrecision;
 use clipvg::svg::Document;
 use clipvg_request::fields::{self, Field};
 
@@ -82,6 +83,11 @@ pub struct EditArgs {
     /// [default: the request file's `backend`, else auto].
     #[arg(long, value_parser = crate::named::named::<BackendChoice>())]
     pub backend: Option<BackendChoice>,
+    /// CLIP's float type: auto (half precision on a hardware GPU whose adapter has it, else
+    /// f32), f32, or f16 (an error where the device has none) [default: the request file's
+    /// `clip_precision`, else auto].
+    #[arg(long, value_parser = crate::named::named::<ClipPrecision>())]
+    pub clip_precision: Option<ClipPrecision>,
     /// Seed of every random choice (patches, warps); the same seed gives the same SVG.
     #[arg(long, help = fields::SEED.help_with_default())]
     pub seed: Option<u64>,
@@ -145,6 +151,9 @@ impl EditArgs {
         // left out; `auto` (the default without a file) resolved for the backend of the run.
         if self.backend.is_some() {
             req.backend = self.backend;
+        }
+        if let Some(p) = self.clip_precision {
+            req.clip_precision = p;
         }
         let backend = req.backend.unwrap_or_default();
         match self.preset.or(self.request.is_none().then_some(Preset::Auto)) {
@@ -266,7 +275,8 @@ fn run_request(args: &EditArgs, req: EditRequest) -> Result<()> {
     let tty = std::io::stderr().is_terminal();
     let mut fetching = false;
     let mut show = crate::clip::stderr_progress();
-    let model = Model::load(req.model().unwrap_or(DEFAULT_MODEL), req.backend.unwrap_or_default(), &mut |p| {
+    let (backend, precision) = (req.backend.unwrap_or_default(), req.clip_precision);
+    let model = Model::load(req.model().unwrap_or(DEFAULT_MODEL), backend, precision, &mut |p| {
         fetching = true;
         show(p)
     })?;

@@ -30,9 +30,9 @@ pub mod vision;
 
 use std::path::Path;
 
-use burn::module::Module;
+use burn::module::{Module, ModuleMapper, Param};
 use burn::nn::Linear;
-use burn::tensor::{Device, Int, Tensor};
+use burn::tensor::{Device, FloatDType, Int, Tensor};
 
 pub use config::{Activation, ClipConfig, ClipTextConfig, ClipVisionConfig, EosPooling};
 pub use error::ClipError;
@@ -65,6 +65,19 @@ pub struct Clip {
     logit_scale: f64,
     #[module(skip)]
     config: ClipConfig,
+    /// The float type of the weights and of the computation ([`Clip::with_dtype`]).
+    #[module(skip)]
+    dtype: FloatDType,
+}
+
+/// Casts every float parameter to one dtype.
+struct CastParams(FloatDType);
+
+impl ModuleMapper for CastParams {
+    fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
+        let dtype = self.0;
+        param.map(|t| t.cast(dtype))
+    }
 }
 
 impl ClipConfig {
@@ -123,7 +136,37 @@ impl Clip {
             visual_projection: src.linear("visual_projection", v.hidden_size, config.projection_dim, false)?,
             logit_scale: src.scalar("logit_scale")?,
             config: config.clone(),
+            dtype: FloatDType::F32,
         })
+    }
+
+    /// This model computing in `dtype`: its weights cast, [`Self::encode_image`]'s pixels cast
+    /// on the way in and both encoders' embeddings cast back to f32 on the way out (so callers,
+    /// the loss and the gradients to the pixels stay f32). F16 halves the weights' and
+    /// activations' memory and runs on a GPU's half-precision units; only for a device where
+    /// [`Device::supports_dtype`] says so (`shader-f16` on wgpu). Loaded models are F32.
+    pub fn with_dtype(self, dtype: FloatDType) -> Self {
+        if dtype == self.dtype {
+            return self;
+        }
+        let mut clip = self.map(&mut CastParams(dtype));
+        clip.dtype = dtype;
+        clip
+    }
+
+    /// The float type the model computes in.
+    pub fn dtype(&self) -> FloatDType {
+        self.dtype
+    }
+
+    /// `t` in the model's dtype.
+    fn to_model<const D: usize>(&self, t: Tensor<D>) -> Tensor<D> {
+        if self.dtype == FloatDType::F32 { t } else { t.cast(self.dtype) }
+    }
+
+    /// An output of the model in f32.
+    fn to_f32<const D: usize>(&self, t: Tensor<D>) -> Tensor<D> {
+        if self.dtype == FloatDType::F32 { t } else { t.cast(FloatDType::F32) }
     }
 
     /// Normalised pixels `[batch, channels, S, S]` (see [`normalize`]) → image embeddings
@@ -140,7 +183,8 @@ impl Clip {
             v.num_channels,
             s = v.image_size
         );
-        self.visual_projection.forward(self.vision_model.forward(pixels))
+        let pixels = self.to_model(pixels);
+        self.to_f32(self.visual_projection.forward(self.vision_model.forward(pixels)))
     }
 
     /// Token ids `[batch, seq]` → text embeddings `[batch, projection_dim]`, projected and not
@@ -154,7 +198,7 @@ impl Clip {
         // short prompt) makes the 79 template expansions of a prompt 7× cheaper.
         let cut = positions.iter().max().map_or(seq, |&p| p + 1);
         let ids = if cut < seq { ids.slice([0..batch, 0..cut]) } else { ids };
-        Ok(self.text_projection.forward(self.text_model.forward(ids, &positions)))
+        Ok(self.to_f32(self.text_projection.forward(self.text_model.forward(ids, &positions))))
     }
 
     /// [`Self::try_encode_text`] for ids from [`ClipTokenizer`], which are always valid.

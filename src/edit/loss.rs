@@ -38,11 +38,26 @@ pub struct RoiGuide {
 /// the machine's memory or thread count.
 pub const CPU_CLIP_BATCH: usize = 16;
 
-/// Views per CLIP batch on `device`: [`CPU_CLIP_BATCH`] on the CPU; on a GPU every view of the
-/// iteration at once (the paper's 65 views of ViT-B/32 keep about 3 GB of activations), as
-/// the GPU is fastest on the largest batch.
-pub fn clip_batch(device: &burn::tensor::Device) -> usize {
-    if crate::compute::is_cpu(device) { CPU_CLIP_BATCH } else { usize::MAX }
+/// Views per CLIP batch of `clip` on `device`: [`CPU_CLIP_BATCH`] on the CPU; on a GPU as many
+/// as half of its memory holds ([`crate::compute::device_memory`] over
+/// [`super::views::clip_bytes_per_view`]: ViT-B/32 keeps about 50 MB a view in f32, so an 8 GB
+/// card takes 80 views at once and the paper's 65 go in one batch), as a GPU is fastest on the
+/// largest batch; the other half is for the weights, the renders and the rest of the machine.
+/// Every view at once where the runtime states no memory size.
+pub fn clip_batch(device: &burn::tensor::Device, clip: &Clip) -> usize {
+    if crate::compute::is_cpu(device) {
+        return CPU_CLIP_BATCH;
+    }
+    match crate::compute::device_memory(device) {
+        Some(bytes) => gpu_batch(bytes, super::views::clip_bytes_per_view(clip)),
+        None => usize::MAX,
+    }
+}
+
+/// Views per batch on a GPU of `memory` bytes, a view costing `per_view` bytes: half the memory's
+/// worth, at least one.
+pub fn gpu_batch(memory: u64, per_view: u64) -> usize {
+    usize::try_from((memory / 2) / per_view.max(1)).unwrap_or(usize::MAX).max(1)
 }
 
 /// The ROI loss of one iteration, computed a batch of views at a time.

@@ -30,7 +30,7 @@ pub mod views;
 use std::path::Path;
 use std::time::Duration;
 
-use burn::tensor::Device;
+use burn::tensor::{Device, FloatDType};
 use serde::Serialize;
 
 pub use background::BACKGROUND_ID;
@@ -44,6 +44,7 @@ use crate::compute::{BackendChoice, device_for};
 use crate::error::Result;
 use crate::raster::op::{RasterJob, render_tensor};
 use crate::raster::params::{scene_tensors, with_params};
+use crate::request::ClipPrecision;
 use crate::scene::{Built, Scene, WriteBack, write_back};
 use crate::svg::Document;
 use background::{without_background, write_with_background};
@@ -65,18 +66,42 @@ impl Model {
     pub fn load(
         name_or_path: &str,
         backend: BackendChoice,
+        precision: ClipPrecision,
         on_fetch: &mut dyn FnMut(&crate::clip::registry::FetchProgress),
     ) -> Result<Model> {
         let device = device_for(backend)?;
+        let dtype = clip_dtype(precision, &device)?;
         let dir = resolve_model(name_or_path, on_fetch)?;
-        Self::from_dir(&dir, device)
+        let mut model = Self::from_dir(&dir, device)?;
+        model.clip = model.clip.with_dtype(dtype);
+        Ok(model)
     }
 
-    /// Loads a model folder on `device`.
+    /// Loads a model folder on `device`, in f32.
     pub fn from_dir(dir: &Path, device: Device) -> Result<Model> {
         let clip = Clip::load(dir, &device.clone().autodiff())?;
         let tokenizer = ClipTokenizer::for_model(dir)?;
         Ok(Model { clip, tokenizer, device })
+    }
+}
+
+/// The float type CLIP runs in for `precision` on `device`: `auto` is f16 on a hardware GPU
+/// whose adapter has half precision (wgpu's `shader-f16`), f32 elsewhere (the CPU backend, and
+/// software adapters such as lavapipe, which emulate it); `f16` where the device has none is an
+/// error that says so.
+pub fn clip_dtype(precision: ClipPrecision, device: &Device) -> Result<FloatDType> {
+    let has_f16 = !crate::compute::is_cpu(device) && device.supports_dtype(FloatDType::F16);
+    match precision {
+        ClipPrecision::F32 => Ok(FloatDType::F32),
+        ClipPrecision::Auto if has_f16 && crate::compute::has_hardware_gpu() => Ok(FloatDType::F16),
+        ClipPrecision::Auto => Ok(FloatDType::F32),
+        ClipPrecision::F16 if has_f16 => Ok(FloatDType::F16),
+        ClipPrecision::F16 => Err(crate::Error::InvalidInput(if crate::compute::is_cpu(device) {
+            "clip_precision f16 needs the GPU backend (the CPU backend computes in f32); use --backend gpu, or auto/f32"
+                .into()
+        } else {
+            "clip_precision f16: this GPU adapter has no half precision (wgpu's shader-f16); use auto or f32".into()
+        })),
     }
 }
 

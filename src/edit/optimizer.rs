@@ -270,7 +270,7 @@ impl<'a> Inputs<'a> {
     ) -> Inputs<'a> {
         let segments = if req.xing_weight > 0.0 { trainable_segments(scene) } else { Vec::new() };
         let anchors = super::preserve::anchors(scene, trainable_points, req, guides, device);
-        Inputs { req, clip, guides, job, segments, clip_batch: super::loss::clip_batch(device), anchors }
+        Inputs { req, clip, guides, job, segments, clip_batch: super::loss::clip_batch(device, clip), anchors }
     }
 
     /// The request of the run.

@@ -67,8 +67,9 @@ pub(super) fn edit_seeds(
     let n = seeds.len().max(1);
     let views: usize = plan.rois.iter().map(|r| 1 + r.n_patches).sum::<usize>() * n;
     let more_renders = (n as u64 - 1).saturating_mul(rw as u64 * rh as u64 * 16 * 3);
-    let other = super::views::views_and_clip_memory(&model.clip, views, super::loss::clip_batch(&model.device))
-        .saturating_add(more_renders);
+    let other =
+        super::views::views_and_clip_memory(&model.clip, views, super::loss::clip_batch(&model.device, &model.clip))
+            .saturating_add(more_renders);
     drop(crate::raster::Frame::with_budget(scene, rw, rh, job.background, &req.limits, true, other)?);
 
     catch_gpu(&model.device, || {

@@ -257,17 +257,23 @@ pub fn sample_views_grid(render: Tensor<4>, views: &[View], size: usize) -> Tens
 /// edit`): estimate 0.8 GB with the render, measured peak RSS 1.3 GB of which ~0.6 GB are the
 /// weights.
 pub fn views_and_clip_memory(clip: &Clip, views: usize, batch: usize) -> u64 {
-    let v = &clip.config().vision_config;
-    let side = v.image_size as u64;
+    let side = clip.config().vision_config.image_size as u64;
     let sampling = views as u64 * 3 * side * side * 4 * 4;
     let in_batch = views.min(batch.max(1)) as u64;
+    sampling + in_batch * clip_bytes_per_view(clip)
+}
+
+/// The memory one view costs the image tower's forward and backward, bytes (see
+/// [`views_and_clip_memory`]): the kept activations of every layer and one layer's worth of
+/// gradients flowing back, in the model's float type.
+pub fn clip_bytes_per_view(clip: &Clip) -> u64 {
+    let v = &clip.config().vision_config;
     let tokens = v.num_positions() as u64;
     let (d, i, heads, layers) =
         (v.hidden_size as u64, v.intermediate_size as u64, v.num_attention_heads as u64, v.num_hidden_layers as u64);
-    let per_layer = in_batch * tokens * (8 * d + 2 * i) + 2 * in_batch * heads * tokens * tokens;
-    // The kept activations of every layer, and one layer's worth of gradients flowing back.
-    let clip = (layers + 1) * per_layer * 4;
-    sampling + clip
+    let per_layer = tokens * (8 * d + 2 * i) + 2 * heads * tokens * tokens;
+    let bytes = if clip.dtype() == burn::tensor::FloatDType::F16 { 2 } else { 4 };
+    (layers + 1) * per_layer * bytes
 }
 
 #[cfg(test)]

@@ -78,12 +78,12 @@ fn run_edit(
     let model = match cx.models {
         Some(cache) => {
             let mut cache = cache.lock().unwrap_or_else(|p| p.into_inner());
-            cache.get(&key, backend, &mut |p| {
+            cache.get(&key, backend, edit.clip_precision, &mut |p| {
                 let size = p.total.map_or(String::new(), |t| format!(" of {} MB", t >> 20));
                 progress.report(0.0, &format!("downloading {} {}: {} MB{size}", p.model, p.file, p.done >> 20));
             })?
         }
-        None => std::sync::Arc::new(crate::edit::Model::load(&key, backend, &mut |_| {})?),
+        None => std::sync::Arc::new(crate::edit::Model::load(&key, backend, edit.clip_precision, &mut |_| {})?),
     };
     let iterations = edit.iterations;
     let mut on_progress = |p: &crate::edit::Progress| {

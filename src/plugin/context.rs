@@ -73,26 +73,34 @@ pub struct Context<'a> {
 /// The CLIP model an engine loaded last, kept so that a second edit does not load it again.
 #[derive(Default)]
 pub struct ModelCache {
-    loaded: Option<(String, crate::compute::BackendChoice, std::sync::Arc<crate::edit::Model>)>,
+    loaded: Option<(
+        String,
+        crate::compute::BackendChoice,
+        crate::request::ClipPrecision,
+        std::sync::Arc<crate::edit::Model>,
+    )>,
 }
 
 impl ModelCache {
-    /// The model of `key` (a folder or registry name) on `backend`, loading it on first use.
+    /// The model of `key` (a folder or registry name) on `backend` in `precision`, loading it
+    /// on first use.
     pub fn get(
         &mut self,
         key: &str,
         backend: crate::compute::BackendChoice,
+        precision: crate::request::ClipPrecision,
         on_fetch: &mut dyn FnMut(&crate::clip::registry::FetchProgress),
     ) -> Result<std::sync::Arc<crate::edit::Model>> {
-        if let Some((k, b, m)) = &self.loaded
+        if let Some((k, b, p, m)) = &self.loaded
             && k == key
             && *b == backend
+            && *p == precision
         {
             return Ok(m.clone());
         }
         self.loaded = None; // free the old model before loading the new one
-        let model = std::sync::Arc::new(crate::edit::Model::load(key, backend, on_fetch)?);
-        self.loaded = Some((key.to_string(), backend, model.clone()));
+        let model = std::sync::Arc::new(crate::edit::Model::load(key, backend, precision, on_fetch)?);
+        self.loaded = Some((key.to_string(), backend, precision, model.clone()));
         Ok(model)
     }
 }

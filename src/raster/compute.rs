@@ -36,6 +36,8 @@ pub struct AdapterSummary {
     pub backend: String,
     /// False for software rasterizers (lavapipe, llvmpipe, WARP).
     pub is_hardware: bool,
+    /// The largest device-local memory heap, bytes (Vulkan adapters; `None` elsewhere).
+    pub memory: Option<u64>,
 }
 
 /// Lists the adapters wgpu can open on this machine through the primary APIs (Vulkan, Metal,
@@ -60,12 +62,32 @@ pub fn adapters() -> Vec<AdapterSummary> {
                             name: info.name.clone(),
                             backend: format!("{:?}", info.backend),
                             is_hardware: info.device_type != wgpu::DeviceType::Cpu,
+                            memory: vulkan_memory(&adapter),
                         }
                     })
                     .collect()
             })
         })
         .clone()
+}
+
+/// The largest device-local heap of a Vulkan adapter, bytes: the card's own memory on a discrete
+/// GPU, the driver's share of system memory on an integrated one or lavapipe. (The largest, not
+/// the first: some drivers list the small host-visible BAR window first.)
+fn vulkan_memory(adapter: &wgpu::Adapter) -> Option<u64> {
+    // SAFETY: the hal adapter is only read (its physical device's memory properties), while
+    // `adapter` keeps it alive.
+    let hal = unsafe { adapter.as_hal::<wgpu::hal::api::Vulkan>() }?;
+    let instance = hal.shared_instance().raw_instance();
+    // SAFETY: a physical device of this instance, which the adapter keeps alive.
+    let props = unsafe { instance.get_physical_device_memory_properties(hal.raw_physical_device()) };
+    let count = (props.memory_heap_count as usize).min(props.memory_heaps.len());
+    props.memory_heaps[..count]
+        .iter()
+        .filter(|heap| heap.flags.contains(ash::vk::MemoryHeapFlags::DEVICE_LOCAL))
+        .map(|heap| heap.size)
+        .max()
+        .filter(|&size| size > 0)
 }
 
 /// Whether wgpu sees a hardware GPU (not a software rasterizer such as lavapipe): where `auto`
@@ -98,6 +120,24 @@ pub fn device_for(choice: BackendChoice) -> Result<Device, ComputeError> {
             }
         }
     }
+}
+
+/// The memory of the GPU behind `device`, bytes, or `None`: the CPU backend, or no figure (an
+/// adapter other than Vulkan's). The tensor runtime's own figure where it states one, else that
+/// of the adapter it runs on as [`adapters`] lists them: the hardware ones if there are any
+/// (the runtime's default device prefers them), the largest.
+pub fn device_memory(device: &Device) -> Option<u64> {
+    if is_cpu(device) {
+        return None;
+    }
+    use cubecl::device::{WgpuDevice, WgpuDeviceKind};
+    // The device `device_for(Gpu)` gives burn: same id, same client.
+    let client = cubecl::Device::Wgpu(WgpuDevice::new(WgpuDeviceKind::DefaultDevice)).client();
+    client.properties().memory.max_memory().or_else(|| {
+        let all = adapters();
+        let hardware = all.iter().any(|a| a.is_hardware);
+        all.iter().filter(|a| a.is_hardware == hardware).filter_map(|a| a.memory).max()
+    })
 }
 
 /// The wgpu device, its runtime brought up on first use through [`quietly`]: the tensor

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 use crate::fields::{self, Field};
-use crate::{BackendChoice, CanvasBox, EditMode, OnCancel, Preset, PresetSettings, RequestError};
+use crate::{BackendChoice, CanvasBox, ClipPrecision, EditMode, OnCancel, Preset, PresetSettings, RequestError};
 
 /// One region of interest: an element's canvas bounding box or an explicit box, each with
 /// optional overrides of the request-wide prompt and weights.
@@ -94,6 +94,7 @@ pub const EDIT_FIELDS: &[&str] = &[
     "roi_mask",
     "model",
     "backend",
+    "clip_precision",
     "limits",
 ];
 
@@ -201,6 +202,8 @@ pub struct EditRequest<L> {
     pub model: Option<String>,
     /// Where the numeric work runs. Default: the front end's.
     pub backend: Option<BackendChoice>,
+    /// The float type CLIP computes in.
+    pub clip_precision: ClipPrecision,
     /// Budgets of the run; a request may raise them.
     pub limits: L,
 }
@@ -243,6 +246,7 @@ impl<L: Default> Default for EditRequest<L> {
             roi_mask: fields::ROI_MASK.flag(),
             model: None,
             backend: None,
+            clip_precision: ClipPrecision::default(),
             limits: L::default(),
         }
     }

@@ -325,6 +325,13 @@ pub const MAX_PATHS: Field = field(
 pub const MODEL: Field = field("model", Text(""), Range::Any, "A CLIP model folder or a registry name");
 /// Where the numeric work runs.
 pub const BACKEND: Field = field("backend", Text("auto"), Range::Any, "Where the numeric work runs: auto, cpu or gpu");
+/// The float type CLIP computes in.
+pub const CLIP_PRECISION: Field = field(
+    "clip_precision",
+    Text("auto"),
+    Range::Any,
+    "CLIP's float type: auto (half precision on a hardware GPU that has it), f32 or f16",
+);
 
 /// Every field, in the order of the dialogs.
 pub const FIELDS: &[&Field] = &[
@@ -359,6 +366,7 @@ pub const FIELDS: &[&Field] = &[
     &MAX_PATHS,
     &MODEL,
     &BACKEND,
+    &CLIP_PRECISION,
 ];
 
 /// The field of a wire name.

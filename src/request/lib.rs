@@ -15,6 +15,7 @@ pub mod fields;
 mod named;
 mod on_cancel;
 mod palette;
+mod precision;
 mod raster;
 
 pub use boxes::{CanvasBox, PixelBox};
@@ -22,6 +23,7 @@ pub use edit::{BackgroundLayer, EDIT_FIELDS, EditRequest, PRESET_FIELDS, Roi, no
 pub use named::{Named, NamedValue};
 pub use on_cancel::OnCancel;
 pub use palette::{palette_rgb, parse_hex};
+pub use precision::ClipPrecision;
 pub use raster::{RENDER_FIELDS, RenderRequest, Round, VECTORIZE_FIELDS, VectorizeRequest};
 
 /// A request value out of its range or a request that cannot run: one sentence naming the

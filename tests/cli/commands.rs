@@ -120,6 +120,29 @@ fn edit_with_the_tiny_model_and_its_errors() {
         &clipvg(&["edit", i, "-o", o2s, "--prompt", "a cat", "--roi-box", "1,2,3=x", "--model", &model]),
         "four numbers",
     );
+    assert_clean_error(
+        &clipvg(&[
+            "edit",
+            i,
+            "-o",
+            o2s,
+            "--prompt",
+            "a cat",
+            "--select",
+            "p",
+            "--model",
+            &model,
+            "--backend",
+            "cpu",
+            "--clip-precision",
+            "f16",
+        ]),
+        "needs the GPU backend",
+    );
+    assert_clean_error(
+        &clipvg(&["edit", i, "-o", o2s, "--prompt", "a cat", "--select", "p", "--clip-precision", "f8"]),
+        "f8",
+    );
     assert!(!o2.exists());
     // -o naming the input (also through another spelling of the path) is refused, input intact.
     let same = dir.path().join(".").join("in.svg");

@@ -91,3 +91,53 @@ fn backend_choice_follows_the_adapters() {
     let parsed: BackendChoice = serde_json::from_str("\"gpu\"").unwrap();
     assert_eq!(parsed, BackendChoice::Gpu);
 }
+
+/// Half precision against the same fp32 goldens: 10 mantissa bits (a relative step of 2^-11 ≈
+/// 4.9e-4 per rounding) through the layers; the bounds are relative to each result's largest
+/// value, about 4x what lavapipe gives (embeddings 1.2e-3, loss 5.9e-4, gradient 4.1e-3).
+const F16_EMBED_REL_TOL: f64 = 5e-3;
+const F16_LOSS_TOL: f64 = 2e-3;
+const F16_GRAD_REL_TOL: f64 = 2e-2;
+
+#[test]
+fn model_b_in_f16_on_wgpu_stays_close_to_the_fp32_goldens() {
+    use burn::tensor::FloatDType;
+    let device = gpu().autodiff();
+    assert!(
+        device.supports_dtype(FloatDType::F16),
+        "the wgpu adapter has no shader-f16 (lavapipe has it since Mesa 21: shaderFloat16 + 16-bit storage); adapters: {:?}",
+        adapters()
+    );
+    let clip = Clip::load(&fixtures().join("B"), &device).unwrap().with_dtype(FloatDType::F16);
+    assert_eq!(clip.dtype(), FloatDType::F16);
+    assert_eq!(clip.visual_projection.weight.val().dtype(), burn::tensor::DType::F16);
+    let g = golden("golden_B.json");
+    let rel = |got: &[f64], want: &[f64]| {
+        let scale = want.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+        max_abs_diff(got, want) / scale
+    };
+    let text0 = clip.encode_text(ids(&i64s(&g["text"][0]["input_ids"]), &device));
+    assert_eq!(text0.dtype(), burn::tensor::DType::F32, "embeddings come back in f32");
+    let e = rel(&values(text0.clone()), &f64s(&g["text"][0]["text_embeds"]));
+    eprintln!("f16 text embeds: {e:e} of the largest");
+    assert!(e <= F16_EMBED_REL_TOL, "f16 text embeds off by {e:e} of the largest");
+    let img = clip.encode_image(image(&g, "waves_2x", &device));
+    let want = &g["images"].as_array().unwrap().iter().find(|i| i["name"] == "waves_2x").unwrap()["image_embeds"];
+    let e = rel(&values(img), &f64s(want));
+    eprintln!("f16 image embeds: {e:e} of the largest");
+    assert!(e <= F16_EMBED_REL_TOL, "f16 image embeds off by {e:e} of the largest");
+
+    let dl = &g["directional_loss"];
+    let text1 = clip.encode_text(ids(&i64s(&g["text"][1]["input_ids"]), &device));
+    let img0 = clip.encode_image(image(&g, "gradient_1x", &device));
+    let x = image(&g, "checker_1x", &device).require_grad();
+    let loss = directional_loss(clip.encode_image(x.clone()), img0, text0, text1);
+    let grads = loss.backward();
+    let loss = values(loss)[0];
+    assert!((loss - dl["loss"].as_f64().unwrap()).abs() <= F16_LOSS_TOL, "f16 loss {loss}");
+    let grad = x.grad(&grads).unwrap();
+    assert_eq!(grad.dtype(), burn::tensor::DType::F32, "the pixels' gradient is f32");
+    let e = rel(&values(grad), &f64s(&dl["grad"]));
+    assert!(e <= F16_GRAD_REL_TOL, "f16 dL/dx off by {e:e} of the largest");
+    eprintln!("f16 vs fp32 goldens: loss {loss} (golden {}), gradient {e:e} of the largest", dl["loss"]);
+}

@@ -401,6 +401,58 @@ fn the_edit_runs_on_wgpu_and_agrees_with_the_cpu() {
 }
 
 #[test]
+fn an_f16_edit_on_wgpu_agrees_with_the_f32_one() {
+    use burn::tensor::FloatDType;
+    use clipvg::compute::{BackendChoice, cpu_device, device_for};
+    use clipvg::edit::clip_dtype;
+    use clipvg::request::ClipPrecision;
+    // The choice: f32 on the CPU, an error for f16 there; `auto` is f32 on a software adapter
+    // (lavapipe in CI), f16 where asked on an adapter that has it.
+    assert_eq!(clip_dtype(ClipPrecision::Auto, &cpu_device()).unwrap(), FloatDType::F32);
+    let err = clip_dtype(ClipPrecision::F16, &cpu_device()).unwrap_err().to_string();
+    assert!(err.contains("needs the GPU backend"), "{err}");
+    let device = device_for(BackendChoice::Gpu).expect("a wgpu adapter (lavapipe in CI)");
+    let hardware = clipvg::compute::has_hardware_gpu();
+    let auto = if hardware { FloatDType::F16 } else { FloatDType::F32 };
+    assert_eq!(clip_dtype(ClipPrecision::Auto, &device).unwrap(), auto);
+    assert_eq!(clip_dtype(ClipPrecision::F16, &device).unwrap(), FloatDType::F16);
+
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/clip/A");
+    let f32_model = Model::from_dir(&dir, device.clone()).unwrap();
+    let mut f16_model = Model::from_dir(&dir, device).unwrap();
+    f16_model.clip = f16_model.clip.with_dtype(FloatDType::F16);
+    let doc = Document::parse(SVG).unwrap();
+    let req = request(&["a"], 2, 9);
+    let (h, f) = (run(&doc, &req, &f16_model), run(&doc, &req, &f32_model));
+    assert_eq!(h.report.changed, vec!["a"]);
+    let (lh, lf) = (h.report.losses[0], f.report.losses[0]);
+    assert!((lh - lf).abs() <= 2e-3 * lf.abs().max(1.0), "f16 loss {lh} vs f32 loss {lf}");
+}
+
+#[test]
+fn the_gpu_batch_of_views_is_sized_to_the_adapters_memory() {
+    use burn::tensor::FloatDType;
+    use clipvg::compute::{BackendChoice, cpu_device, device_for, device_memory};
+    use clipvg::edit::loss::{CPU_CLIP_BATCH, clip_batch, gpu_batch};
+    use clipvg::edit::views::clip_bytes_per_view;
+    // Half the memory's worth of views, at least one.
+    assert_eq!(gpu_batch(8_000_000_000, 50_000_000), 80);
+    assert_eq!(gpu_batch(10, 50), 1);
+    let cpu = model();
+    assert_eq!(clip_batch(&cpu_device(), &cpu.clip), CPU_CLIP_BATCH);
+    assert_eq!(device_memory(&cpu_device()), None);
+    let device = device_for(BackendChoice::Gpu).expect("a wgpu adapter (lavapipe in CI)");
+    let memory = device_memory(&device).expect("Vulkan states its device-local heap (lavapipe: system memory)");
+    assert!(memory > 1 << 26, "{memory} bytes");
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/clip/A");
+    let m = Model::from_dir(&dir, device.clone()).unwrap();
+    let per_view = clip_bytes_per_view(&m.clip);
+    assert_eq!(clip_batch(&device, &m.clip), gpu_batch(memory, per_view));
+    // Half precision halves a view's activations.
+    assert_eq!(clip_bytes_per_view(&m.clip.clone().with_dtype(FloatDType::F16)) * 2, per_view);
+}
+
+#[test]
 fn budgets_are_checked_before_the_first_iteration() {
     let m = model();
     let doc = Document::parse(SVG).unwrap();
