@@ -14,17 +14,9 @@ fn model() -> String {
     Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures/clip/semantic")).to_string_lossy().into()
 }
 
-/// A blue circle, a group of two blue circles and a red square on white.
-const SVG: &str = r##"<svg xmlns="http://www.w3.org/2000/svg" width="96" height="96" viewBox="0 0 96 96">
-  <rect id="bg" width="96" height="96" fill="#ffffff"/>
-  <circle id="c" cx="24" cy="24" r="18" fill="#1e3cdc"/>
-  <rect id="s" x="56" y="6" width="34" height="34" fill="#dc1e1e"/>
-  <g id="pair">
-    <circle id="p1" cx="16" cy="72" r="11" fill="#1e3cdc"/>
-    <circle id="p2" cx="42" cy="72" r="11" fill="#1e3cdc"/>
-  </g>
-</svg>
-"##;
+/// A 96² white document with a blue circle, a group of two blue circles and a red square
+/// (shared by the engine, command-line and Inkscape tests of the controls).
+const SVG: &str = include_str!("../fixtures/semantic/circles-and-square.svg");
 
 /// `clipvg edit IN -o OUT` of "a red circle" on `select` (colour mode, small) plus `extra`.
 fn edit(dir: &Path, select: &str, extra: &[&str]) -> (Output, String) {
