@@ -8,7 +8,7 @@ use burn::tensor::{Int, Tensor, TensorData};
 use clipvg::clip::{Clip, ClipTokenizer, directional_loss, ids_tensor_fit, normalize};
 use clipvg::edit::{EditMode, EditRequest, Hooks, Model, Roi, edit};
 use clipvg::svg::Document;
-use semantic_common::{fill, hue, hue_distance, model, model_dir};
+use semantic_common::{colour_request, fill, hue, hue_distance, model, model_dir};
 
 use crate::semantic_common;
 
@@ -25,20 +25,6 @@ const SVG: &str = r##"<svg xmlns="http://www.w3.org/2000/svg" width="96" height=
   <path id="t" d="M 74 52 L 90 88 L 58 88 Z" fill="#1eaa32"/>
 </svg>
 "##;
-
-/// A colour edit of `rois` (element id, prompt), seeded, small enough for CI.
-fn colour_request(rois: &[(&str, &str)], seed: u64) -> EditRequest {
-    EditRequest {
-        rois: rois.iter().map(|(id, p)| Roi { prompt: Some(p.to_string()), ..Roi::element(*id) }).collect(),
-        mode: EditMode::Colour,
-        iterations: 30,
-        colour_lr: 0.03,
-        n_patches: 8,
-        render_size: 96,
-        seed,
-        ..Default::default()
-    }
-}
 
 fn run(doc: &Document, req: &EditRequest, m: &Model) -> Document {
     let mut progress = |_: &clipvg::edit::Progress| true;

@@ -5,7 +5,7 @@
 
 use clipvg::edit::{EditMode, EditOutcome, EditRequest, Hooks, Model, Roi, edit};
 use clipvg::svg::Document;
-use semantic_common::{hue, hue_distance, model};
+use semantic_common::{colour_request, hue, hue_distance, model};
 
 use crate::semantic_common;
 
@@ -15,16 +15,7 @@ const SVG: &str = include_str!("../fixtures/semantic/circles-and-square.svg");
 
 /// "a red circle" on `id`, colour mode, small enough for CI (as tests/engine/semantic.rs).
 fn request(id: &str, seed: u64) -> EditRequest {
-    EditRequest {
-        rois: vec![Roi { prompt: Some("a red circle".into()), ..Roi::element(id) }],
-        mode: EditMode::Colour,
-        iterations: 30,
-        colour_lr: 0.03,
-        n_patches: 8,
-        render_size: 96,
-        seed,
-        ..Default::default()
-    }
+    colour_request(&[(id, "a red circle")], seed)
 }
 
 fn run(req: &EditRequest, m: &Model) -> EditOutcome {

@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use clipvg::edit::Model;
+use clipvg::edit::{EditMode, EditRequest, Model, Roi};
 use clipvg::svg::Document;
 
 /// The model's folder.
@@ -47,4 +47,18 @@ pub fn hue(c: [f64; 3]) -> f64 {
 pub fn hue_distance(a: f64, b: f64) -> f64 {
     let d = (a - b).rem_euclid(360.0);
     d.min(360.0 - d)
+}
+
+/// A colour edit of `rois` (element id, prompt), seeded, small enough for CI.
+pub fn colour_request(rois: &[(&str, &str)], seed: u64) -> EditRequest {
+    EditRequest {
+        rois: rois.iter().map(|(id, p)| Roi { prompt: Some(p.to_string()), ..Roi::element(*id) }).collect(),
+        mode: EditMode::Colour,
+        iterations: 30,
+        colour_lr: 0.03,
+        n_patches: 8,
+        render_size: 96,
+        seed,
+        ..Default::default()
+    }
 }
