@@ -286,7 +286,7 @@ pub fn report_text(name: &str, r: &VectorizeReport) -> String {
     }
     let thinned = match r.thinned {
         0 => String::new(),
-        n => format!(" ({n} traced shapes that repeated the rounds below left out)"),
+        n => format!(" ({n} traced shapes that added too little over the rounds below left out)"),
     };
     s.push_str(&format!("  total {} paths{thinned}, PSNR {:.2} dB, {:.1} s\n", r.paths(), r.psnr_db, r.elapsed_s));
     s

@@ -316,7 +316,7 @@ pub const MAX_PATHS: Field = field(
     "max_paths",
     Number(6000.0),
     int(1.0, 1_000_000.0),
-    "Most paths over all rounds; beyond it the smallest shapes of the upper rounds are dropped",
+    "Most paths over all rounds; beyond it the shapes of the upper rounds that add the least are dropped",
 )
 .dialog(1.0, 100_000.0);
 

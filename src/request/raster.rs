@@ -69,7 +69,7 @@ pub struct VectorizeRequest<L> {
     /// The refinement's time budget when `refine_steps` is -1, in seconds of a 2-core CPU,
     /// turned into a step count before the run.
     pub refine_seconds: f64,
-    /// The most paths kept over all rounds (the smallest shapes of the upper rounds go first).
+    /// The most paths kept over all rounds (the shapes of the upper rounds that add the least go first).
     pub max_paths: usize,
     /// An extra fine round restricted to this box of the bitmap (the paper's face round).
     pub detail_box: Option<PixelBox>,

@@ -1,9 +1,11 @@
 //! The path budget (`max_paths`): a vectorization keeps at most so many paths over all rounds.
 //!
-//! What goes first: the smallest shapes of the upper rounds. An upper round's shapes lie on the
-//! rounds below, which were traced to cover the picture on their own, so dropping a small one
-//! shows the coarser colour under it (a small loss of detail) and never a hole; the bottom
-//! round's shapes go only when the upper rounds have none left.
+//! What goes first: the shapes of the upper rounds that do the least — the smallest gain where
+//! the thinning measured it ([`super::select`]: how much closer to the bitmap the shape brings
+//! the picture), else the smallest area. An upper round's shapes lie on the rounds below, which
+//! were traced to cover the picture on their own, so dropping one shows the coarser colour under
+//! it (a loss of detail) and never a hole; the bottom round's shapes go only when the upper
+//! rounds have none left, smallest first.
 
 use kurbo::Point;
 
@@ -22,20 +24,30 @@ fn polygon_area(points: &[Point]) -> f64 {
     (0..n).map(|i| points[i].to_vec2().cross(points[(i + 1) % n].to_vec2())).sum::<f64>() / 2.0
 }
 
-/// Drops paths until at most `max` remain over all `rounds`: the smallest of the upper rounds
-/// first, then the smallest of the bottom round. Paths keep their order within their round.
+/// Drops paths until at most `max` remain over all `rounds`: first the shapes of the upper rounds
+/// with a measured gain (`gains[k][i]` for path `i` of round `k`, or `gains[k]` empty), least
+/// gain first; then the other upper rounds' shapes (detail rounds, or no thinning), smallest
+/// first; then the bottom round's, smallest first. Paths keep their order within their round.
 /// Returns how many were dropped.
-pub fn limit_paths(rounds: &mut [Round], max: usize) -> usize {
+pub fn limit_paths(rounds: &mut [Round], max: usize, gains: &[Vec<f64>]) -> usize {
     let total: usize = rounds.iter().map(|r| r.paths.len()).sum();
     if total <= max {
         return 0;
     }
-    // (bottom round?, area, round, index): upper rounds sort first, then by area; ties keep a
-    // fixed order (round, then index) so the same input always drops the same paths.
-    let mut ranked: Vec<(bool, f64, usize, usize)> = rounds
+    // (class, key, round, index): class 0 upper with gains (key: gain), 1 upper without (key:
+    // area), 2 the bottom round (key: area); ties keep a fixed order (round, then index) so the
+    // same input always drops the same paths.
+    let mut ranked: Vec<(u8, f64, usize, usize)> = rounds
         .iter()
         .enumerate()
-        .flat_map(|(r, round)| round.paths.iter().enumerate().map(move |(i, p)| (r == 0, path_area(p), r, i)))
+        .flat_map(|(r, round)| {
+            let gains = gains.get(r).filter(|g| g.len() == round.paths.len() && r > 0);
+            round.paths.iter().enumerate().map(move |(i, p)| match (r, gains) {
+                (0, _) => (2, path_area(p), r, i),
+                (_, Some(g)) => (0, g[i], r, i),
+                (_, None) => (1, path_area(p), r, i),
+            })
+        })
         .collect();
     ranked.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.total_cmp(&b.1)).then(a.2.cmp(&b.2)).then(a.3.cmp(&b.3)));
     let drop = total - max;
@@ -90,17 +102,31 @@ mod tests {
     #[test]
     fn drops_the_smallest_upper_shapes_first_and_keeps_order() {
         let mut rounds = vec![round(&[1.0, 50.0]), round(&[9.0, 2.0, 30.0, 3.0]), round(&[4.0, 8.0])];
-        assert_eq!(limit_paths(&mut rounds, 5), 3);
+        assert_eq!(limit_paths(&mut rounds, 5, &[]), 3);
         let sides = |r: &Round| r.paths.iter().map(|p| path_area(p).sqrt().round() as i64).collect::<Vec<_>>();
         // The bottom round's tiny square stays; 2, 3 and 4 go.
         assert_eq!(sides(&rounds[0]), [1, 50]);
         assert_eq!(sides(&rounds[1]), [9, 30]);
         assert_eq!(sides(&rounds[2]), [8]);
         // Within budget: nothing changes.
-        assert_eq!(limit_paths(&mut rounds, 5), 0);
+        assert_eq!(limit_paths(&mut rounds, 5, &[]), 0);
         // Over the upper rounds' count: the bottom round goes last, smallest first.
-        assert_eq!(limit_paths(&mut rounds, 1), 4);
+        assert_eq!(limit_paths(&mut rounds, 1, &[]), 4);
         assert_eq!(sides(&rounds[0]), [50]);
         assert!(rounds[1].paths.is_empty() && rounds[2].paths.is_empty());
+    }
+
+    #[test]
+    fn measured_gains_rank_before_area() {
+        // Round 1 has gains: its big square did little (gain 1), its small one a lot (gain 50);
+        // round 2 has none (ranked by area, after the gains).
+        let mut rounds = vec![round(&[60.0]), round(&[40.0, 3.0]), round(&[2.0])];
+        let gains = vec![vec![], vec![1.0, 50.0], vec![]];
+        assert_eq!(limit_paths(&mut rounds, 3, &gains), 1);
+        let sides = |r: &Round| r.paths.iter().map(|p| path_area(p).sqrt().round() as i64).collect::<Vec<_>>();
+        assert_eq!(sides(&rounds[1]), [3], "the big low-gain square goes first");
+        assert_eq!(sides(&rounds[2]), [2]);
+        assert_eq!(limit_paths(&mut rounds, 1, &[vec![], vec![50.0], vec![]]), 2);
+        assert_eq!((rounds[0].paths.len(), rounds[1].paths.len(), rounds[2].paths.len()), (1, 0, 0));
     }
 }

@@ -230,11 +230,23 @@ pub(crate) fn vectorize_with(
 
     let (mut rounds, seconds) = trace_rounds(img, &working, options, scale, source, progress)?;
     let target = bitmap::to_float_over(&working, WHITE);
-    let thinned = options.min_gain.map_or(0, |gain| select::drop_redundant(&mut rounds, &target, w, h, gain));
-    let dropped = budget::limit_paths(&mut rounds, options.max_paths);
+    let (thinned, gains) = match options.min_gain {
+        Some(gain) => {
+            let t = select::thin(&mut rounds, &target, w, h, gain, options.max_paths);
+            if t.min_gain > gain {
+                notes.push(format!(
+                    "to keep at most {} paths (max_paths) the upper rounds kept only shapes that remove a squared colour error of {:.2} (default {gain})",
+                    options.max_paths, t.min_gain
+                ));
+            }
+            (t.dropped, t.gains)
+        }
+        None => (0, Vec::new()),
+    };
+    let dropped = budget::limit_paths(&mut rounds, options.max_paths, &gains);
     if dropped > 0 {
         notes.push(format!(
-            "{dropped} of the smallest shapes of the upper rounds were dropped to keep {} paths (max_paths)",
+            "{dropped} more shapes were dropped to keep {} paths (max_paths): the upper rounds' that added the least, then the bottom round's smallest",
             options.max_paths
         ));
     }

@@ -285,18 +285,22 @@ fn max_paths_keeps_the_budget_and_the_bottom_round() {
     let max = n - (n - bottom) / 4;
     let options = VectorizeOptions { max_paths: max, ..traced() };
     let some = vectorize_bitmap(&img, Path::new("astronaut"), &options, &mut never_cancel()).unwrap();
-    assert_eq!(some.report.paths(), max);
+    assert!(
+        some.report.paths() <= max && some.report.paths() * 10 >= max * 9,
+        "{} paths for {max}",
+        some.report.paths()
+    );
     assert_eq!(some.report.rounds[0].paths, bottom, "the bottom round keeps every shape");
     assert!(some.report.notes.iter().any(|n| n.contains("max_paths")), "{:?}", some.report.notes);
-    // Graceful: the smallest shapes go first, so dropping a quarter of the upper rounds' shapes
-    // (this 128 px picture has few, each carrying detail) costs less than dropping half, and
+    // Graceful: the shapes that add the least go first, so dropping a quarter of the upper rounds' shapes
+    // (this 128 px picture has few, each carrying detail; the ones that add the least go first) costs less than dropping half, and
     // neither costs more than a few dB.
     let half = VectorizeOptions { max_paths: bottom + (n - bottom) / 2, ..traced() };
     let fewer = vectorize_bitmap(&img, Path::new("astronaut"), &half, &mut never_cancel()).unwrap();
     let (p0, p1, p2) = (all.report.psnr_db, some.report.psnr_db, fewer.report.psnr_db);
     assert!(p0 > p1 && p1 > p2 && p0 - p2 < 3.0, "{p0:.2} → {p1:.2} → {p2:.2} dB");
     let doc = Document::parse(some.svg.as_str()).unwrap();
-    assert_eq!(paths_by_group(&doc).len(), max);
+    assert_eq!(paths_by_group(&doc).len(), some.report.paths());
 }
 
 #[test]
