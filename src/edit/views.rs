@@ -272,7 +272,7 @@ pub fn clip_bytes_per_view(clip: &Clip) -> u64 {
     let (d, i, heads, layers) =
         (v.hidden_size as u64, v.intermediate_size as u64, v.num_attention_heads as u64, v.num_hidden_layers as u64);
     let per_layer = tokens * (8 * d + 2 * i) + 2 * heads * tokens * tokens;
-    let bytes = if clip.dtype() == burn::tensor::FloatDType::F16 { 2 } else { 4 };
+    let bytes = burn::tensor::DType::from(clip.dtype()).size() as u64;
     (layers + 1) * per_layer * bytes
 }
 

@@ -154,8 +154,9 @@ pub struct VectorizeReport {
     /// The working (output canvas) size.
     pub size: [u32; 2],
     pub rounds: Vec<RoundReport>,
-    /// Shapes of the upper rounds left out because they repeated the rounds below
-    /// ([`select::drop_redundant`]); the rounds' path counts are after it.
+    /// Shapes of the upper rounds left out by the thinning ([`select::thin`]: they added too
+    /// little over the rounds below, at the default threshold or the one `max_paths` needed);
+    /// the rounds' path counts are after it.
     pub thinned: usize,
     pub refine: Option<RefineReport>,
     /// PSNR of the final SVG's render against the working bitmap, dB (over white).

@@ -219,19 +219,21 @@ pub fn thin(rounds: &mut Vec<Round>, target: &[f32], w: u32, h: u32, min_gain: f
         let (dropped, gains) = drop_redundant(&mut r, target, w, h, gain);
         (r, Thinned { dropped, min_gain: gain, gains })
     };
+    // The rounds that are never thinned (the bottom one, detail rounds) stay whatever the
+    // threshold: no threshold brings the count below theirs.
+    let floor: usize =
+        rounds.iter().enumerate().filter(|(k, r)| *k == 0 || r.detail.is_some()).map(|(_, r)| r.paths.len()).sum();
+    let budget = max_paths.max(floor);
     let (mut best, mut thinned) = at(min_gain);
-    if count(&best) > max_paths {
-        // Grow the threshold until the rounds fit, or only the rounds that are never thinned
-        // (the bottom one, detail rounds) are left.
-        let floor: usize =
-            rounds.iter().enumerate().filter(|(k, r)| *k == 0 || r.detail.is_some()).map(|(_, r)| r.paths.len()).sum();
+    if count(&best) > budget {
+        // Grow the threshold until the rounds fit, then bisect down to the smallest that does.
         let mut lo = min_gain.max(1e-3);
         let mut hi = lo;
         let mut fit = None;
         for _ in 0..40 {
             hi *= 4.0;
             let (r, t) = at(hi);
-            if count(&r) <= max_paths.max(floor) {
+            if count(&r) <= budget {
                 fit = Some((r, t));
                 break;
             }
@@ -241,7 +243,7 @@ pub fn thin(rounds: &mut Vec<Round>, target: &[f32], w: u32, h: u32, min_gain: f
             while hi / lo > 1.1 {
                 let mid = (lo * hi).sqrt();
                 let (r, t) = at(mid);
-                if count(&r) <= max_paths {
+                if count(&r) <= budget {
                     hi = mid;
                     fit = (r, t);
                 } else {
