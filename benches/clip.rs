@@ -87,7 +87,10 @@ fn main() {
                 eprintln!("ndarray: skipped (run with --features bench-ndarray to measure it)");
                 continue;
             }
-            "wgpu" => (Device::wgpu(DeviceKind::DefaultDevice), args.wgpu_batch),
+            "wgpu" => {
+                clipvg::compute::configure_gpu_runtime();
+                (Device::wgpu(DeviceKind::DefaultDevice), args.wgpu_batch)
+            }
             other => panic!("unknown backend {other} (flex, ndarray, wgpu)"),
         };
         let (f, fb) = bench(b, device, batch, args.iters);

@@ -130,10 +130,7 @@ pub fn device_memory(device: &Device) -> Option<u64> {
     if is_cpu(device) {
         return None;
     }
-    use cubecl::device::{WgpuDevice, WgpuDeviceKind};
-    // The device `device_for(Gpu)` gives burn: same id, same client.
-    let client = cubecl::Device::Wgpu(WgpuDevice::new(WgpuDeviceKind::DefaultDevice)).client();
-    client.properties().memory.max_memory().or_else(|| {
+    wgpu_client().properties().memory.max_memory().or_else(|| {
         let all = adapters();
         let hardware = all.iter().any(|a| a.is_hardware);
         all.iter().filter(|a| a.is_hardware == hardware).filter_map(|a| a.memory).max()
@@ -145,6 +142,7 @@ pub fn device_memory(device: &Device) -> Option<u64> {
 /// in this process.
 fn gpu_device() -> Device {
     static UP: Once = Once::new();
+    configure_gpu_runtime();
     let device = Device::wgpu(DeviceKind::DefaultDevice);
     UP.call_once(|| {
         quietly(|| {
@@ -156,6 +154,47 @@ fn gpu_device() -> Device {
         })
     });
     device
+}
+
+/// The tensor runtime's client of the wgpu device [`device_for`]`(Gpu)` gives burn (same id, same
+/// client), for the rasterizer's own kernels.
+pub(crate) fn wgpu_client() -> cubecl::client::Client {
+    use cubecl::device::{WgpuDevice, WgpuDeviceKind};
+    configure_gpu_runtime();
+    cubecl::Device::Wgpu(WgpuDevice::new(WgpuDeviceKind::DefaultDevice)).client()
+}
+
+/// Configures the GPU tensor runtime (cubecl) once per process, before its first use: clipvg keeps
+/// nothing of it on disk.
+///
+/// cubecl's defaults record every build step ("records") and keep autotune and throughput results
+/// in a database file under the outermost `Cargo.toml` above the working directory
+/// (`target/environment/default.db`), else in the user's cache folder. For a plugin that is wrong
+/// twice over: a host's working directory is not clipvg's to write in, and that database (turso,
+/// one connection per thread) is not safe for two threads of one process — two GPU edits at once
+/// failed inside its write-ahead log ("reader slot released by non-owner", then a panic in
+/// `end_write_tx`). cubecl has no switch that keeps everything in memory (its throughput cache
+/// opens the database even with caching off, and with it off measures again at every call), but
+/// it falls back to memory, quietly, wherever the database cannot be opened: so records are off
+/// and the database's folder is one that can never exist (under `/dev/null`). A kernel is still tuned once per process; a
+/// GPU edit spends that time (a fraction of a second per matrix shape) in its first iteration.
+/// cubecl's `CUBECL_*` variables (logging, autotune level) still apply; `cubecl.toml` files are
+/// not read.
+///
+/// A no-op when something else in the process configured cubecl first.
+pub fn configure_gpu_runtime() {
+    use cubecl::config::{CubeClRuntimeConfig, RuntimeConfig, cache::CacheConfig};
+    static CONFIGURED: Once = Once::new();
+    CONFIGURED.call_once(|| {
+        let mut config = CubeClRuntimeConfig::default().override_from_env();
+        config.environment.records.level = cubecl::records::RecordLevel::Off;
+        config.environment.path = if cfg!(unix) {
+            CacheConfig::Directory("/dev/null/clipvg-keeps-no-gpu-cache".into())
+        } else {
+            CacheConfig::Global
+        };
+        let _ = CubeClRuntimeConfig::try_set(config);
+    });
 }
 
 /// Runs `probe` — code that creates a Vulkan instance and lists its devices — so that the

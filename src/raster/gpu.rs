@@ -462,8 +462,7 @@ pub fn view_stage_on_host(
     views: &[ViewRecord],
     input: &[f32],
 ) -> Result<Vec<f32>> {
-    use cubecl::device::{WgpuDevice, WgpuDeviceKind};
-    let client = cubecl::Device::Wgpu(WgpuDevice::new(WgpuDeviceKind::DefaultDevice)).client();
+    let client = crate::compute::wgpu_client();
     let input = upload(&client, input);
     if backward {
         let out = view_sample_backward(&client, info, views, &input);
@@ -490,9 +489,7 @@ impl<'a> StageRunner<'a> {
     /// Uploads `frame` to wgpu's default device (bring it up first with
     /// [`crate::compute::device_for`]).
     pub fn new(scene: &'a Scene, frame: &'a Frame) -> Result<Self> {
-        use cubecl::device::{WgpuDevice, WgpuDeviceKind};
-        // The device `compute::device_for(Gpu)` gives burn: same id, same client.
-        let client = cubecl::Device::Wgpu(WgpuDevice::new(WgpuDeviceKind::DefaultDevice)).client();
+        let client = crate::compute::wgpu_client();
         if band_limits(frame).len() != 1 {
             return Err(Error::InvalidInput("the frame needs more than one band".into()));
         }

@@ -154,6 +154,49 @@ fn edit_with_the_tiny_model_and_its_errors() {
     assert_eq!(std::fs::read_to_string(&input).unwrap(), src);
 }
 
+/// A GPU edit keeps nothing of the tensor runtime on disk: cubecl's defaults would put a database
+/// of records and autotune results in `target/environment` under the outermost `Cargo.toml` above
+/// the working directory (else in the user's cache folder); a host's working directory is not
+/// clipvg's to write in (`compute::configure_gpu_runtime`).
+#[test]
+fn a_gpu_edit_writes_nothing_but_its_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let work = dir.path().join("project");
+    let home = dir.path().join("home");
+    std::fs::create_dir_all(&work).unwrap();
+    std::fs::create_dir_all(&home).unwrap();
+    std::fs::write(work.join("Cargo.toml"), "[package]\nname = \"someone-elses\"\n").unwrap();
+    let input = tiny_svg(&work);
+    let model = manifest("tests/fixtures/clip/A");
+    let o = Command::new(bin())
+        .current_dir(&work)
+        .env("HOME", &home)
+        .env("CLIPVG_CACHE", home.join("clipvg-cache"))
+        .env_remove("XDG_CACHE_HOME")
+        .env("XDG_RUNTIME_DIR", std::env::temp_dir())
+        .args(["edit", &input, "-o", "out.svg", "--prompt", "a cat", "--select", "p", "--model", &model])
+        .args(["--backend", "gpu", "--iters", "2", "--patches", "2", "--size", "64"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let mut left: Vec<_> = std::fs::read_dir(&work).unwrap().map(|e| e.unwrap().file_name()).collect();
+    left.sort();
+    assert_eq!(left, ["Cargo.toml", "out.svg", "tiny.svg"], "the working directory holds only the input and output");
+    let mut in_home = Vec::new();
+    let mut stack = vec![home.clone()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let e = e.unwrap();
+            if e.file_type().unwrap().is_dir() {
+                stack.push(e.path());
+            } else {
+                in_home.push(e.path());
+            }
+        }
+    }
+    assert!(in_home.is_empty(), "nothing is cached in the home folder: {in_home:?}");
+}
+
 /// A tiny SVG in `dir`, its path.
 fn tiny_svg(dir: &Path) -> String {
     let p = dir.join("tiny.svg");
