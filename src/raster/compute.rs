@@ -167,8 +167,9 @@ pub(crate) fn wgpu_client() -> cubecl::client::Client {
 /// Configures the GPU tensor runtime (cubecl) once per process, before its first use: clipvg keeps
 /// nothing of it on disk.
 ///
-/// cubecl's defaults record every build step ("records") and keep autotune and throughput results
-/// in a database file under the outermost `Cargo.toml` above the working directory
+/// cubecl's defaults record every build step ("records") and keep throughput measurements (and,
+/// with burn's `autotune`, which clipvg leaves out: see the workspace `Cargo.toml`, kernel
+/// choices) in a database file under the outermost `Cargo.toml` above the working directory
 /// (`target/environment/default.db`), else in the user's cache folder. For a plugin that is wrong
 /// twice over: a host's working directory is not clipvg's to write in, and that database (turso,
 /// one connection per thread) is not safe for two threads of one process — two GPU edits at once
@@ -176,10 +177,8 @@ pub(crate) fn wgpu_client() -> cubecl::client::Client {
 /// `end_write_tx`). cubecl has no switch that keeps everything in memory (its throughput cache
 /// opens the database even with caching off, and with it off measures again at every call), but
 /// it falls back to memory, quietly, wherever the database cannot be opened: so records are off
-/// and the database's folder is one that can never exist (under `/dev/null`). A kernel is still tuned once per process; a
-/// GPU edit spends that time (a fraction of a second per matrix shape) in its first iteration.
-/// cubecl's `CUBECL_*` variables (logging, autotune level) still apply; `cubecl.toml` files are
-/// not read.
+/// and the database's folder is one that can never exist (under `/dev/null`). cubecl's `CUBECL_*`
+/// variables (logging) still apply; `cubecl.toml` files are not read.
 ///
 /// A no-op when something else in the process configured cubecl first.
 pub fn configure_gpu_runtime() {

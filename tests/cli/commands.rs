@@ -157,9 +157,10 @@ fn edit_with_the_tiny_model_and_its_errors() {
 /// A GPU edit keeps nothing of the tensor runtime on disk: cubecl's defaults would put a database
 /// of records and autotune results in `target/environment` under the outermost `Cargo.toml` above
 /// the working directory (else in the user's cache folder); a host's working directory is not
-/// clipvg's to write in (`compute::configure_gpu_runtime`).
+/// clipvg's to write in (`compute::configure_gpu_runtime`). And with nothing kept between runs,
+/// every run still gives the same bytes: GPU kernels are not chosen by timing (no autotune).
 #[test]
-fn a_gpu_edit_writes_nothing_but_its_output() {
+fn a_gpu_edit_writes_nothing_but_its_output_and_repeats_in_a_new_process() {
     let dir = tempfile::tempdir().unwrap();
     let work = dir.path().join("project");
     let home = dir.path().join("home");
@@ -195,6 +196,20 @@ fn a_gpu_edit_writes_nothing_but_its_output() {
         }
     }
     assert!(in_home.is_empty(), "nothing is cached in the home folder: {in_home:?}");
+
+    let again = Command::new(bin())
+        .current_dir(dir.path())
+        .env("XDG_RUNTIME_DIR", std::env::temp_dir())
+        .args(["edit", &input, "-o", "again.svg", "--prompt", "a cat", "--select", "p", "--model", &model])
+        .args(["--backend", "gpu", "--iters", "2", "--patches", "2", "--size", "64"])
+        .output()
+        .unwrap();
+    assert!(again.status.success(), "{}", stderr(&again));
+    assert_eq!(
+        std::fs::read(dir.path().join("again.svg")).unwrap(),
+        std::fs::read(work.join("out.svg")).unwrap(),
+        "the same GPU edit in another process gives the same bytes"
+    );
 }
 
 /// A tiny SVG in `dir`, its path.
