@@ -115,3 +115,38 @@ fn same_seed_edits_on_a_multithreaded_pool_are_byte_identical() {
     // Across thread counts too: nothing in the edit's CPU path depends on the split of work.
     assert_eq!(outputs[0].1, first, "2 threads and 1 thread give different outputs");
 }
+
+/// Two GPU edits at once on two threads of one process — a host with two documents open — both
+/// finish, each with the bytes the same edit gives alone. (cubecl's kernel-choice database once
+/// panicked here, inside its write-ahead log: `compute::configure_gpu_runtime`.)
+#[test]
+fn gpu_edits_on_two_threads_at_once_give_the_bytes_of_one_alone() {
+    use clipvg::compute::{BackendChoice, device_for};
+    let device = device_for(BackendChoice::Gpu).expect("a wgpu adapter: install mesa-vulkan-drivers (lavapipe)");
+    let model = Model::from_dir(&root().join("tests/fixtures/clip/A"), device).unwrap();
+    let doc = Document::parse(SVG).unwrap();
+    let request = |seed| EditRequest {
+        prompt: Some("a red apple".into()),
+        rois: vec![Roi { element: Some("a".into()), n_patches: Some(2), ..Default::default() }],
+        select: vec!["a".into(), "b".into()],
+        iterations: 3,
+        render_size: 64,
+        seed,
+        prompt_templates: false,
+        ..Default::default()
+    };
+    let run = |seed| {
+        let mut progress = |_: &clipvg::edit::Progress| true;
+        edit(&doc, &request(seed), &model, Hooks { progress: &mut progress, snapshot: None }).unwrap().svg
+    };
+    let alone = [run(1), run(2)];
+    assert_ne!(alone[0], alone[1], "two seeds, two edits");
+    for _ in 0..3 {
+        let together = std::thread::scope(|s| {
+            let a = s.spawn(|| run(1));
+            let b = s.spawn(|| run(2));
+            [a.join().unwrap(), b.join().unwrap()]
+        });
+        assert_eq!(together, alone, "an edit run beside another gives other bytes");
+    }
+}
