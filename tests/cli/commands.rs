@@ -169,17 +169,21 @@ fn a_gpu_edit_writes_nothing_but_its_output_and_repeats_in_a_new_process() {
     std::fs::write(work.join("Cargo.toml"), "[package]\nname = \"someone-elses\"\n").unwrap();
     let input = tiny_svg(&work);
     let model = manifest("tests/fixtures/clip/A");
-    let o = Command::new(bin())
-        .current_dir(&work)
-        .env("HOME", &home)
-        .env("CLIPVG_CACHE", home.join("clipvg-cache"))
-        .env_remove("XDG_CACHE_HOME")
-        .env("XDG_RUNTIME_DIR", std::env::temp_dir())
-        .args(["edit", &input, "-o", "out.svg", "--prompt", "a cat", "--select", "p", "--model", &model])
-        .args(["--backend", "gpu", "--iters", "2", "--patches", "2", "--size", "64"])
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", stderr(&o));
+    // The edit in `cwd`, its output `out` there, with `home` as HOME and clipvg's cache in it.
+    let gpu_edit = |cwd: &Path, out: &str| {
+        let o = Command::new(bin())
+            .current_dir(cwd)
+            .env("HOME", &home)
+            .env("CLIPVG_CACHE", home.join("clipvg-cache"))
+            .env_remove("XDG_CACHE_HOME")
+            .env("XDG_RUNTIME_DIR", std::env::temp_dir())
+            .args(["edit", &input, "-o", out, "--prompt", "a cat", "--select", "p", "--model", &model])
+            .args(["--backend", "gpu", "--iters", "2", "--patches", "2", "--size", "64"])
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", stderr(&o));
+    };
+    gpu_edit(&work, "out.svg");
     let mut left: Vec<_> = std::fs::read_dir(&work).unwrap().map(|e| e.unwrap().file_name()).collect();
     left.sort();
     assert_eq!(left, ["Cargo.toml", "out.svg", "tiny.svg"], "the working directory holds only the input and output");
@@ -197,14 +201,7 @@ fn a_gpu_edit_writes_nothing_but_its_output_and_repeats_in_a_new_process() {
     }
     assert!(in_home.is_empty(), "nothing is cached in the home folder: {in_home:?}");
 
-    let again = Command::new(bin())
-        .current_dir(dir.path())
-        .env("XDG_RUNTIME_DIR", std::env::temp_dir())
-        .args(["edit", &input, "-o", "again.svg", "--prompt", "a cat", "--select", "p", "--model", &model])
-        .args(["--backend", "gpu", "--iters", "2", "--patches", "2", "--size", "64"])
-        .output()
-        .unwrap();
-    assert!(again.status.success(), "{}", stderr(&again));
+    gpu_edit(dir.path(), "again.svg");
     assert_eq!(
         std::fs::read(dir.path().join("again.svg")).unwrap(),
         std::fs::read(work.join("out.svg")).unwrap(),
