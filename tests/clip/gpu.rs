@@ -14,13 +14,10 @@ const EMBED_TOL: f64 = 1e-4;
 const LOSS_TOL: f64 = 1e-5;
 const GRAD_REL_TOL: f64 = 1e-3;
 
+/// The wgpu device. (Mesa's Wayland message without `XDG_RUNTIME_DIR` is kept quiet by
+/// `compute::device_for` itself; this binary's tests run on parallel threads, so none of them
+/// changes the process environment.)
 fn gpu() -> Device {
-    // SAFETY: set before any thread of this binary reads the environment (Mesa reads it lazily).
-    if std::env::var_os("XDG_RUNTIME_DIR").is_none() {
-        let dir = std::env::temp_dir().join("clipvg-xdg");
-        let _ = std::fs::create_dir_all(&dir);
-        unsafe { std::env::set_var("XDG_RUNTIME_DIR", dir) };
-    }
     match device_for(BackendChoice::Gpu) {
         Ok(d) => d,
         Err(e) => panic!("GPU tests need a wgpu adapter (lavapipe in CI): {e}; adapters seen: {:?}", adapters()),
