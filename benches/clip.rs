@@ -8,8 +8,9 @@
 
 use std::time::{Duration, Instant};
 
-use burn::tensor::{Device, DeviceKind, Distribution, Tensor};
+use burn::tensor::{Device, Distribution, Tensor};
 use clipvg::clip::{Clip, ClipConfig};
+use clipvg::compute::{BackendChoice, device_for};
 
 struct Args {
     backends: Vec<String>,
@@ -87,10 +88,7 @@ fn main() {
                 eprintln!("ndarray: skipped (run with --features bench-ndarray to measure it)");
                 continue;
             }
-            "wgpu" => {
-                clipvg::compute::configure_gpu_runtime();
-                (Device::wgpu(DeviceKind::DefaultDevice), args.wgpu_batch)
-            }
+            "wgpu" => (device_for(BackendChoice::Gpu).expect("a wgpu adapter"), args.wgpu_batch),
             other => panic!("unknown backend {other} (flex, ndarray, wgpu)"),
         };
         let (f, fb) = bench(b, device, batch, args.iters);

@@ -92,10 +92,9 @@ fn main() {
 }
 
 fn gpu_times(scene: &clipvg::scene::Scene, w: u32, h: u32, reps: usize) -> (f64, f64) {
-    use burn::tensor::{Device, DeviceKind};
+    use clipvg::compute::{BackendChoice, device_for};
     use clipvg::raster::op::{RasterJob, render_tensor, scene_tensors};
-    clipvg::compute::configure_gpu_runtime();
-    let device = Device::wgpu(DeviceKind::DefaultDevice);
+    let device = device_for(BackendChoice::Gpu).expect("a wgpu adapter");
     let job = RasterJob {
         scene: std::sync::Arc::new(scene.clone()),
         width: w,

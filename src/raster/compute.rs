@@ -181,7 +181,7 @@ pub(crate) fn wgpu_client() -> cubecl::client::Client {
 /// variables (logging) still apply; `cubecl.toml` files are not read.
 ///
 /// A no-op when something else in the process configured cubecl first.
-pub fn configure_gpu_runtime() {
+fn configure_gpu_runtime() {
     use cubecl::config::{CubeClRuntimeConfig, RuntimeConfig, cache::CacheConfig};
     static CONFIGURED: Once = Once::new();
     CONFIGURED.call_once(|| {

@@ -81,11 +81,9 @@ const SVG: &str = r##"<svg xmlns="http://www.w3.org/2000/svg" width="64" height=
 </svg>
 "##;
 
-#[test]
-fn same_seed_edits_on_a_multithreaded_pool_are_byte_identical() {
-    let model = Model::from_dir(&root().join("tests/fixtures/clip/A"), clipvg::compute::cpu_device()).unwrap();
-    let doc = Document::parse(SVG).unwrap();
-    let req = EditRequest {
+/// The edit both whole-edit tests run: the apple with its ROI and the whole canvas, `seed`.
+fn apple_request(seed: u64) -> EditRequest {
+    EditRequest {
         prompt: Some("a red apple".into()),
         rois: vec![Roi { element: Some("a".into()), n_patches: Some(2), ..Default::default() }],
         select: vec!["a".into(), "b".into()],
@@ -93,14 +91,24 @@ fn same_seed_edits_on_a_multithreaded_pool_are_byte_identical() {
         whole_canvas_patches: Some(2),
         iterations: 4,
         render_size: 64,
-        seed: 11,
+        seed,
         prompt_templates: false,
         ..Default::default()
-    };
-    let run = || {
-        let mut progress = |_: &clipvg::edit::Progress| true;
-        edit(&doc, &req, &model, Hooks { progress: &mut progress, snapshot: None }).unwrap().svg
-    };
+    }
+}
+
+/// The edited SVG of `req` on `doc` with `model`.
+fn edited(doc: &Document, req: &EditRequest, model: &Model) -> String {
+    let mut progress = |_: &clipvg::edit::Progress| true;
+    edit(doc, req, model, Hooks { progress: &mut progress, snapshot: None }).unwrap().svg
+}
+
+#[test]
+fn same_seed_edits_on_a_multithreaded_pool_are_byte_identical() {
+    let model = Model::from_dir(&root().join("tests/fixtures/clip/A"), clipvg::compute::cpu_device()).unwrap();
+    let doc = Document::parse(SVG).unwrap();
+    let req = apple_request(11);
+    let run = || edited(&doc, &req, &model);
     let first = pool(1).install(run);
     assert_ne!(first, SVG, "the edit changed nothing");
     let mut outputs = Vec::new();
@@ -125,20 +133,7 @@ fn gpu_edits_on_two_threads_at_once_give_the_bytes_of_one_alone() {
     let device = device_for(BackendChoice::Gpu).expect("a wgpu adapter: install mesa-vulkan-drivers (lavapipe)");
     let model = Model::from_dir(&root().join("tests/fixtures/clip/A"), device).unwrap();
     let doc = Document::parse(SVG).unwrap();
-    let request = |seed| EditRequest {
-        prompt: Some("a red apple".into()),
-        rois: vec![Roi { element: Some("a".into()), n_patches: Some(2), ..Default::default() }],
-        select: vec!["a".into(), "b".into()],
-        iterations: 3,
-        render_size: 64,
-        seed,
-        prompt_templates: false,
-        ..Default::default()
-    };
-    let run = |seed| {
-        let mut progress = |_: &clipvg::edit::Progress| true;
-        edit(&doc, &request(seed), &model, Hooks { progress: &mut progress, snapshot: None }).unwrap().svg
-    };
+    let run = |seed| edited(&doc, &apple_request(seed), &model);
     let alone = [run(1), run(2)];
     assert_ne!(alone[0], alone[1], "two seeds, two edits");
     for _ in 0..3 {
